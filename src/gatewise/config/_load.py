@@ -1,0 +1,121 @@
+"""Load a gate config file into a validated ``GateConfig``; every error names file, line and key."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import ConfigError
+from ._models import GateConfig
+from ._thresholds import STATISTICS, Threshold, parse_expression
+from ._yaml import LoadedYaml, key_path, parse_yaml
+
+# statistics that make sense for each built-in metric
+_BUILTIN_STATS = {
+    "latency_ms": {"mean", "min", "max", "p50", "p90", "p95", "p99"},
+    "errors": {"count", "rate"},
+}
+
+
+def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
+                env: Mapping[str, str] | None = None) -> GateConfig:
+    """Read, interpolate, validate. ``overrides`` maps dotted keys (``endpoint.base_url``) to values."""
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=file) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", file=file) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("config file is not UTF-8 text", file=file) from None
+    loaded = parse_yaml(text, file, env)
+    data = loaded.data
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(data, dotted, value)
+    config = _validate(loaded, data)
+    thresholds = _parse_thresholds(config, loaded)
+    return config.model_copy(update={
+        "source": file,
+        "base_dir": str(Path(path).resolve().parent),
+        "config_sha256": hashlib.sha256(raw).hexdigest(),
+        "parsed_thresholds": thresholds,
+    })
+
+
+def _set_dotted(data: dict, dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            return
+    node[last] = value
+
+
+def _validate(loaded: LoadedYaml, data: dict) -> GateConfig:
+    from pydantic import ValidationError
+
+    try:
+        return GateConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(loaded, data, err) for err in exc.errors(include_input=False, include_url=False)]
+        first = problems[0]
+        message = first[2] if len(problems) == 1 else first[2] + "".join(
+            f"\n  {loaded.file}:{line} [{key}]: {msg}" for line, key, msg in problems[1:]
+        )
+        raise ConfigError(message, file=loaded.file, line=first[0], key=first[1]) from None
+
+
+def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str, str]:
+    # walk pydantic's loc against the data, dropping union tags that are not real keys
+    path: list[Any] = []
+    node = data
+    for part in err["loc"]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            path.append(part)
+        elif err["type"] in ("extra_forbidden", "missing") and isinstance(part, str) and part == err["loc"][-1]:
+            path.append(part)
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling and the README's config reference)"
+    elif err["type"] == "missing":
+        message = "required key is missing"
+    elif err["type"] == "union_tag_invalid":
+        from ._checks import descriptor_names
+        message = f"unknown descriptor; one of: {', '.join(descriptor_names())}"
+    elif err["type"] == "union_tag_not_found":
+        message = "a check needs a 'descriptor' key"
+    return loaded.line_of(tuple(path)), key_path(tuple(path)), message
+
+
+def _parse_thresholds(config: GateConfig, loaded: LoadedYaml) -> tuple[Threshold, ...]:
+    metrics = set(config.metric_names())
+    parsed: list[Threshold] = []
+    for metric, stats in config.thresholds.items():
+        path = ("thresholds", metric)
+        if metric not in metrics:
+            raise ConfigError(
+                f"no suite or check called {metric!r}; known metrics: {', '.join(sorted(metrics))}",
+                file=loaded.file, line=loaded.line_of(path), key=key_path(path),
+            )
+        allowed = _BUILTIN_STATS.get(metric, set(STATISTICS) - {"count", "rate"})
+        for statistic, expression in stats.items():
+            spath = (*path, statistic)
+            where = {"file": loaded.file, "line": loaded.line_of(spath), "key": key_path(spath)}
+            if statistic not in allowed:
+                raise ConfigError(f"unknown statistic {statistic!r}; use one of: {', '.join(sorted(allowed))}", **where)
+            try:
+                op, target = parse_expression(expression)
+            except ValueError as exc:
+                raise ConfigError(str(exc), **where) from None
+            parsed.append(Threshold(metric, statistic, op, target, str(expression).strip(), where["line"]))
+    return tuple(parsed)

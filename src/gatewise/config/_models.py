@@ -1,0 +1,125 @@
+"""The gate config as typed, frozen models. Unknown keys are errors everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from ._checks import IDENTIFIER, CheckConfig
+from ._thresholds import Threshold
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelConfig(_Strict):
+    name: str = Field(min_length=1, description="registered model name")
+    source: str | None = Field(None, description="what promotion pins, e.g. hf://org/model@rev")
+
+
+class EndpointConfig(_Strict):
+    base_url: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    api_key: SecretStr | None = None
+    api: Literal["chat", "completions"] = "chat"
+    concurrency: int = Field(16, ge=1, le=1024)
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(4, ge=0, le=20)
+    backoff_s: float = Field(0.5, gt=0, description="base of the exponential backoff")
+    max_backoff_s: float = Field(20.0, gt=0)
+    temperature: float | None = Field(0.0, ge=0)
+    max_tokens: int | None = Field(512, ge=1)
+    seed: int | None = None
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+
+class PromptConfig(_Strict):
+    system: str | None = Field(None, description="inline system prompt")
+    system_file: str | None = Field(None, description="file holding the system prompt, relative to the config")
+    user: str = Field(min_length=1, description="template filled from dataset columns: {question}")
+
+    @model_validator(mode="after")
+    def _one_system(self) -> "PromptConfig":
+        if self.system is not None and self.system_file is not None:
+            raise ValueError("give either system or system_file, not both")
+        return self
+
+
+class DatasetConfig(_Strict):
+    path: str = Field(min_length=1, description="JSONL, CSV or Parquet file, relative to the config")
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    format: Literal["jsonl", "csv", "parquet"] | None = None
+    id_column: str = "id"
+
+
+class SuiteConfig(_Strict):
+    name: str = Field(pattern=IDENTIFIER)
+    evidently: list[CheckConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_check_labels(self) -> "SuiteConfig":
+        seen: set[str] = set()
+        for check in self.evidently:
+            if check.label in seen:
+                raise ValueError(f"two checks are called {check.label!r}; give one a distinct name:")
+            seen.add(check.label)
+        return self
+
+
+RESERVED_METRICS = ("latency_ms", "errors")
+
+
+class GateConfig(_Strict):
+    """A whole gate config. ``source`` and ``base_dir`` are filled by the loader, not the YAML."""
+
+    version: Literal[1] = 1
+    model: ModelConfig | None = None
+    endpoint: EndpointConfig
+    prompt: PromptConfig
+    dataset: DatasetConfig
+    suites: list[SuiteConfig] = Field(default_factory=list)
+    thresholds: dict[str, dict[str, str]] = Field(default_factory=dict)
+    max_errors: int = Field(0, ge=0, description="rows allowed to error after retries")
+
+    # filled in by the loader
+    source: str = Field("<memory>", exclude=True)
+    base_dir: str = Field(".", exclude=True)
+    config_sha256: str = Field("", exclude=True)
+    parsed_thresholds: tuple[Threshold, ...] = Field((), exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_suites(self) -> "GateConfig":
+        names = [s.name for s in self.suites]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"two suites are called {name!r}")
+            if name in RESERVED_METRICS:
+                raise ValueError(f"suite name {name!r} is reserved for a built-in metric")
+        return self
+
+    def resolve(self, relative: str) -> Path:
+        path = Path(relative)
+        return path if path.is_absolute() else Path(self.base_dir) / path
+
+    def metric_names(self) -> list[str]:
+        """Every metric a threshold may name: suites, suite.check, and the built-ins."""
+        names = list(RESERVED_METRICS)
+        for suite in self.suites:
+            names.append(suite.name)
+            names.extend(f"{suite.name}.{check.label}" for check in suite.evidently)
+        return names

@@ -1,0 +1,61 @@
+"""Threshold expressions such as ``">= 0.9"``: parsed once, evaluated against a number."""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+    "==": operator.eq, "!=": operator.ne,
+}
+_EXPRESSION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
+
+# statistics a threshold may name, and what they are computed over
+STATISTICS = {
+    "mean": "mean of the per-row value",
+    "pass_rate": "share of rows that passed (errored rows count as failed)",
+    "fail_count": "rows that failed",
+    "min": "smallest per-row value",
+    "max": "largest per-row value",
+    "p50": "median of the per-row value",
+    "p90": "90th percentile",
+    "p95": "95th percentile",
+    "p99": "99th percentile",
+    "error_count": "rows that could not be scored",
+    "count": "number of rows (errors: rows that errored)",
+    "rate": "share of rows that errored (errors only)",
+}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    metric: str
+    statistic: str
+    op: str
+    target: float
+    expression: str
+    line: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.metric}.{self.statistic}"
+
+    def holds(self, value: float | None) -> bool:
+        # a missing value (no rows could be scored) never satisfies a threshold
+        return value is not None and OPERATORS[self.op](value, self.target)
+
+
+def parse_expression(expression: str) -> tuple[str, float]:
+    """``">= 0.9"`` -> (">=", 0.9); ``">= 90%"`` -> (">=", 0.9). Raises ValueError."""
+    match = _EXPRESSION.match(str(expression))
+    if not match:
+        raise ValueError(
+            f"{expression!r} is not a threshold expression; write an operator "
+            f"({', '.join(OPERATORS)}) and a number, e.g. \">= 0.9\""
+        )
+    op, number, percent = match.groups()
+    target = float(number) / (100.0 if percent else 1.0)
+    return op, target

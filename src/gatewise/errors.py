@@ -1,0 +1,47 @@
+"""The errors a user can see, in two families that map one-to-one onto exit codes.
+
+A gate that misses its thresholds is not an error: it is a verdict (exit 1).
+"""
+
+from __future__ import annotations
+
+
+class GatewiseError(Exception):
+    """Base of every error gatewise reports to the user."""
+
+    exit_code = 1
+
+
+class InputError(GatewiseError):
+    """Bad input: config, dataset, pin, template, missing secret. Nothing was called or written."""
+
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    """The gate config is invalid; the message names file, line and key path."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 key: str | None = None) -> None:
+        self.file, self.line, self.key = file, line, key
+        where = ":".join(str(p) for p in (file, line) if p is not None)
+        prefix = " ".join(p for p in (where, f"[{key}]" if key else "") if p)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class DatasetError(InputError):
+    """The dataset cannot be read, or lacks a column the config needs."""
+
+
+class PinMismatchError(DatasetError):
+    """The dataset's sha256 differs from the pin in the config."""
+
+
+class InfraError(GatewiseError):
+    """Infrastructure: endpoint, judge, MLflow or GitHub unreachable or erroring after retries."""
+
+    exit_code = 3
+
+
+class EndpointUnreachableError(InfraError):
+    """The model endpoint could not be reached at all, so no verdict can be given."""

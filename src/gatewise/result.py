@@ -1,0 +1,129 @@
+"""The verdict and the whole gate result: the immutable value every report and promotion reads.
+
+``gate-result.json`` is this object serialised; its layout is versioned by ``SCHEMA_VERSION``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .config import Threshold
+from .samples import Sample
+from .scores import Score
+
+SCHEMA_VERSION = "gatewise.gate-result/v1"
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    threshold: Threshold
+    value: float | None  # None: nothing could be measured, which fails the threshold
+    passed: bool
+    n: int  # rows the value was computed over
+
+    @property
+    def implicit(self) -> bool:
+        """True for the ``errors.count <= max_errors`` rule that every gate carries."""
+        return self.threshold.line is None and self.threshold.key == "errors.count"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    results: tuple[ThresholdResult, ...]
+    row_count: int
+    error_count: int
+
+    @property
+    def failed(self) -> tuple[ThresholdResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+    @property
+    def headline(self) -> str:
+        if self.passed:
+            return f"PASSED: {len(self.results)} of {len(self.results)} thresholds held over {self.row_count} rows"
+        names = ", ".join(r.threshold.key for r in self.failed)
+        return f"FAILED: {len(self.failed)} of {len(self.results)} thresholds did not hold ({names})"
+
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    """What was called, without credentials."""
+
+    base_url: str
+    model: str
+    api: str
+    reported_model_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GateResult:
+    config_path: str
+    config_sha256: str
+    dataset_path: str
+    dataset_sha256: str
+    endpoint: EndpointInfo
+    samples: tuple[Sample, ...]
+    scores: tuple[Score, ...]
+    metrics: Mapping[str, Mapping[str, float | None]]  # metric -> statistic -> value
+    verdict: Verdict
+    started_at: str  # ISO 8601, UTC
+    timings_s: Mapping[str, float] = field(default_factory=dict)
+    model_name: str | None = None
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.passed
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.verdict.passed else 1
+
+    def scores_by_row(self) -> dict[tuple[str, int], list[Score]]:
+        out: dict[tuple[str, int], list[Score]] = {}
+        for score in self.scores:
+            out.setdefault((score.row_id, score.repeat), []).append(score)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``gate-result.json`` document (per-row data lives in ``results.jsonl``)."""
+        return {
+            "schema_version": self.schema_version,
+            "passed": self.verdict.passed,
+            "headline": self.verdict.headline,
+            "model_name": self.model_name,
+            "config": {"path": self.config_path, "sha256": self.config_sha256},
+            "dataset": {"path": self.dataset_path, "sha256": self.dataset_sha256,
+                        "rows": self.verdict.row_count},
+            "endpoint": {
+                "base_url": self.endpoint.base_url,
+                "model": self.endpoint.model,
+                "api": self.endpoint.api,
+                "reported_model_ids": list(self.endpoint.reported_model_ids),
+            },
+            "counts": {
+                "samples": len(self.samples),
+                "errors": self.verdict.error_count,
+                "cached": sum(1 for s in self.samples if s.cached),
+                "calls": sum(s.attempts for s in self.samples if not s.cached),
+            },
+            "metrics": {m: dict(stats) for m, stats in self.metrics.items()},
+            "thresholds": [
+                {
+                    "metric": r.threshold.metric,
+                    "statistic": r.threshold.statistic,
+                    "expression": r.threshold.expression,
+                    "op": r.threshold.op,
+                    "target": r.threshold.target,
+                    "value": r.value,
+                    "n": r.n,
+                    "passed": r.passed,
+                    "config_line": r.threshold.line,
+                }
+                for r in self.verdict.results
+            ],
+            "started_at": self.started_at,
+            "timings_s": dict(self.timings_s),
+        }

@@ -1,0 +1,26 @@
+"""Per-row results of a check: the value Evidently (or a built-in) computed and whether it passed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Score:
+    """One check on one sample. ``metric`` is ``suite.check`` (for example ``format.length``).
+
+    ``value`` is the descriptor's own value (a length, a count, 1.0/0.0 for a boolean check);
+    ``passed`` is the check's verdict for the row; ``error`` is set when the row could not be
+    scored (its call failed, or the check raised), in which case ``passed`` is False.
+    """
+
+    row_id: str
+    metric: str
+    value: float | None
+    passed: bool
+    repeat: int = 0
+    error: str | None = None
+
+    @property
+    def suite(self) -> str:
+        return self.metric.split(".", 1)[0]
