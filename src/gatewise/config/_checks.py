@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_\-]*$"
 
@@ -32,11 +32,14 @@ class _Bounded(_Check):
     min: float | None = None
     max: float | None = None
 
-    @model_validator(mode="after")
-    def _bounds_in_order(self) -> "_Bounded":
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
-        return self
+    # a field validator, not a model one, so the error names the max: key and its line
+    @field_validator("max")
+    @classmethod
+    def _bounds_in_order(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("min")
+        if value is not None and low is not None and low > value:
+            raise ValueError(f"min ({low}) is greater than max ({value})")
+        return value
 
 
 class TextLengthCheck(_Bounded):
@@ -59,11 +62,25 @@ class ContainsCheck(_Check):
 
 
 class WordsCheck(_Check):
+    """Whole-word checks. In Evidently, IncludesWords ``any`` passes when one word appears, ``all``
+    when every word does; ExcludesWords ``all`` passes when none appears, ``any`` when at least one
+    is missing. So ExcludesWords defaults to ``all`` ("none of these words"), the usual intent.
+    """
+
     descriptor: Literal["IncludesWords", "ExcludesWords"]
     words: list[str] = Field(min_length=1)
     mode: Literal["any", "all"] = "any"
-    # nltk's lemmatizer needs a corpus download; off by default so checks run offline
+    # nltk's lemmatizer needs the wordnet corpus installed; off by default so checks run offline
     lemmatize: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_mode(cls, data: Any) -> Any:
+        # Evidently's own default ("any") would let ExcludesWords pass an answer holding a
+        # banned word as long as some other banned word is absent.
+        if isinstance(data, dict) and "mode" not in data and data.get("descriptor") == "ExcludesWords":
+            return {**data, "mode": "all"}
+        return data
 
 
 class ExactMatchCheck(_Check):
@@ -78,15 +95,16 @@ class RegExpCheck(_Check):
     descriptor: Literal["RegExp"]
     pattern: str
 
-    @model_validator(mode="after")
-    def _compiles(self) -> "RegExpCheck":
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
         import re
 
         try:
-            re.compile(self.pattern)
+            re.compile(value)
         except re.error as exc:
             raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
-        return self
+        return value
 
 
 class BeginsWithCheck(_Check):

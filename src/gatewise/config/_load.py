@@ -32,18 +32,20 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError("config file is not UTF-8 text", file=file) from None
-    loaded = parse_yaml(text, file, env)
+    overridden = {dotted: value for dotted, value in (overrides or {}).items() if value is not None}
+    # an overridden value is never used, so an unset ${VAR} in it must not stop the run
+    loaded = parse_yaml(text, file, env, raw=frozenset(tuple(d.split(".")) for d in overridden))
     data = loaded.data
-    for dotted, value in (overrides or {}).items():
-        if value is not None:
-            _set_dotted(data, dotted, value)
-    config = _validate(loaded, data)
+    for dotted, value in overridden.items():
+        _set_dotted(data, dotted, value)
+    config = _validate(loaded, data, overridden)
     thresholds = _parse_thresholds(config, loaded)
     return config.model_copy(update={
         "source": file,
         "base_dir": str(Path(path).resolve().parent),
         "config_sha256": hashlib.sha256(raw).hexdigest(),
         "parsed_thresholds": thresholds,
+        "key_lines": {key_path(path): line for path, line in loaded.lines.items() if path},
     })
 
 
@@ -57,13 +59,16 @@ def _set_dotted(data: dict, dotted: str, value: Any) -> None:
     node[last] = value
 
 
-def _validate(loaded: LoadedYaml, data: dict) -> GateConfig:
+def _validate(loaded: LoadedYaml, data: dict, overridden: Mapping[str, Any]) -> GateConfig:
     from pydantic import ValidationError
 
     try:
         return GateConfig.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(loaded, data, err) for err in exc.errors(include_input=False, include_url=False)]
+        # a bad value given on the command line is not the file's fault: name no line of it
+        problems = [(None, key, f"{msg} (the value {overridden[key]!r} came from the command line)")
+                    if key in overridden else (line, key, msg) for line, key, msg in problems]
         first = problems[0]
         message = first[2] if len(problems) == 1 else first[2] + "".join(
             f"\n  {loaded.file}:{line} [{key}]: {msg}" for line, key, msg in problems[1:]
@@ -72,10 +77,11 @@ def _validate(loaded: LoadedYaml, data: dict) -> GateConfig:
 
 
 def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str, str]:
-    # walk pydantic's loc against the data, dropping union tags that are not real keys
+    # walk pydantic's loc against the data, dropping union tags that are not real keys; a model
+    # validator's error about a key below its model carries the rest of the path as ctx["at"]
     path: list[Any] = []
     node = data
-    for part in err["loc"]:
+    for part in (*err["loc"], *(err.get("ctx") or {}).get("at", ())):
         if isinstance(node, dict) and part in node:
             node = node[part]
             path.append(part)
@@ -84,6 +90,8 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
             path.append(part)
         elif err["type"] in ("extra_forbidden", "missing") and isinstance(part, str) and part == err["loc"][-1]:
             path.append(part)
+    if err["type"] in ("union_tag_invalid",) and isinstance(node, dict) and "descriptor" in node:
+        path.append("descriptor")
     message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key (check its spelling and the README's config reference)"
@@ -94,6 +102,8 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
         message = f"unknown descriptor; one of: {', '.join(descriptor_names())}"
     elif err["type"] == "union_tag_not_found":
         message = "a check needs a 'descriptor' key"
+    elif err["type"] == "string_type" and path[:1] == ["thresholds"] and len(path) == 3:
+        message = "a threshold is an operator and a number, quoted: e.g. \">= 0.9\""
     return loaded.line_of(tuple(path)), key_path(tuple(path)), message
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from ._checks import IDENTIFIER, CheckConfig
 from ._thresholds import Threshold
@@ -13,6 +14,12 @@ from ._thresholds import Threshold
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def error_at(at: tuple[str | int, ...], message: str) -> PydanticCustomError:
+    """A model validator's error about one key below the model, so the loader can name its line."""
+    # names in these messages are identifiers, so no braces reach pydantic's message template
+    return PydanticCustomError("value_error_at", message, {"at": at})
 
 
 class ModelConfig(_Strict):
@@ -74,9 +81,10 @@ class SuiteConfig(_Strict):
     @model_validator(mode="after")
     def _unique_check_labels(self) -> "SuiteConfig":
         seen: set[str] = set()
-        for check in self.evidently:
+        for index, check in enumerate(self.evidently):
             if check.label in seen:
-                raise ValueError(f"two checks are called {check.label!r}; give one a distinct name:")
+                raise error_at(("evidently", index, "name" if check.name else "descriptor"),
+                               f"two checks are called {check.label!r}; give one a distinct name")
             seen.add(check.label)
         return self
 
@@ -101,15 +109,27 @@ class GateConfig(_Strict):
     base_dir: str = Field(".", exclude=True)
     config_sha256: str = Field("", exclude=True)
     parsed_thresholds: tuple[Threshold, ...] = Field((), exclude=True)
+    key_lines: dict[str, int] = Field(default_factory=dict, exclude=True)  # "suites[0].name" -> line
+
+    def where(self, key: str) -> dict[str, Any]:
+        """``file``, ``line`` and ``key`` for a ConfigError about ``key``."""
+        line = None
+        probe = key
+        while probe and line is None:
+            line = self.key_lines.get(probe)
+            probe = probe.rsplit(".", 1)[0] if "." in probe else ""
+        return {"file": self.source, "line": line, "key": key}
 
     @model_validator(mode="after")
     def _unique_suites(self) -> "GateConfig":
-        names = [s.name for s in self.suites]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"two suites are called {name!r}")
-            if name in RESERVED_METRICS:
-                raise ValueError(f"suite name {name!r} is reserved for a built-in metric")
+        seen: set[str] = set()
+        for index, suite in enumerate(self.suites):
+            if suite.name in RESERVED_METRICS:
+                raise error_at(("suites", index, "name"),
+                               f"suite name {suite.name!r} is reserved for a built-in metric")
+            if suite.name in seen:
+                raise error_at(("suites", index, "name"), f"two suites are called {suite.name!r}")
+            seen.add(suite.name)
         return self
 
     def resolve(self, relative: str) -> Path:

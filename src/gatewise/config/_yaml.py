@@ -38,7 +38,9 @@ def key_path(path: Path_) -> str:
     return out
 
 
-def parse_yaml(text: str, file: str, env: Mapping[str, str] | None = None) -> LoadedYaml:
+def parse_yaml(text: str, file: str, env: Mapping[str, str] | None = None, *,
+               raw: frozenset[Path_] = frozenset()) -> LoadedYaml:
+    """Parse and interpolate; strings at the key paths in ``raw`` are left uninterpolated."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -58,11 +60,12 @@ def parse_yaml(text: str, file: str, env: Mapping[str, str] | None = None) -> Lo
         raise ConfigError("the config must be a mapping of keys (endpoint:, prompt:, dataset:, …)",
                           file=file, line=1)
     lines: dict[Path_, int] = {(): 1}
-    data = _plain(root, (), lines, file, os.environ if env is None else env)
+    data = _plain(root, (), lines, file, os.environ if env is None else env, raw)
     return LoadedYaml(data=data, lines=lines, file=file)
 
 
-def _plain(node: Any, path: Path_, lines: dict[Path_, int], file: str, env: Mapping[str, str]) -> Any:
+def _plain(node: Any, path: Path_, lines: dict[Path_, int], file: str, env: Mapping[str, str],
+           raw: frozenset[Path_] = frozenset()) -> Any:
     """Turn ruamel's commented nodes into plain values, recording lines and interpolating."""
     if isinstance(node, dict):
         out = {}
@@ -72,7 +75,7 @@ def _plain(node: Any, path: Path_, lines: dict[Path_, int], file: str, env: Mapp
                 lines[child] = node.lc.key(key)[0] + 1
             except (AttributeError, KeyError, TypeError):
                 lines[child] = lines.get(path, 1)
-            out[str(key)] = _plain(value, child, lines, file, env)
+            out[str(key)] = _plain(value, child, lines, file, env, raw)
         return out
     if isinstance(node, list):
         items = []
@@ -82,10 +85,10 @@ def _plain(node: Any, path: Path_, lines: dict[Path_, int], file: str, env: Mapp
                 lines[child] = node.lc.item(index)[0] + 1
             except (AttributeError, KeyError, TypeError, IndexError):
                 lines[child] = lines.get(path, 1)
-            items.append(_plain(value, child, lines, file, env))
+            items.append(_plain(value, child, lines, file, env, raw))
         return items
     if isinstance(node, str):
-        return _interpolate(str(node), path, lines, file, env)
+        return str(node) if path in raw else _interpolate(str(node), path, lines, file, env)
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):

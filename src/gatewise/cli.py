@@ -1,0 +1,94 @@
+"""The ``gatewise`` command: parse, call the library, print, map errors to exit codes.
+
+Exit codes: 0 passed, 1 gate failed, 2 bad input (nothing called or written), 3 infrastructure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import GatewiseError
+
+EXIT_PASSED, EXIT_FAILED, EXIT_INPUT, EXIT_INFRA = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gatewise",
+        description="Quality gates for model and prompt changes: evaluate a pinned dataset against a live "
+                    "endpoint, decide against thresholds, write reports.",
+        epilog="Exit codes: 0 passed, 1 gate failed, 2 bad input, 3 infrastructure error.",
+    )
+    parser.add_argument("--version", action="version", version=f"gatewise {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    gate = commands.add_parser("gate", help="run the gate: call the endpoint for every row, score, decide")
+    _config_arg(gate)
+    gate.add_argument("--endpoint-url", help="override endpoint.base_url (e.g. http://127.0.0.1:8000/v1)")
+    gate.add_argument("--model", help="override endpoint.model")
+    gate.add_argument("--out", default="gate-out", help="directory for the reports (default: gate-out)")
+    cache = gate.add_mutually_exclusive_group()
+    cache.add_argument("--cache", dest="cache", action="store_true", default=False,
+                       help="reuse cached responses of the model under test (opt-in)")
+    cache.add_argument("--no-cache", dest="cache", action="store_false", help="always call the endpoint (default)")
+    gate.add_argument("--cache-dir", default=".gatewise-cache", help="where --cache keeps responses")
+    _output_args(gate)
+
+    validate = commands.add_parser("validate", help="check config, pin, dataset and template; call nothing")
+    _config_arg(validate)
+
+    pin = commands.add_parser("pin", help="write the dataset's sha256 into the config, keeping comments")
+    pin.add_argument("dataset", nargs="?", help="the dataset file (default: the config's dataset.path)")
+    _config_arg(pin)
+
+    demo = commands.add_parser("demo", help="run the example gate against a local stand-in model, end to end")
+    demo.add_argument("--out", default="gatewise-demo", help="directory for the reports (default: gatewise-demo)")
+    demo.add_argument("--quality", type=float, default=0.95,
+                      help="share of questions the stand-in answers correctly (default 0.95; try 0.6 to see a failing gate)")
+    demo.add_argument("--latency-ms", type=float, default=20.0, help="stand-in latency per call (default 20)")
+    _output_args(demo)
+
+    commands.add_parser("standin", help="serve the OpenAI-compatible stand-in model (see: gatewise standin --help)",
+                        add_help=False)
+    return parser
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", "-c", default="quality/gate.yaml", help="gate config (default: quality/gate.yaml)")
+
+
+def _output_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
+    parser.add_argument("--verbose", "-v", action="store_true", help="also print every row that errored")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["standin"]:
+        from .standin import main as standin_main
+
+        return standin_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except GatewiseError as exc:
+        print(f"gatewise: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gatewise: interrupted; nothing was decided", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from . import commands
+
+    handler = {"gate": commands.gate, "validate": commands.validate, "pin": commands.pin, "demo": commands.demo}
+    return handler[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""What each CLI command does, as functions of parsed arguments returning an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import load_config
+from .result import GateResult
+from .terminal import Console
+
+
+def _console(args: argparse.Namespace) -> Console:
+    return Console(quiet=getattr(args, "quiet", False), verbose=getattr(args, "verbose", False))
+
+
+def gate(args: argparse.Namespace) -> int:
+    from .runner import run_gate
+
+    overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model}
+    config = load_config(args.config, overrides=overrides)
+    result = run_gate(config, out_dir=args.out, cache_dir=args.cache_dir, use_cache=args.cache,
+                      console=_console(args))
+    print_verdict(result, Path(args.out))
+    return result.exit_code
+
+
+def print_verdict(result: GateResult, out: Path | None) -> None:
+    verdict = result.verdict
+    print(verdict.headline)
+    for item in verdict.results:
+        mark = "ok  " if item.passed else "FAIL"
+        value = "n/a" if item.value is None else f"{item.value:.4g}"
+        print(f"  {mark} {item.threshold.key:<32} {value:>10}  (target {item.threshold.expression})")
+    if out is not None:
+        print(f"Reports: {out}/ (summary.md, gate-result.json, results.jsonl, junit.xml, report.html)")
+
+
+def validate(args: argparse.Namespace) -> int:
+    from .runner import prepare
+
+    config = load_config(args.config)
+    plan = prepare(config)
+    checks = sum(len(s.evidently) for s in config.suites)
+    print(f"{args.config}: OK — {len(plan.dataset.rows)} rows (sha256 {plan.dataset.sha256[:12]}…), "
+          f"{len(config.suites)} suites, {checks} checks, {len(config.parsed_thresholds)} thresholds; "
+          f"endpoint {config.endpoint.base_url} model {config.endpoint.model}")
+    return 0
+
+
+def pin(args: argparse.Namespace) -> int:
+    from .config import write_pin
+    from .dataset import file_sha256
+    from .errors import DatasetError
+
+    config = load_config(args.config)
+    configured = config.resolve(config.dataset.path).resolve()
+    given = Path(args.dataset).resolve() if args.dataset else configured
+    if given != configured:
+        raise DatasetError(
+            f"{args.dataset} is not the config's dataset ({config.dataset.path}, i.e. {configured}); "
+            "edit dataset.path first, then pin"
+        )
+    try:
+        sha = file_sha256(given)
+    except FileNotFoundError:
+        raise DatasetError(f"dataset file not found: {given}") from None
+    changed = write_pin(args.config, sha)
+    print(f"{'pinned' if changed else 'already pinned'}: {config.dataset.path} sha256 {sha} in {args.config}")
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(out_dir=Path(args.out), quality=args.quality, latency_ms=args.latency_ms,
+                    console=_console(args), stdout=sys.stdout)

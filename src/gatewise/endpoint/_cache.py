@@ -1,0 +1,66 @@
+"""On-disk response cache keyed on the full request plus the endpoint's identity.
+
+Only successful responses are stored, so a cached run can never turn an error into a pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULT_CACHE_DIR = ".gatewise-cache"
+
+
+def request_key(identity: Mapping[str, Any], request: Mapping[str, Any], repeat: int) -> str:
+    # repeat is part of the key: k repeats of a row are k independent draws, not one draw k times
+    blob = json.dumps({"endpoint": identity, "request": request, "repeat": repeat},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """A sqlite file of request key -> response record; safe to share between runs."""
+
+    def __init__(self, directory: str | Path = DEFAULT_CACHE_DIR, *, read: bool = True) -> None:
+        self.path = Path(directory) / "responses.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read = read  # --no-cache: still write fresh answers, never read old ones
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, record TEXT NOT NULL)")
+        self._pending: list[tuple[str, str]] = []
+        self.hits = 0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if not self.read:
+            return None
+        with self._lock:
+            row = self._db.execute("SELECT record FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        self.hits += 1
+        return json.loads(row[0])
+
+    def put(self, key: str, record: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._pending.append((key, json.dumps(record, ensure_ascii=False)))
+            if len(self._pending) >= 256:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?)", self._pending)
+            self._db.execute("COMMIT")
+            self._pending.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._flush()
+            self._db.close()

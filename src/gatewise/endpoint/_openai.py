@@ -1,0 +1,203 @@
+"""The model under test over the OpenAI-compatible API (vLLM at ``/v1``, KServe at ``/openai/v1``).
+
+One ``OpenAIEndpoint`` per run: bounded requests in flight, a timeout per request, our own
+retries (the SDK's are off) so that ``Retry-After`` is honoured and every attempt is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from typing import Any
+
+from ..config import EndpointConfig
+from ..errors import EndpointUnreachableError
+from ..samples import Message, Sample
+from ._cache import ResponseCache, request_key
+from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+
+
+PREFLIGHT_MIN_RETRIES = 3
+
+
+class CallFailed(Exception):
+    """One attempt failed; ``retryable`` says whether another attempt may succeed."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
+                 unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable, self.retry_after, self.unreachable = retryable, retry_after, unreachable
+
+
+class OpenAIEndpoint:
+    def __init__(self, config: EndpointConfig, *, cache: ResponseCache | None = None,
+                 seed: int | None = None) -> None:
+        self.config = config
+        self.cache = cache
+        self.policy = RetryPolicy(config.max_retries, config.backoff_s, config.max_backoff_s)
+        self._secret = config.api_key.get_secret_value() if config.api_key else None
+        self._slots = asyncio.Semaphore(config.concurrency)
+        self._rng = random.Random(seed)
+        self._client: Any = None
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """What makes two endpoints answer differently; the cache key includes it (not the key)."""
+        return {"base_url": self.config.base_url, "model": self.config.model, "api": self.config.api}
+
+    def _openai(self) -> Any:
+        if self._client is None:
+            import openai  # deferred: ~0.7 s, and not needed by validate/pin
+
+            self._client = openai.AsyncOpenAI(
+                base_url=self.config.base_url,
+                api_key=self._secret or "EMPTY",  # vLLM's convention for "no key"
+                timeout=self.config.timeout_s,
+                max_retries=0,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    def redact(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+    # -- preflight ---------------------------------------------------------------------------
+
+    async def preflight(self) -> tuple[str, ...]:
+        """List the served models, so a dead endpoint or a refused key stops the run before row 1.
+
+        Returns the served model ids (empty when the server has no models route).
+        """
+        import openai
+
+        last: str = ""
+        # generous even when rows get no retries: this call alone decides "unreachable"
+        tries = max(self.policy.max_retries, PREFLIGHT_MIN_RETRIES) + 1
+        for attempt in range(1, tries + 1):
+            try:
+                page = await self._openai().models.list()
+                return tuple(m.id for m in page.data)
+            except openai.NotFoundError:
+                return ()
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+                raise EndpointUnreachableError(
+                    f"the endpoint at {self.config.base_url} refused the API key "
+                    f"(HTTP {exc.status_code}); check endpoint.api_key"
+                ) from None
+            except Exception as exc:  # noqa: BLE001 - every failure here means "not reachable yet"
+                failure = self._classify(exc)
+                last = str(failure)
+                if not failure.retryable or attempt == tries:
+                    break
+                await asyncio.sleep(self.policy.delay(attempt, failure.retry_after, self._rng))
+        raise EndpointUnreachableError(
+            f"cannot reach the model endpoint at {self.config.base_url}: {self.redact(last)}"
+        )
+
+    # -- one row -----------------------------------------------------------------------------
+
+    def request_body(self, messages: tuple[Message, ...]) -> dict[str, Any]:
+        cfg = self.config
+        body: dict[str, Any] = {"model": cfg.model}
+        if cfg.api == "chat":
+            body["messages"] = [{"role": m.role, "content": m.content} for m in messages]
+        else:
+            body["prompt"] = "\n\n".join(m.content for m in messages)
+        for name in ("temperature", "max_tokens", "seed"):
+            if getattr(cfg, name) is not None:
+                body[name] = getattr(cfg, name)
+        return body
+
+    async def sample(self, row_id: str, inputs: dict[str, Any], messages: tuple[Message, ...],
+                     repeat: int = 0) -> Sample:
+        body = self.request_body(messages)
+        key = request_key(self.identity, {**body, "extra_body": self.config.extra_body}, repeat)
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat,
+                          attempts=0, cached=True, **hit)
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                async with self._slots:
+                    started = time.perf_counter()
+                    record = await self._call(body)
+                    record["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            except CallFailed as failure:
+                if failure.retryable and attempts <= self.policy.max_retries:
+                    await asyncio.sleep(self.policy.delay(attempts, failure.retry_after, self._rng))
+                    continue
+                return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat,
+                              output=None, attempts=attempts,
+                              error=self.redact(f"{failure} (after {attempts} attempt{'s' * (attempts > 1)})"))
+            if self.cache is not None:
+                self.cache.put(key, record)
+            return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat,
+                          attempts=attempts, **record)
+
+    async def _call(self, body: dict[str, Any]) -> dict[str, Any]:
+        client = self._openai()
+        extra = {"extra_body": self.config.extra_body} if self.config.extra_body else {}
+        try:
+            if self.config.api == "chat":
+                response = await client.chat.completions.create(**body, **extra)
+            else:
+                response = await client.completions.create(**body, **extra)
+        except Exception as exc:  # noqa: BLE001 - mapped to retryable / final below
+            raise self._classify(exc) from None
+        return self._read(response)
+
+    def _read(self, response: Any) -> dict[str, Any]:
+        if isinstance(response, str) or not getattr(response, "choices", None):
+            raise CallFailed("malformed response: no choices in the body", retryable=True)
+        choice = response.choices[0]
+        text = choice.message.content if self.config.api == "chat" else choice.text
+        if text is None:
+            raise CallFailed("response had no text content", retryable=False)
+        usage = getattr(response, "usage", None)
+        return {
+            "output": text,
+            "finish_reason": choice.finish_reason,
+            "model_id": getattr(response, "model", None),
+            "prompt_tokens": getattr(usage, "prompt_tokens", None),
+            "completion_tokens": getattr(usage, "completion_tokens", None),
+        }
+
+    def _classify(self, exc: Exception) -> CallFailed:
+        import openai
+
+        if isinstance(exc, openai.APITimeoutError):
+            return CallFailed(f"timed out after {self.config.timeout_s:g} s", retryable=True, unreachable=True)
+        if isinstance(exc, openai.APIConnectionError):
+            cause = exc.__cause__ or exc.__context__
+            detail = f": {type(cause).__name__}" if cause is not None else ""
+            return CallFailed(f"connection error{detail}", retryable=True, unreachable=True)
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
+            message = _error_message(exc)
+            return CallFailed(f"HTTP {status}: {message}", retryable=status in RETRYABLE_STATUSES,
+                              retry_after=retry_after)
+        if isinstance(exc, (ValueError, openai.APIResponseValidationError)):
+            # json.JSONDecodeError is a ValueError: a 200 whose body is not JSON
+            return CallFailed("malformed response: body is not valid JSON", retryable=True)
+        return CallFailed(f"{type(exc).__name__}: {exc}", retryable=False)
+
+
+def _error_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])[:300]
+        if isinstance(inner, str):
+            return inner[:300]
+    try:
+        return json.dumps(body)[:300] if body is not None else exc.response.reason_phrase
+    except (TypeError, AttributeError):
+        return "error"

@@ -1,0 +1,84 @@
+"""Shared fixtures: the stand-in model on 127.0.0.1 and gate configs written into tmp dirs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from gatewise.standin import StandinServer, load_answer_table
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_DATASET = REPO / "quality" / "data" / "golden.jsonl"
+
+# no test may talk to a real telemetry endpoint or pick up a developer's key
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.pop("OPENAI_API_KEY", None)
+
+
+@pytest.fixture(scope="session")
+def answers() -> dict[str, str]:
+    return load_answer_table(EXAMPLE_DATASET)
+
+
+@pytest.fixture(scope="module")
+def standin(answers):
+    """A healthy stand-in for the whole module; tests that change faults restore them."""
+    with StandinServer(answers=answers, quality=1.0) as server:
+        yield server
+
+
+def write_dataset(directory: Path, rows: list[dict], name: str = "data.jsonl") -> Path:
+    path = directory / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def example_rows(n: int | None = None) -> list[dict]:
+    rows = [json.loads(line) for line in EXAMPLE_DATASET.read_text(encoding="utf-8").splitlines()]
+    return rows[:n] if n else rows
+
+
+ENDPOINT_DEFAULTS = {"model": "standin-model", "concurrency": 8, "timeout_s": 5, "max_retries": 3,
+                     "backoff_s": 0.01, "max_backoff_s": 0.05}
+
+
+def write_gate(directory: Path, base_url: str, *, rows: list[dict] | None = None, endpoint: dict | None = None,
+               suites: str | None = None, thresholds: str | None = None, extra: str = "") -> Path:
+    """A pinned gate config over ``rows`` (default: the example dataset) in ``directory``."""
+    data = write_dataset(directory, rows if rows is not None else example_rows())
+    sha = hashlib.sha256(data.read_bytes()).hexdigest()
+    if suites is None:
+        suites = """
+  - name: correctness
+    evidently:
+      - { descriptor: ExactMatch, expected: answer }
+  - name: format
+    evidently:
+      - { descriptor: TextLength, name: length, max: 200 }
+"""
+    if thresholds is None:
+        thresholds = """
+  correctness: { pass_rate: ">= 0.9" }
+  format: { pass_rate: ">= 0.98" }
+"""
+    settings = {**ENDPOINT_DEFAULTS, **(endpoint or {})}
+    endpoint_lines = "".join(f"  {key}: {json.dumps(value)}\n" for key, value in settings.items())
+    config = directory / "gate.yaml"
+    config.write_text(f"""# a test gate
+endpoint:
+  base_url: {base_url}
+{endpoint_lines}prompt:
+  system: "Answer with the answer only."
+  user: "Question: {{question}}"
+dataset:
+  path: {data.name}
+  sha256: "{sha}"
+suites: {suites if suites.strip() else "[]"}
+thresholds: {thresholds if thresholds.strip() else "{}"}
+{extra}
+""", encoding="utf-8")
+    return config
