@@ -1,0 +1,11 @@
+"""Suites: turn samples into per-row scores. Each kind of suite registers its scorer by name."""
+
+from ._evidently import score_evidently
+from ._html import write_evidently_html
+from ._registry import kind_of, scorer, suite_kind, suite_kinds
+from ._worker import ScoringWorker, ScoringWorkerError
+
+__all__ = [
+    "ScoringWorker", "ScoringWorkerError", "kind_of", "score_evidently", "scorer", "suite_kind", "suite_kinds",
+    "write_evidently_html",
+]
