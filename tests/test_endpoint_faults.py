@@ -145,3 +145,16 @@ def test_wrong_api_key_is_an_infrastructure_error_naming_the_key_setting(tmp_pat
         code = cli.main(["gate", "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 3 and "endpoint.api_key" in err and "wrong-key" not in err
+
+
+def test_credentials_in_the_endpoint_url_are_never_shown(tmp_path, standin, capsys):
+    from gatewise.endpoint import public_url
+
+    assert public_url("https://user:s3cret@host:8443/v1?api_key=s3cret") == "https://host:8443/v1"
+    url = standin.base_url.replace("http://", "http://user:s3cret@")
+    config = write_gate(tmp_path, url, rows=ROWS[:3], suites="", thresholds="")
+    code = cli.main(["gate", "--config", str(config), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    texts = [captured.out, captured.err] + [p.read_text() for p in (tmp_path / "out").iterdir()]
+    assert all("s3cret" not in text for text in texts)

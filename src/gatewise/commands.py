@@ -38,6 +38,7 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
+    from .endpoint import public_url
     from .runner import prepare
 
     config = load_config(args.config)
@@ -45,7 +46,7 @@ def validate(args: argparse.Namespace) -> int:
     checks = sum(len(s.evidently) for s in config.suites)
     print(f"{args.config}: OK — {len(plan.dataset.rows)} rows (sha256 {plan.dataset.sha256[:12]}…), "
           f"{len(config.suites)} suites, {checks} checks, {len(config.parsed_thresholds)} thresholds; "
-          f"endpoint {config.endpoint.base_url} model {config.endpoint.model}")
+          f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}")
     return 0
 
 

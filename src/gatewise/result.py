@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .config import Threshold
+from .endpoint import public_url
 from .samples import Sample
 from .scores import Score
 
@@ -55,6 +56,9 @@ class EndpointInfo:
     model: str
     api: str
     reported_model_ids: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", public_url(self.base_url))
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class GateResult:
                     "n": r.n,
                     "passed": r.passed,
                     "config_line": r.threshold.line,
+                    "implicit": r.implicit,
                 }
                 for r in self.verdict.results
             ],

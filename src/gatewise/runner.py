@@ -16,7 +16,7 @@ from typing import Callable
 
 from .config import GateConfig, check_columns
 from .dataset import Dataset, load_rows, verify_pin
-from .endpoint import OpenAIEndpoint, ResponseCache
+from .endpoint import OpenAIEndpoint, ResponseCache, public_url
 from .errors import ConfigError, EndpointUnreachableError
 from .prompting import PromptTemplate
 from .result import EndpointInfo, GateResult
@@ -81,7 +81,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         timings["calls"] = time.perf_counter() - t1
         if all(not s.ok for s in samples):
             raise EndpointUnreachableError(
-                f"every one of {len(samples)} calls to {config.endpoint.base_url} failed; first error: "
+                f"every one of {len(samples)} calls to {public_url(config.endpoint.base_url)} failed; first error: "
                 f"{samples[0].error}"
             )
 
@@ -130,7 +130,7 @@ async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console
     config = plan.config
     endpoint = OpenAIEndpoint(config.endpoint, cache=cache)
     try:
-        with console.group(f"Checking endpoint {config.endpoint.base_url}"):
+        with console.group(f"Checking endpoint {public_url(config.endpoint.base_url)}"):
             served = await endpoint.preflight()
             if served and config.endpoint.model not in served:
                 console.info(f"  note: the endpoint serves {', '.join(served)}; asking for {config.endpoint.model}")

@@ -16,6 +16,7 @@ from ..config import EndpointConfig
 from ..errors import EndpointUnreachableError
 from ..samples import Message, Sample
 from ._cache import ResponseCache, request_key
+from ._url import public_url
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 
 
@@ -86,7 +87,7 @@ class OpenAIEndpoint:
                 return ()
             except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
                 raise EndpointUnreachableError(
-                    f"the endpoint at {self.config.base_url} refused the API key "
+                    f"the endpoint at {public_url(self.config.base_url)} refused the API key "
                     f"(HTTP {exc.status_code}); check endpoint.api_key"
                 ) from None
             except Exception as exc:  # noqa: BLE001 - every failure here means "not reachable yet"
@@ -96,7 +97,7 @@ class OpenAIEndpoint:
                     break
                 await asyncio.sleep(self.policy.delay(attempt, failure.retry_after, self._rng))
         raise EndpointUnreachableError(
-            f"cannot reach the model endpoint at {self.config.base_url}: {self.redact(last)}"
+            f"cannot reach the model endpoint at {public_url(self.config.base_url)}: {self.redact(last)}"
         )
 
     # -- one row -----------------------------------------------------------------------------

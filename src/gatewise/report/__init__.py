@@ -1,0 +1,18 @@
+"""Report files of a gate run: gate-result.json, results.jsonl, summary.md and junit.xml.
+
+One module per format, each a ``write_*(result, out_dir) -> Path``; ``write_reports`` writes them
+all. Evidently's HTML report is written by the suites worker, not here. Nothing heavy is
+imported (only the standard library), so the CLI can load this cheaply.
+"""
+
+from ._gate_result import GATE_RESULT_FILE, render_gate_result, write_gate_result
+from ._junit import JUNIT_FILE, render_junit, write_junit
+from ._reports import WRITERS, write_reports
+from ._results_jsonl import RESULTS_FILE, write_results_jsonl
+from ._summary import GITHUB_COMMENT_LIMIT, SUMMARY_FILE, render_summary, write_summary
+
+__all__ = [
+    "GATE_RESULT_FILE", "GITHUB_COMMENT_LIMIT", "JUNIT_FILE", "RESULTS_FILE", "SUMMARY_FILE", "WRITERS",
+    "render_gate_result", "render_junit", "render_summary", "write_gate_result", "write_junit",
+    "write_reports", "write_results_jsonl", "write_summary",
+]

@@ -1,0 +1,107 @@
+"""``junit.xml``: one test case per threshold, so CI test tabs list what held and what did not."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from ..result import GateResult, ThresholdResult
+from ._atomic import atomic_writer
+from ._format import format_value
+
+JUNIT_FILE = "junit.xml"
+SUITE_NAME = "gatewise"
+FAILING_ROWS_LISTED = 20
+
+# XML 1.0 has no way to write these, not even as character references
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: object) -> str:
+    return _NOT_XML.sub("\ufffd", str(value))
+
+
+def failure_message(item: ThresholdResult) -> str:
+    expression = item.threshold.expression
+    if item.value is None:
+        return f"no value could be measured, which does not satisfy {expression}"
+    return f"value {item.value:.6g} does not satisfy {expression}"
+
+
+def render_junit(result: GateResult) -> ET.Element:
+    tests = len(result.verdict.results)
+    failures = len(result.verdict.failed)
+    elapsed = f"{sum(result.timings_s.values()):.3f}"
+    counts = {"tests": str(tests), "failures": str(failures), "errors": "0", "skipped": "0", "time": elapsed}
+
+    root = ET.Element("testsuites", {"name": SUITE_NAME, **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": SUITE_NAME, **counts, "timestamp": xml_text(result.started_at)})
+    properties = ET.SubElement(suite, "properties")
+    for name, value in _properties(result):
+        ET.SubElement(properties, "property", {"name": name, "value": xml_text(value)})
+
+    for item in result.verdict.results:
+        t = item.threshold
+        case = ET.SubElement(suite, "testcase", {
+            "classname": xml_text(f"{SUITE_NAME}.{t.metric}"),
+            "name": xml_text(f"{t.key} {t.expression}"),
+            "time": "0",
+        })
+        if not item.passed:
+            failure = ET.SubElement(case, "failure", {"message": xml_text(failure_message(item)),
+                                                      "type": "ThresholdNotMet"})
+            failure.text = xml_text(_details(result, item))
+    return root
+
+
+def write_junit(result: GateResult, out_dir: Path) -> Path:
+    path = Path(out_dir) / JUNIT_FILE
+    tree = ET.ElementTree(render_junit(result))
+    ET.indent(tree)
+    with atomic_writer(path, binary=True) as handle:
+        tree.write(handle, encoding="utf-8", xml_declaration=True)
+        handle.write(b"\n")
+    return path
+
+
+def _properties(result: GateResult) -> list[tuple[str, str]]:
+    props = [("schema_version", result.schema_version), ("passed", str(result.passed).lower()),
+             ("dataset_sha256", result.dataset_sha256), ("config_sha256", result.config_sha256),
+             ("endpoint_model", result.endpoint.model),
+             ("reported_model_ids", ",".join(result.endpoint.reported_model_ids))]
+    if result.model_name:
+        props.insert(2, ("model_name", result.model_name))
+    return props
+
+
+def _details(result: GateResult, item: ThresholdResult) -> str:
+    t = item.threshold
+    lines = [
+        f"{t.key}: {format_value(t.metric, t.statistic, item.value, against=t.target)} "
+        f"(target {t.expression}, over {item.n} rows)",
+    ]
+    if t.line is not None:
+        lines.append(f"config: {result.config_path}:{t.line}")
+    elif item.implicit:
+        lines.append("rule: rows whose call failed after retries (raise max_errors to tolerate some)")
+    rows = _failing_rows(result, t.metric)
+    if rows:
+        shown = ", ".join(rows[:FAILING_ROWS_LISTED])
+        more = f" and {len(rows) - FAILING_ROWS_LISTED} more" if len(rows) > FAILING_ROWS_LISTED else ""
+        lines.append(f"failing rows: {shown}{more} (see results.jsonl)")
+    return "\n".join(lines)
+
+
+def _failing_rows(result: GateResult, metric: str) -> list[str]:
+    def label(row_id: str, repeat: int) -> str:
+        return f"{row_id}#{repeat}" if repeat else row_id
+
+    if metric == "errors":
+        return [label(s.row_id, s.repeat) for s in result.samples if not s.ok]
+    seen: dict[str, None] = {}
+    for score in result.scores:
+        # a suite's threshold ("format") fails on any of its checks ("format.length", ...)
+        if (score.metric == metric or score.metric.startswith(metric + ".")) and not score.passed:
+            seen.setdefault(label(score.row_id, score.repeat), None)
+    return list(seen)

@@ -1,0 +1,42 @@
+"""``results.jsonl``: one line per sample with its scores, the per-row record of a gate run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..result import GateResult
+from ._atomic import atomic_writer
+from ._jsonable import jsonable
+from ._rows import RowOutcome, row_outcomes
+
+RESULTS_FILE = "results.jsonl"
+
+# JSON allows these raw inside strings, but Python's str.splitlines() and some JSONL readers treat
+# them as line ends; escaping them keeps "one line per sample" true for every reader
+_LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
+
+def row_record(outcome: RowOutcome) -> dict[str, Any]:
+    record = outcome.sample.to_dict()
+    record["scores"] = {
+        score.metric: {"value": score.value, "passed": score.passed, "error": score.error}
+        for score in outcome.scores
+    }
+    record["passed"] = outcome.passed
+    return record
+
+
+def render_results_lines(result: GateResult) -> Iterator[str]:
+    for outcome in row_outcomes(result):
+        line = json.dumps(jsonable(row_record(outcome)), ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":"))
+        yield line.translate(_LINE_SEPARATORS) + "\n"
+
+
+def write_results_jsonl(result: GateResult, out_dir: Path) -> Path:
+    path = Path(out_dir) / RESULTS_FILE
+    with atomic_writer(path) as handle:
+        handle.writelines(render_results_lines(result))
+    return path

@@ -1,0 +1,161 @@
+"""What the stand-in answers to each request, before faults: OpenAI's routes, auth and validation."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from . import _shapes as shapes
+from ._http import Request
+from ._model import StandinModel
+
+# vLLM serves OpenAI's API under /v1; KServe's huggingface runtime serves it under /openai/v1.
+PREFIXES = ("/v1", "/openai/v1")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A whole JSON response."""
+
+    status: int
+    body: Any
+    headers: tuple[tuple[str, str], ...] = ()
+    completion: bool = False
+    """Counts as a completion served when sent."""
+    faultable: bool = True
+    """Faults may replace it; health checks and auth refusals are never faulted."""
+
+
+@dataclass(frozen=True)
+class StreamReply:
+    """A 200 Server-Sent Events response: one ``data:`` event per payload, then ``[DONE]``."""
+
+    events: tuple[Any, ...]
+    completion: bool = True
+    faultable: bool = True
+
+
+class _Refused(Exception):
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+
+
+class Routes:
+    """Maps a request to its reply; pure apart from ids and timestamps, so it never waits."""
+
+    def __init__(self, model: StandinModel, *, model_id: str, served_model_names: Sequence[str],
+                 api_key: str | None) -> None:
+        self._model, self._model_id, self._api_key = model, model_id, api_key
+        self._names = list(dict.fromkeys(served_model_names))
+        self._handlers: dict[tuple[str, str], Callable[[Request], Reply | StreamReply]] = {}
+        for prefix in PREFIXES:
+            self._handlers[("POST", prefix + "/chat/completions")] = self._chat_completions
+            self._handlers[("POST", prefix + "/completions")] = self._completions
+            self._handlers[("GET", prefix + "/models")] = self._models
+        self._paths = {path for _, path in self._handlers}
+
+    def answer(self, request: Request) -> Reply | StreamReply:
+        if request.path == "/health":
+            return Reply(200, {"status": "ok"}, faultable=False)
+        if self._api_key is not None and not self._authorized(request):
+            return Reply(401, shapes.error("Incorrect API key provided.", "invalid_request_error",
+                                           "invalid_api_key"), faultable=False)
+        handler = self._handlers.get((request.method, request.path))
+        if handler is None:
+            if request.path in self._paths:
+                return Reply(405, shapes.error(f"Method {request.method} not allowed on {request.path}",
+                                               "invalid_request_error", 405))
+            return Reply(404, shapes.error(f"Not found: {request.path}", "NotFoundError", 404))
+        try:
+            return handler(request)
+        except _Refused as refused:
+            return refused.reply
+
+    def _authorized(self, request: Request) -> bool:
+        expected = f"Bearer {self._api_key}".encode()
+        return hmac.compare_digest(request.headers.get("authorization", "").encode(), expected)
+
+    def _models(self, request: Request) -> Reply:
+        return Reply(200, shapes.model_list(self._names, int(time.time())))
+
+    def _chat_completions(self, request: Request) -> Reply | StreamReply:
+        payload = self._payload(request)
+        messages = payload.get("messages")
+        if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+            raise _Refused(_invalid("'messages' must be a non-empty list of message objects", "messages"))
+        user_texts = [_content_text(m.get("content")) for m in messages if m.get("role") == "user"]
+        content, finish = self._complete(user_texts[-1] if user_texts else "", payload)
+        prompt_tokens = sum(_tokens(_content_text(m.get("content"))) for m in messages)
+        usage = shapes.usage(prompt_tokens, _tokens(content))
+        id_, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        if payload.get("stream"):
+            return StreamReply(tuple(shapes.chat_chunks(id_, created, self._model_id, content, finish,
+                                                        usage if _wants_usage(payload) else None)))
+        return Reply(200, shapes.chat_completion(id_, created, self._model_id, content, finish, usage),
+                     completion=True)
+
+    def _completions(self, request: Request) -> Reply | StreamReply:
+        payload = self._payload(request)
+        prompt = payload.get("prompt")
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
+            raise _Refused(_invalid("'prompt' must be a string or a non-empty list of strings", "prompt"))
+        texts = [self._complete(p, payload) for p in prompts]
+        usage = shapes.usage(sum(_tokens(p) for p in prompts), sum(_tokens(t) for t, _ in texts))
+        id_, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
+        if payload.get("stream"):
+            return StreamReply(tuple(shapes.text_chunks(id_, created, self._model_id, texts,
+                                                        usage if _wants_usage(payload) else None)))
+        return Reply(200, shapes.text_completion(id_, created, self._model_id, texts, usage), completion=True)
+
+    def _payload(self, request: Request) -> dict[str, Any]:
+        try:
+            payload = json.loads(request.body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _Refused(_invalid("request body is not valid JSON")) from None
+        if not isinstance(payload, dict):
+            raise _Refused(_invalid("request body must be a JSON object"))
+        model = payload.get("model", self._names[0])
+        if model not in self._names:
+            # vLLM's words and status for a model it does not serve.
+            raise _Refused(Reply(404, shapes.error(f"The model `{model}` does not exist.",
+                                                   "NotFoundError", 404, "model")))
+        return payload
+
+    def _complete(self, prompt: str, payload: dict[str, Any]) -> tuple[str, str]:
+        """The model's text for a prompt, cut to ``max_tokens`` words ("length") if asked."""
+        text = self._model.reply(prompt)
+        limit = payload.get("max_completion_tokens") or payload.get("max_tokens")
+        if limit is None:
+            return text, "stop"
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise _Refused(_invalid("'max_tokens' must be a positive integer", "max_tokens"))
+        words = text.split()
+        return (" ".join(words[:limit]), "length") if len(words) > limit else (text, "stop")
+
+
+def _invalid(message: str, param: str | None = None) -> Reply:
+    return Reply(400, shapes.error(message, "invalid_request_error", None, param))
+
+
+def _content_text(content: Any) -> str:
+    """A message's text, whether a plain string or a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(part.get("text", "") for part in content
+                         if isinstance(part, dict) and part.get("type") == "text")
+    return ""
+
+
+def _tokens(text: str) -> int:
+    return len(text.split())
+
+
+def _wants_usage(payload: dict[str, Any]) -> bool:
+    options = payload.get("stream_options")
+    return isinstance(options, dict) and bool(options.get("include_usage"))
