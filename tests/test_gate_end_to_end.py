@@ -170,3 +170,59 @@ def test_validate_loads_nothing_heavy_and_calls_nothing():
              "print('CODE', code, 'HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO).stdout
     assert "CODE 0 HEAVY []" in out
+
+
+def test_a_cached_rerun_reuses_scores_and_report_without_evidently(tmp_path, good_model):
+    config = write_gate(tmp_path, good_model.base_url, rows=example_rows(8))
+    cache = ["--cache", "--cache-dir", str(tmp_path / "cache")]
+    first = run_cli("gate", "--config", str(config), "--out", str(tmp_path / "a"), *cache)
+    second = run_cli("gate", "--config", str(config), "--out", str(tmp_path / "b"), *cache)
+    assert (first.returncode, second.returncode) == (0, 0), second.stderr
+    assert "taken from the cache" in second.stderr
+    a = json.loads((tmp_path / "a" / "gate-result.json").read_text())
+    b = json.loads((tmp_path / "b" / "gate-result.json").read_text())
+    assert a["metrics"] == {**b["metrics"], "latency_ms": a["metrics"]["latency_ms"]}
+    assert [t["value"] for t in a["thresholds"] if t["metric"] != "latency_ms"] == \
+        [t["value"] for t in b["thresholds"] if t["metric"] != "latency_ms"]
+    assert (tmp_path / "a" / "report.html").read_bytes() == (tmp_path / "b" / "report.html").read_bytes()
+
+
+def test_a_changed_suite_is_scored_afresh_even_with_cached_responses(tmp_path, good_model):
+    config = write_gate(tmp_path, good_model.base_url, rows=example_rows(8))
+    cache = ["--cache", "--cache-dir", str(tmp_path / "cache")]
+    assert run_cli("gate", "--config", str(config), "--out", str(tmp_path / "a"), *cache).returncode == 0
+    config.write_text(config.read_text().replace("max: 200", "max: 3"))
+    second = run_cli("gate", "--config", str(config), "--out", str(tmp_path / "b"), *cache)
+    assert second.returncode == 1
+    assert "taken from the cache" not in second.stderr
+
+
+@pytest.mark.parametrize("path", ["kserve", "completions"])
+def test_kserve_path_and_completions_api(tmp_path, good_model, path):
+    url = good_model.kserve_base_url if path == "kserve" else good_model.base_url
+    endpoint = {"api": "completions"} if path == "completions" else None
+    config = write_gate(tmp_path, url, rows=example_rows(6), endpoint=endpoint, suites="", thresholds="")
+    proc = run_cli("gate", "--config", str(config), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert all(line["output"] == row["answer"] for line, row in zip(lines, example_rows(6)))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_csv_and_parquet_datasets(tmp_path, good_model, fmt):
+    import hashlib
+
+    import pandas as pd
+
+    rows = example_rows(5)
+    data = tmp_path / f"rows.{fmt}"
+    frame = pd.DataFrame(rows)
+    frame.to_csv(data, index=False) if fmt == "csv" else frame.to_parquet(data, index=False)
+    config = write_gate(tmp_path, good_model.base_url, rows=rows)
+    text = config.read_text().replace("path: data.jsonl", f"path: {data.name}")
+    sha = hashlib.sha256(data.read_bytes()).hexdigest()
+    config.write_text(text.split("sha256:")[0] + f'sha256: "{sha}"\n' + text.split("sha256:")[1].split("\n", 1)[1])
+    proc = run_cli("gate", "--config", str(config), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert [line["row_id"] for line in lines] == [row["id"] for row in rows]

@@ -16,7 +16,7 @@ from typing import Callable
 
 from .config import GateConfig, check_columns
 from .dataset import Dataset, load_rows, verify_pin
-from .endpoint import OpenAIEndpoint, ResponseCache, public_url
+from .endpoint import DEFAULT_CACHE_DIR, OpenAIEndpoint, ResponseCache, public_url
 from .errors import ConfigError, EndpointUnreachableError
 from .prompting import PromptTemplate
 from .result import EndpointInfo, GateResult
@@ -60,8 +60,6 @@ def prepare(config: GateConfig) -> GatePlan:
 def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir: str | Path | None = None,
              use_cache: bool = False, console: Console | None = None) -> GateResult:
     """Run the whole gate. Raises ``InputError`` (nothing called) or ``InfraError`` (no verdict)."""
-    from .suites import ScoringWorker
-
     console = console or Console(quiet=True)
     timings: dict[str, float] = {}
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -69,25 +67,24 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     plan = prepare(config)
     timings["prepare"] = time.perf_counter() - t0
 
-    # the worker starts importing Evidently now, in another process, while the calls run
-    with (ScoringWorker() if config.suites else contextlib.nullcontext()) as worker:
+    with contextlib.ExitStack() as stack:
+        worker = stack.enter_context(_scoring_worker()) if config.suites else None
+        cache = ResponseCache(cache_dir or DEFAULT_CACHE_DIR) if use_cache else None
+        if cache is not None:
+            stack.callback(cache.close)
+
         t1 = time.perf_counter()
-        cache = ResponseCache(cache_dir or ".gatewise-cache") if use_cache else None
-        try:
-            samples, served = asyncio.run(_collect(plan, cache, console))
-        finally:
-            if cache is not None:
-                cache.close()
+        samples, served = asyncio.run(_collect(plan, cache, console))
         timings["calls"] = time.perf_counter() - t1
         if all(not s.ok for s in samples):
             raise EndpointUnreachableError(
-                f"every one of {len(samples)} calls to {public_url(config.endpoint.base_url)} failed; first error: "
-                f"{samples[0].error}"
+                f"every one of {len(samples)} calls to {public_url(config.endpoint.base_url)} failed; "
+                f"first error: {samples[0].error}"
             )
 
         t2 = time.perf_counter()
-        with console.group("Scoring"):
-            scores = worker.score(samples, config.suites) if config.suites else ()
+        cached_as = _score_key(config, samples) if cache is not None and worker is not None else None
+        scores, html = _score(config, samples, worker, cache, cached_as, console)
         timings["scoring"] = time.perf_counter() - t2
 
         from .gate import aggregate, decide
@@ -102,7 +99,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             dataset_sha256=plan.dataset.sha256,
             endpoint=EndpointInfo(config.endpoint.base_url, config.endpoint.model, config.endpoint.api, reported),
             samples=samples,
-            scores=tuple(scores),
+            scores=scores,
             metrics=metrics,
             verdict=verdict,
             started_at=started_at,
@@ -110,19 +107,54 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             model_name=config.model.name if config.model else None,
         )
         if out_dir is not None:
-            t3 = time.perf_counter()
-            _write_outputs(result, config, worker, Path(out_dir), console)
-            timings["reports"] = time.perf_counter() - t3
+            _write_outputs(result, config, html, worker, cache, cached_as, Path(out_dir), console)
     return result
 
 
-def _write_outputs(result: GateResult, config: GateConfig, worker, out: Path, console: Console) -> None:
+def _scoring_worker():
+    from .suites import ScoringWorker
+
+    # starts importing Evidently now, in another process, while the calls run
+    return ScoringWorker()
+
+
+def _score_key(config: GateConfig, samples) -> str:
+    from . import score_cache
+
+    return score_cache.score_key(samples, config.suites)
+
+
+def _score(config: GateConfig, samples, worker, cache: ResponseCache | None, key: str | None, console: Console):
+    """Scores, and Evidently's HTML when it came from the cache (else None: written later)."""
+    if worker is None:
+        return (), None
+    from . import score_cache
+
+    hit = score_cache.load(cache, key) if cache is not None and key is not None else None
+    if hit is not None:
+        worker.abandon()  # every output was scored before: Evidently is not needed at all
+        console.info("Scores and report taken from the cache (outputs unchanged)")
+        return hit
+    with console.group("Scoring"):
+        return worker.score(samples, config.suites), None
+
+
+def _write_outputs(result: GateResult, config: GateConfig, html: str | None, worker, cache: ResponseCache | None,
+                   cached_as: str | None, out: Path, console: Console) -> None:
     from .report import write_reports
 
     out.mkdir(parents=True, exist_ok=True)
     with console.group(f"Writing reports to {out}"):
-        if config.suites:
-            worker.write_html(result.samples, config.suites, out / "report.html")
+        if worker is not None:
+            html_path = out / "report.html"
+            if html is not None:
+                html_path.write_text(html, encoding="utf-8")
+            else:
+                worker.write_html(result.samples, config.suites, html_path)
+                if cache is not None and cached_as is not None:
+                    from . import score_cache
+
+                    score_cache.store(cache, cached_as, result.scores, html_path.read_text(encoding="utf-8"))
         write_reports(result, out)
 
 

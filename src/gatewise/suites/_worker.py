@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import contextlib
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,6 +37,10 @@ class ScoringWorkerError(InfraError):
 
 
 def _warm_up() -> int:
+    # the import is slow and CPU-bound; yield the CPU to the event loop making the calls, which
+    # is latency-bound, and only needs Evidently once the calls are done
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)
     load_evidently()
     # Runs in the child only. By interpreter teardown multiprocessing has already flushed the
     # child's results; tearing down evidently's modules would take another 1-2 s for nothing.
@@ -85,6 +90,15 @@ class ScoringWorker:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def abandon(self) -> None:
+        """Stop the child now, mid-import if need be: its work is not needed (scores were cached)."""
+        if self._pool is not None:
+            # the pool can't cancel a running task; without this, exit would wait for the import
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
     def __enter__(self) -> "ScoringWorker":

@@ -1,0 +1,47 @@
+"""Scores and Evidently's HTML for outputs already scored: a re-run whose outputs all came from
+the response cache then needs neither the calls nor Evidently's multi-second import.
+
+The key is everything the scores depend on: the samples' inputs and outputs, the suites, and the
+versions of gatewise and Evidently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from importlib import metadata
+from typing import Sequence
+
+from . import __version__
+from .config import SuiteConfig
+from .endpoint import ResponseCache
+from .samples import Sample
+from .scores import Score
+
+
+def score_key(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> str:
+    digest = hashlib.sha256()
+    try:
+        evidently_version = metadata.version("evidently")
+    except metadata.PackageNotFoundError:
+        evidently_version = "?"
+    head = {"gatewise": __version__, "evidently": evidently_version,
+            "suites": [s.model_dump(mode="json") for s in suites]}
+    digest.update(json.dumps(head, sort_keys=True).encode())
+    for s in samples:
+        row = [s.row_id, s.repeat, s.output, s.error, dict(s.inputs)]
+        digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+        digest.update(b"\n")
+    return "scores:" + digest.hexdigest()
+
+
+def load(cache: ResponseCache, key: str) -> tuple[tuple[Score, ...], str] | None:
+    record = cache.get(key)
+    if record is None:
+        return None
+    return tuple(Score(**s) for s in record["scores"]), record["html"]
+
+
+def store(cache: ResponseCache, key: str, scores: Sequence[Score], html: str) -> None:
+    cache.put(key, {"scores": [asdict(s) for s in scores], "html": html})
