@@ -135,7 +135,7 @@ def _score(config: GateConfig, samples, worker, cache: ResponseCache | None, key
         worker.abandon()  # every output was scored before: Evidently is not needed at all
         console.info("Scores and report taken from the cache (outputs unchanged)")
         return hit
-    with console.group("Scoring"):
+    with console.group(f"Scoring {len(samples)} samples with Evidently"):
         return worker.score(samples, config.suites), None
 
 
