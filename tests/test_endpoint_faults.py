@@ -3,6 +3,7 @@ recorded, Retry-After is honoured, and a dead endpoint is never a pass."""
 
 from __future__ import annotations
 
+import json
 import random
 import socket
 
@@ -158,3 +159,18 @@ def test_credentials_in_the_endpoint_url_are_never_shown(tmp_path, standin, caps
     assert code == 0, captured.err
     texts = [captured.out, captured.err] + [p.read_text() for p in (tmp_path / "out").iterdir()]
     assert all("s3cret" not in text for text in texts)
+
+
+def test_a_run_that_cannot_reach_the_endpoint_leaves_no_earlier_verdict_behind(tmp_path, standin, capsys):
+    config = write_gate(tmp_path, standin.base_url, rows=ROWS[:3], suites="", thresholds="")
+    out = tmp_path / "out"
+    assert cli.main(["gate", "--config", str(config), "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "gate-result.json").read_text())["passed"] is True
+
+    (tmp_path / "down").mkdir()
+    down = write_gate(tmp_path / "down", f"http://127.0.0.1:{_free_port()}/v1", rows=ROWS[:3],
+                      endpoint={"max_retries": 0})
+    assert cli.main(["gate", "--config", str(down), "--out", str(out), "--quiet"]) == 3
+    capsys.readouterr()
+    assert not (out / "gate-result.json").exists(), "a stale passing verdict survived a failed run"
+    assert not (out / "summary.md").exists()

@@ -66,6 +66,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     t0 = time.perf_counter()
     plan = prepare(config)
     timings["prepare"] = time.perf_counter() - t0
+    if out_dir is not None:
+        _clear_stale_reports(Path(out_dir))
 
     with contextlib.ExitStack() as stack:
         worker = stack.enter_context(_scoring_worker()) if config.suites else None
@@ -111,6 +113,15 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     return result
 
 
+def _clear_stale_reports(out: Path) -> None:
+    """Remove the reports of an earlier run: should this one stop with no verdict, nothing in
+    ``out`` may pass for one. Only after the input checks, which must leave everything untouched."""
+    from .report import REPORT_FILES
+
+    for name in REPORT_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
 def _scoring_worker():
     from .suites import ScoringWorker
 
@@ -141,12 +152,12 @@ def _score(config: GateConfig, samples, worker, cache: ResponseCache | None, key
 
 def _write_outputs(result: GateResult, config: GateConfig, html: str | None, worker, cache: ResponseCache | None,
                    cached_as: str | None, out: Path, console: Console) -> None:
-    from .report import write_reports
+    from .report import HTML_FILE, write_reports
 
     out.mkdir(parents=True, exist_ok=True)
     with console.group(f"Writing reports to {out}"):
         if worker is not None:
-            html_path = out / "report.html"
+            html_path = out / HTML_FILE
             if html is not None:
                 html_path.write_text(html, encoding="utf-8")
             else:
