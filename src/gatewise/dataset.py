@@ -68,9 +68,7 @@ def _sha_or_error(path: str | Path, source: str) -> str:
 def load_rows(path: str | Path, *, sha256: str, fmt: str | None = None, id_column: str = "id") -> Dataset:
     """Read rows (the pin has already been checked). Rows get ``id_column`` or their index as id."""
     path = Path(path)
-    fmt = fmt or _format_of(path)
-    reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
-    records = reader(path)
+    records = read_records(path, fmt)
     if not records:
         raise DatasetError(f"dataset {path} has no rows")
     columns: list[str] = []
@@ -87,6 +85,13 @@ def load_rows(path: str | Path, *, sha256: str, fmt: str | None = None, id_colum
         seen[row_id] = here
         rows.append(Row(row_id, record))
     return Dataset(str(path), sha256, tuple(rows), tuple(columns))
+
+
+def read_records(path: str | Path, fmt: str | None = None) -> "Records":
+    """Every record of a JSONL, CSV or Parquet file, with its line number where lines mean something."""
+    path = Path(path)
+    reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt or _format_of(path)]
+    return reader(path)
 
 
 def _format_of(path: Path) -> str:

@@ -1,10 +1,10 @@
-"""Reading the stand-in's answer table (question -> reference answer) from a JSONL dataset."""
+"""Reading the stand-in's answer table (question -> reference answer) from a dataset file."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ..dataset import read_records
 from ..errors import DatasetError
 
 
@@ -17,21 +17,14 @@ def load_answer_table(path: str | Path, question_column: str = "question",
     """
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        records = read_records(path)
+    except OSError as exc:
         raise DatasetError(f"cannot read answer table {path}: {exc}") from exc
     table: dict[str, str] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}:{number}: not valid JSON: {exc.msg}") from exc
-        if not isinstance(row, dict):
-            raise DatasetError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+    for index, (number, row) in enumerate(records, start=1):
+        where = f"{path}:{number}" if number is not None else f"{path}: row {index}"
         for column in (question_column, answer_column):
             if row.get(column) is None:
-                raise DatasetError(f"{path}:{number}: row has no {column!r} column")
+                raise DatasetError(f"{where}: row has no {column!r} column")
         table.setdefault(str(row[question_column]), str(row[answer_column]))
     return table
