@@ -44,7 +44,9 @@ class Verdict:
     def headline(self) -> str:
         if self.passed:
             return f"PASSED: {len(self.results)} of {len(self.results)} thresholds held over {self.row_count} rows"
-        names = ", ".join(r.threshold.key for r in self.failed)
+        keys = [r.threshold.key for r in self.failed]
+        # one line for a commit status or a terminal: name a few, count the rest
+        names = ", ".join(keys[:4]) + (f", +{len(keys) - 4} more" if len(keys) > 4 else "")
         return f"FAILED: {len(self.failed)} of {len(self.results)} thresholds did not hold ({names})"
 
 
