@@ -174,3 +174,20 @@ def test_a_run_that_cannot_reach_the_endpoint_leaves_no_earlier_verdict_behind(t
     capsys.readouterr()
     assert not (out / "gate-result.json").exists(), "a stale passing verdict survived a failed run"
     assert not (out / "summary.md").exists()
+
+
+def test_sampling_settings_reach_the_server_and_the_sample_records_the_reply(tmp_path, answers):
+    long_answer = {"q-long": "one two three four five six"}
+    rows = [{"id": "q-long", "question": "q-long", "answer": long_answer["q-long"]}]
+    with StandinServer(answers=long_answer, model_id="served-as-this") as server:
+        config = load_config(write_gate(tmp_path, server.base_url, rows=rows, suites="", thresholds="",
+                                        endpoint={"max_tokens": 2, "seed": 7, "temperature": 0.5,
+                                                  "model": "served-as-this"}))
+        sample = run_gate(config).samples[0]
+    # the stand-in cuts its answer at max_tokens words, as a real server stops at max_tokens
+    assert sample.output == "one two"
+    assert sample.finish_reason == "length"
+    assert sample.model_id == "served-as-this"
+    assert sample.completion_tokens == 2 and sample.prompt_tokens > 0
+    assert [m.role for m in sample.messages] == ["system", "user"]
+    assert sample.messages[1].content == "Question: q-long"
