@@ -52,6 +52,29 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--latency-ms", type=float, default=20.0, help="stand-in latency per call (default 20)")
     _output_args(demo)
 
+    publish = commands.add_parser(
+        "publish", help="show a gate run on GitHub: job summary, annotations, outputs, PR comment, commit status",
+        description="Publish the gate run in --out: job summary, ::error annotations on failed thresholds, step "
+                    "outputs, and on a pull request a sticky comment and a commit status. Exit 0 when published, "
+                    "2 when gate-result.json is missing or invalid, 3 when GitHub refused or was unreachable.")
+    publish.add_argument("--out", default="gate-out", help="the gate's report directory (default: gate-out)")
+    publish.add_argument("--config", "-c", default=None,
+                         help="the gate config, for annotations and the comment's marker (default: the path in "
+                              "gate-result.json; quality/gate.yaml when there is no result)")
+    publish.add_argument("--comment", action=argparse.BooleanOptionalAction, default=True,
+                         help="create or update the sticky PR comment (default: on)")
+    publish.add_argument("--status", action=argparse.BooleanOptionalAction, default=True,
+                         help="set the commit status on the PR head (default: on)")
+    publish.add_argument("--token-env", default="GITHUB_TOKEN", metavar="NAME",
+                         help="environment variable holding the GitHub token (default: GITHUB_TOKEN)")
+    publish.add_argument("--gate-exit-code", "--failed-exit-code", dest="gate_exit_code", type=int, metavar="N",
+                         help="exit code of the gate step; other than 0 or 1 it reports a gate that could not "
+                              "run (red comment, error status), ignoring any gate-result.json in --out")
+    publish.add_argument("--gate-error", metavar="TEXT",
+                         help="what the gate said when it could not run (e.g. its last stderr line)")
+    publish.add_argument("--status-context", metavar="NAME",
+                         help="commit status context (default: gatewise/<model.name or config name>)")
+
     commands.add_parser("standin", help="serve the OpenAI-compatible stand-in model (see: gatewise standin --help)",
                         add_help=False)
     return parser
@@ -86,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from . import commands
 
-    handler = {"gate": commands.gate, "validate": commands.validate, "pin": commands.pin, "demo": commands.demo}
+    handler = {"gate": commands.gate, "validate": commands.validate, "pin": commands.pin, "demo": commands.demo,
+               "publish": commands.publish}
     return handler[args.command](args)
 
 

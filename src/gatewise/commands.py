@@ -77,3 +77,21 @@ def demo(args: argparse.Namespace) -> int:
 
     return run_demo(out_dir=Path(args.out), quality=args.quality, latency_ms=args.latency_ms,
                     console=_console(args), stdout=sys.stdout)
+
+
+def publish(args: argparse.Namespace) -> int:
+    from .actions import read_context
+    from .publish import PublishOptions, publish as publish_run
+
+    options = PublishOptions(out_dir=Path(args.out), config=args.config, comment=args.comment, status=args.status,
+                             token_env=args.token_env, gate_exit_code=args.gate_exit_code,
+                             gate_error=args.gate_error, status_context=args.status_context)
+    published = publish_run(options, read_context())
+    feedback = published.feedback
+    print(feedback.headline)
+    if published.comment is not None:
+        done = "created" if published.comment.created else "updated"
+        print(f"PR comment {done}: {published.comment.url or published.comment.id}")
+    if published.status_state is not None:
+        print(f"commit status: {published.status_state}")
+    return 0

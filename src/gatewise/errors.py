@@ -45,3 +45,15 @@ class InfraError(GatewiseError):
 
 class EndpointUnreachableError(InfraError):
     """The model endpoint could not be reached at all, so no verdict can be given."""
+
+
+class GitHubError(InfraError):
+    """GitHub's API could not be reached or answered with an error (never names the token)."""
+
+
+class GitHubAuthError(GitHubError):
+    """GitHub rejected the token (401): it is wrong, expired or revoked."""
+
+
+class GitHubPermissionError(GitHubError):
+    """The token is valid but lacks a permission the call needs (403); the message names it."""

@@ -1,0 +1,102 @@
+"""Reading a gate run back from its ``--out`` directory: ``gate-result.json`` (required) and
+``results.jsonl`` (for the failing rows), into the same ``GateResult`` the gate wrote."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import Threshold
+from ..errors import InputError
+from ..report import GATE_RESULT_FILE, RESULTS_FILE, SUMMARY_FILE
+from ..result import SCHEMA_VERSION, EndpointInfo, GateResult, ThresholdResult, Verdict
+from ..samples import Message, Sample
+from ..scores import Score
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """A gate result as found on disk, and which of its companion files were there."""
+
+    result: GateResult
+    result_path: Path
+    rows_loaded: bool  # results.jsonl was read, so the summary can show the failing rows
+    summary_path: Path | None  # summary.md as the gate wrote it, if present
+
+
+def load_gate_run(out_dir: str | Path) -> GateRun:
+    """Raises ``InputError`` (exit 2) when gate-result.json is missing, unreadable or not ours."""
+    out = Path(out_dir)
+    path = out / GATE_RESULT_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: not found; run `gatewise gate --out {out}` first, or pass "
+                         "--gate-exit-code to report a gate that could not run") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable JSON document ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        found = data.get("schema_version") if isinstance(data, dict) else None
+        raise InputError(f"{path}: schema_version is {found!r}, expected {SCHEMA_VERSION!r}")
+    try:
+        verdict = _verdict(data)
+        samples, scores = _rows(out / RESULTS_FILE)
+        endpoint = data["endpoint"]
+        result = GateResult(
+            config_path=str(data["config"]["path"]), config_sha256=str(data["config"]["sha256"]),
+            dataset_path=str(data["dataset"]["path"]), dataset_sha256=str(data["dataset"]["sha256"]),
+            endpoint=EndpointInfo(str(endpoint["base_url"]), str(endpoint["model"]), str(endpoint["api"]),
+                                  tuple(endpoint.get("reported_model_ids") or ())),
+            samples=tuple(samples or ()), scores=tuple(scores or ()),
+            metrics={str(m): dict(stats) for m, stats in data["metrics"].items()},
+            verdict=verdict, started_at=str(data["started_at"]),
+            timings_s=dict(data.get("timings_s") or {}), model_name=data.get("model_name"),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{path} (or {RESULTS_FILE} beside it) is not a complete gate result: "
+                         f"{type(exc).__name__} {exc}") from None
+    summary = out / SUMMARY_FILE
+    return GateRun(result, path, rows_loaded=samples is not None,
+                   summary_path=summary if summary.is_file() else None)
+
+
+def _verdict(data: dict[str, Any]) -> Verdict:
+    results = []
+    for item in data["thresholds"]:
+        threshold = Threshold(str(item["metric"]), str(item["statistic"]), str(item["op"]), float(item["target"]),
+                              str(item["expression"]), item.get("config_line"))
+        value = item.get("value")
+        results.append(ThresholdResult(threshold, None if value is None else float(value), bool(item["passed"]),
+                                       int(item.get("n") or 0)))
+    return Verdict(passed=bool(data["passed"]), results=tuple(results), row_count=int(data["dataset"]["rows"]),
+                   error_count=int(data["counts"]["errors"]))
+
+
+def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None]:
+    try:
+        handle = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        return None, None
+    samples: list[Sample] = []
+    scores: list[Score] = []
+    with handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            sample = Sample(
+                row_id=str(record["row_id"]), inputs=dict(record.get("inputs") or {}),
+                messages=tuple(Message(str(m["role"]), str(m["content"])) for m in record.get("messages") or ()),
+                output=record.get("output"), error=record.get("error"), repeat=int(record.get("repeat") or 0),
+                latency_ms=record.get("latency_ms"), prompt_tokens=record.get("prompt_tokens"),
+                completion_tokens=record.get("completion_tokens"), finish_reason=record.get("finish_reason"),
+                model_id=record.get("model_id"), attempts=int(record.get("attempts") or 1),
+                cached=bool(record.get("cached")),
+            )
+            samples.append(sample)
+            for metric, score in (record.get("scores") or {}).items():
+                scores.append(Score(sample.row_id, str(metric), score.get("value"), bool(score.get("passed")),
+                                    sample.repeat, score.get("error")))
+    return samples, scores
