@@ -191,3 +191,12 @@ def test_sampling_settings_reach_the_server_and_the_sample_records_the_reply(tmp
     assert sample.completion_tokens == 2 and sample.prompt_tokens > 0
     assert [m.role for m in sample.messages] == ["system", "user"]
     assert sample.messages[1].content == "Question: q-long"
+
+
+def test_a_config_without_api_key_takes_GATEWISE_ENDPOINT_KEY(tmp_path, answers):
+    with StandinServer(answers=answers, api_key="from-the-environment") as server:
+        config_path = write_gate(tmp_path, server.base_url, rows=ROWS[:2], suites="", thresholds="")
+        config = load_config(config_path, env={"GATEWISE_ENDPOINT_KEY": "from-the-environment"})
+        assert run_gate(config).passed
+        with pytest.raises(EndpointUnreachableError):
+            run_gate(load_config(config_path, env={}))

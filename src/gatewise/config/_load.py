@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -38,6 +39,7 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
     data = loaded.data
     for dotted, value in overridden.items():
         _set_dotted(data, dotted, value)
+    _key_from_environment(data, os.environ if env is None else env)
     config = _validate(loaded, data, overridden)
     thresholds = _parse_thresholds(config, loaded)
     return config.model_copy(update={
@@ -47,6 +49,16 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
         "parsed_thresholds": thresholds,
         "key_lines": {key_path(path): line for path, line in loaded.lines.items() if path},
     })
+
+
+# the key the action (and any CI) exports; used when the config names no endpoint.api_key
+ENDPOINT_KEY_VARIABLE = "GATEWISE_ENDPOINT_KEY"
+
+
+def _key_from_environment(data: dict, env: Mapping[str, str]) -> None:
+    endpoint = data.get("endpoint")
+    if isinstance(endpoint, dict) and "api_key" not in endpoint and env.get(ENDPOINT_KEY_VARIABLE):
+        endpoint["api_key"] = env[ENDPOINT_KEY_VARIABLE]
 
 
 def _set_dotted(data: dict, dotted: str, value: Any) -> None:
