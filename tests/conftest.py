@@ -16,7 +16,8 @@ EXAMPLE_DATASET = REPO / "quality" / "data" / "golden.jsonl"
 
 # no test may talk to a real telemetry endpoint or pick up a developer's key
 os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.pop("OPENAI_API_KEY", None)
+for _name in ("OPENAI_API_KEY", "GATEWISE_ENDPOINT_KEY", "GATEWISE_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
 
 
 @pytest.fixture(scope="session")
