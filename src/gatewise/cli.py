@@ -75,6 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--status-context", metavar="NAME",
                          help="commit status context (default: gatewise/<model.name or config name>)")
 
+    promote = commands.add_parser(
+        "promote", help="register a passing gate result in MLflow and open a PR pinning it in the manifests repo",
+        description="Promote a passing, current gate result: log it as an MLflow run, register model.source as "
+                    "a model version with the configured alias, and open (or update) one pull request in the "
+                    "manifests repo that pins it. Exit 0 when done or already done, 2 for bad input (failed or "
+                    "stale result, config, manifest path, missing token), 3 when MLflow or GitHub failed.")
+    _config_arg(promote)
+    promote.add_argument("--result", required=True, metavar="PATH",
+                         help="the gate's gate-result.json (or its directory), e.g. gate-out/gate-result.json; "
+                              "running the gate when it is absent is not built yet")
+    promote.add_argument("--dry-run", action="store_true",
+                         help="print the manifest diff; register nothing, write nothing")
+
     commands.add_parser("standin", help="serve the OpenAI-compatible stand-in model (see: gatewise standin --help)",
                         add_help=False)
     return parser
@@ -110,7 +123,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from . import commands
 
     handler = {"gate": commands.gate, "validate": commands.validate, "pin": commands.pin, "demo": commands.demo,
-               "publish": commands.publish}
+               "publish": commands.publish, "promote": commands.promote}
     return handler[args.command](args)
 
 

@@ -95,3 +95,29 @@ def publish(args: argparse.Namespace) -> int:
     if published.status_state is not None:
         print(f"commit status: {published.status_state}")
     return 0
+
+
+def promote(args: argparse.Namespace) -> int:
+    from .forge import github_client
+    from .promotion import promote as promote_result
+
+    config = load_config(args.config)
+    done = promote_result(config, args.result, github_client_factory=github_client, dry_run=args.dry_run)
+    where = f"{done.manifests_repo}:{done.manifest_path}"
+    if done.dry_run:
+        print(done.diff or f"{where} already pins {done.source}; nothing to change", end="" if done.diff else "\n")
+        print(f"dry run: nothing registered in MLflow, nothing written to {done.manifests_repo}")
+        return 0
+    registered = "registered" if done.created else "already registered"
+    print(f"MLflow: {done.model_name} version {done.version} {registered} (alias {done.alias}), run {done.run_id}")
+    if done.already_pinned:
+        print(f"{where} already pins {done.source}: no pull request needed")
+        return 0
+    if done.newer_version is not None:
+        print(f"alias {done.alias} has moved on to version {done.newer_version}: no pull request for the "
+              f"older version {done.version}")
+        return 0
+    print(f"manifests PR {'opened' if done.pr_created else 'up to date'}: {done.pr_url}")
+    for number in done.superseded:
+        print(f"closed #{number} as superseded by #{done.pr_number}")
+    return 0

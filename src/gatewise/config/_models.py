@@ -89,6 +89,39 @@ class SuiteConfig(_Strict):
         return self
 
 
+class PromoteMlflowConfig(_Strict):
+    tracking_uri: str | None = Field(None, description="MLflow server; empty: a local sqlite file next to the config")
+    experiment: str = Field("gatewise", min_length=1)
+    alias: str = Field("candidate", min_length=1)
+
+    @field_validator("tracking_uri", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+
+class PromoteManifestsConfig(_Strict):
+    repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name of the manifests repo")
+    base: str = Field("main", min_length=1, description="branch the PR targets")
+    path: str = Field(min_length=1, description="the manifest file in the repo")
+    set: dict[str, str | int | float] = Field(min_length=1, description="path in the manifest -> value template")
+    labels: list[str] = Field(default_factory=lambda: ["gatewise"])
+    token_env: str = Field("GATEWISE_MANIFESTS_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    api_url: str | None = Field(None, description="GitHub API URL (GitHub Enterprise); default api.github.com")
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError("must be a path inside the repository, without a leading / or ..")
+        return value
+
+
+class PromoteConfig(_Strict):
+    mlflow: PromoteMlflowConfig = Field(default_factory=PromoteMlflowConfig)
+    manifests: PromoteManifestsConfig
+
+
 RESERVED_METRICS = ("latency_ms", "errors")
 
 
@@ -103,6 +136,7 @@ class GateConfig(_Strict):
     suites: list[SuiteConfig] = Field(default_factory=list)
     thresholds: dict[str, dict[str, str]] = Field(default_factory=dict)
     max_errors: int = Field(0, ge=0, description="rows allowed to error after retries")
+    promote: PromoteConfig | None = None
 
     # filled in by the loader
     source: str = Field("<memory>", exclude=True)

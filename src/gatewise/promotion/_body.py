@@ -1,0 +1,38 @@
+"""The manifests pull request's title and body: verdict, thresholds, registry and lineage."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..registry import Lineage, RegisteredVersion
+from ..report import escape_inline
+
+MARKER = "<!-- gatewise:promote:{name} -->"
+
+
+def pull_title(name: str, version: str, source: str) -> str:
+    return f"gatewise: promote {name} v{version} ({source})"
+
+
+def pull_body(document: Mapping[str, Any], *, name: str, source: str, version: RegisteredVersion, run_id: str,
+              lineage: Lineage, tracking_uri: str) -> str:
+    lines = [MARKER.format(name=name), f"## gatewise: promote `{name}` v{version.version}", "",
+             f"**{escape_inline(str(document.get('headline') or ''))}**", "",
+             "| threshold | target | value | |", "| --- | --- | --- | --- |"]
+    for item in document.get("thresholds") or []:
+        value = item.get("value")
+        shown = "n/a" if value is None else f"{value:.4g}"
+        key = f"{item.get('metric')}.{item.get('statistic')}"
+        lines.append(f"| `{key}` | `{item.get('expression')}` | {shown} | {'✅' if item.get('passed') else '❌'} |")
+    lines += ["", f"- pins: `{source}`",
+              f"- MLflow: model `{name}` version {version.version} (alias `{version.alias}`), "
+              f"run `{run_id}` on {tracking_uri}"]
+    if lineage.repository and lineage.git_sha:
+        lines.append(f"- source commit: {lineage.repository}@{lineage.git_sha}")
+    elif lineage.git_sha:
+        lines.append(f"- source commit: {lineage.git_sha}")
+    if lineage.repository and lineage.source_pr:
+        lines.append(f"- source pull request: {lineage.repository}#{lineage.source_pr}")
+    if lineage.workflow_run_url:
+        lines.append(f"- workflow run: {lineage.workflow_run_url}")
+    return "\n".join(lines) + "\n"
