@@ -18,15 +18,20 @@ class InputError(GatewiseError):
     exit_code = 2
 
 
-class ConfigError(InputError):
-    """The gate config is invalid; the message names file, line and key path."""
+class LocatedError(InputError):
+    """Bad input at a known place in a file: the message starts ``file:line [key]:``."""
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  key: str | None = None) -> None:
         self.file, self.line, self.key = file, line, key
+        self.reason = message
         where = ":".join(str(p) for p in (file, line) if p is not None)
         prefix = " ".join(p for p in (where, f"[{key}]" if key else "") if p)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ConfigError(LocatedError):
+    """The gate config is invalid; the message names file, line and key path."""
 
 
 class DatasetError(InputError):

@@ -108,7 +108,7 @@ def _model(config: GateConfig) -> tuple[str, str]:
 def _check_registry_input(name: str, source: str, alias: str) -> None:
     # the registry checks these itself, but only after the run is logged; checking first keeps
     # bad input from leaving anything behind
-    from ..registry._names import check_alias, check_model_name, check_source
+    from ..registry import check_alias, check_model_name, check_source
 
     check_model_name(name)
     check_source(source)

@@ -17,6 +17,7 @@ bad name, alias, source or result dir; ``RegistryError`` / ``RegistryUnreachable
 
 from ._alias import alias_history, move_alias, previous_version
 from ._champion import champion_results
+from ._names import check_alias, check_model_name, check_source
 from ._errors import BaselineMissingError, RegistryError, RegistryInputError, RegistryUnreachableError
 from ._lineage import Lineage
 from ._run import log_gate_run
@@ -25,6 +26,9 @@ from ._version import RegisteredVersion, promotion_key, register_version
 
 __all__ = [
     "BaselineMissingError",
+    "check_alias",
+    "check_model_name",
+    "check_source",
     "Lineage",
     "RegisteredVersion",
     "RegistryError",
