@@ -549,3 +549,40 @@ def test_render_edits_turns_a_set_block_into_edits():
 
 def test_unified_diff_of_equal_texts_is_empty():
     assert unified_diff("x.yaml", "a: 1\n", "a: 1\n") == ""
+
+
+# -- adding a missing key (the canary's traffic share) -----------------------------------------------
+
+def test_a_missing_canary_key_is_added_above_the_first_key_of_its_mapping():
+    from gatewise.manifests import set_or_add
+
+    text = "spec:\n  # the predictor\n  predictor:\n    minReplicas: 1   # keep\n    model:\n      storageUri: s3://a\n"
+    result = set_or_add(text, [ManifestEdit("spec.predictor.canaryTrafficPercent", 10),
+                               ManifestEdit("spec.predictor.model.storageUri", "s3://b")], file="isvc.yaml")
+    assert result.text == ("spec:\n  # the predictor\n  predictor:\n    canaryTrafficPercent: 10\n"
+                           "    minReplicas: 1   # keep\n    model:\n      storageUri: s3://b\n")
+    assert [(c.path, c.line, c.old, c.new) for c in result.changes] == [
+        ("spec.predictor.canaryTrafficPercent", 4, "", "10"), ("spec.predictor.model.storageUri", 7, "s3://a", "s3://b")]
+    again = set_or_add(result.text, [ManifestEdit("spec.predictor.canaryTrafficPercent", 100)])
+    assert again.text == result.text.replace("canaryTrafficPercent: 10\n", "canaryTrafficPercent: 100\n")
+
+
+def test_adding_a_key_keeps_crlf_and_needs_the_mapping_to_exist():
+    from gatewise.manifests import set_or_add
+
+    text = "spec:\r\n  predictor:\r\n    minReplicas: 1\r\n"
+    assert set_or_add(text, [ManifestEdit("spec.predictor.canaryTrafficPercent", 10)]).text == \
+        "spec:\r\n  predictor:\r\n    canaryTrafficPercent: 10\r\n    minReplicas: 1\r\n"
+    with pytest.raises(ManifestPathError, match="key 'predictr' not found under spec"):
+        set_or_add(text, [ManifestEdit("spec.predictr.canaryTrafficPercent", 10)], file="isvc.yaml")
+
+
+@pytest.mark.parametrize("text", ["spec: {predictor: {minReplicas: 1}}\n",
+                                  "spec:\n  predictors:\n    - name: a\n"])
+def test_a_key_is_not_added_to_a_flow_mapping_or_a_list_item(text):
+    from gatewise.manifests import set_or_add
+
+    path = "spec.predictor.canaryTrafficPercent" if "{" in text else "spec.predictors[name=a].canaryTrafficPercent"
+    with pytest.raises(ManifestError, match="cannot add a key here") as error:
+        set_or_add(text, [ManifestEdit(path, 10)], file="isvc.yaml")
+    assert error.value.file == "isvc.yaml" and error.value.line is not None

@@ -32,10 +32,14 @@ Values: the replaced scalar keeps its quoting style; a plain one is quoted ("…
 new text would not read back as the same string under YAML 1.2 and 1.1 (``"true"``, ``"1.0"``,
 ``"on"``, ``"a: b"``). A plain number or boolean stays plain when the new text is one too.
 Setting a value equal to the current one changes nothing (``EditResult.changed`` is False).
+
+``set_or_add`` also adds a missing last key (``spec.predictor.canaryTrafficPercent``) to a block
+mapping that exists, as a new line above the mapping's first key.
 """
 
 from __future__ import annotations
 
+from ._add import set_or_add
 from ._apply import Change, EditResult, ManifestEdit, apply_edits
 from ._diff import unified_diff
 from ._errors import (ManifestError, ManifestPathError, ManifestSyntaxError, ManifestValueError,
@@ -54,5 +58,6 @@ __all__ = [
     "apply_edits",
     "render_edits",
     "render_value",
+    "set_or_add",
     "unified_diff",
 ]

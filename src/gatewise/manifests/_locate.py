@@ -7,6 +7,7 @@ a path that is there but ambiguous or not editable is an error at once, wherever
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ._errors import ManifestPathError, ManifestValueError
 from ._path import Arg, Documents, EditPath, Field, Index, Key, Match, format_conditions, format_segments
@@ -23,6 +24,15 @@ class Target:
     document: Document
 
 
+@dataclass(frozen=True)
+class MapTarget:
+    """The mapping a path leads to, where a missing key is added."""
+
+    node: Map
+    flow: bool
+    document: Document
+
+
 class Miss(Exception):
     """The path is not in this document: how far the walk got, and why it stopped there."""
 
@@ -31,8 +41,12 @@ class Miss(Exception):
         self.reason, self.line, self.depth = reason, line, depth
 
 
-def locate(documents: tuple[Document, ...], path: EditPath, file: str | None) -> list[Target]:
-    """The targets of ``path`` under the document rule (see the package docstring)."""
+def locate(documents: tuple[Document, ...], path: EditPath, file: str | None, *,
+           want_map: bool = False) -> list[Any]:
+    """The targets of ``path`` under the document rule (see the package docstring).
+
+    ``want_map``: the path must end at a mapping; the targets are ``MapTarget`` values.
+    """
     def error(cls: type, reason: str, line: int | None) -> Exception:
         return cls(reason, file=file, line=line, path=path.text)
 
@@ -45,7 +59,7 @@ def locate(documents: tuple[Document, ...], path: EditPath, file: str | None) ->
         targets = []
         for document in chosen:
             try:
-                targets.append(_walk(document, path, file))
+                targets.append(_walk(document, path, file, want_map))
             except Miss as miss:
                 raise error(ManifestPathError, miss.reason, miss.line) from None
         return targets
@@ -53,7 +67,7 @@ def locate(documents: tuple[Document, ...], path: EditPath, file: str | None) ->
     targets, misses = [], []
     for document in documents:
         try:
-            targets.append(_walk(document, path, file))
+            targets.append(_walk(document, path, file, want_map))
         except Miss as miss:
             misses.append(miss)
     if not targets:
@@ -68,7 +82,7 @@ def locate(documents: tuple[Document, ...], path: EditPath, file: str | None) ->
     return targets
 
 
-def _walk(document: Document, path: EditPath, file: str | None) -> Target:
+def _walk(document: Document, path: EditPath, file: str | None, want_map: bool = False) -> Any:
     node, line, flow = document.root, document.line, False
     segments = path.segments
     for depth, segment in enumerate(segments):
@@ -108,6 +122,10 @@ def _walk(document: Document, path: EditPath, file: str | None) -> Target:
             line = node.line
     if isinstance(node, Alias):
         raise _through_alias(node, path, file)
+    if want_map:
+        if not isinstance(node, Map):
+            raise Miss(f"{path.text} is not a mapping", line, len(segments))
+        return MapTarget(node, node.flow, document)
     return Target(_editable(node, line, path, file), "", flow, document)
 
 

@@ -165,19 +165,21 @@ def resolve(node: Node) -> Node:
     return node
 
 
-def shape(node: Node, replaced: Mapping[int, tuple[str, str]] | None = None) -> Any:
+def shape(node: Node, replaced: Mapping[int, tuple[str, str]] | None = None,
+          skip_keys: frozenset[int] = frozenset()) -> Any:
     """A comparable value of the data under ``node``: scalars as (tag, value), aliases followed.
 
     ``replaced`` maps ``id(scalar)`` to the (tag, value) it should have, so the data expected after
     an edit can be compared with the data actually re-parsed from the edited text. Because aliases
     share the anchored node, replacing an anchored scalar changes its aliases too, as YAML says.
+    ``skip_keys``: ``id``s of key nodes whose pairs are left out (a key just added).
     """
-    return _Shaper(replaced or {}).shape(node)
+    return _Shaper(replaced or {}, skip_keys).shape(node)
 
 
 class _Shaper:
-    def __init__(self, replaced: Mapping[int, tuple[str, str]]) -> None:
-        self.replaced, self.seen = replaced, {}  # type: dict[int, Any]
+    def __init__(self, replaced: Mapping[int, tuple[str, str]], skip_keys: frozenset[int]) -> None:
+        self.replaced, self.skip_keys, self.seen = replaced, skip_keys, {}  # type: dict[int, Any]
 
     def shape(self, node: Node) -> Any:
         node = resolve(node)
@@ -191,4 +193,5 @@ class _Shaper:
         if isinstance(node, Seq):
             return ("seq", tuple(self.shape(item) for item in node.items))
         assert isinstance(node, Map)
-        return ("map", tuple((self.shape(k), self.shape(v)) for k, v in node.pairs))
+        return ("map", tuple((self.shape(k), self.shape(v)) for k, v in node.pairs
+                             if id(k) not in self.skip_keys))
