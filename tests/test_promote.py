@@ -59,7 +59,7 @@ def model_name() -> str:
 
 
 def gate_run(directory: Path, base_url: str, *, mlflow_url: str, api_url: str, repo: str, model: str,
-             source: str = NEW_URI) -> tuple[Path, Path]:
+             source: str = NEW_URI, promote_extra: str = "") -> tuple[Path, Path]:
     """A gate config with a ``promote:`` section, and the real gate run over it: (config, gate-result.json)."""
     directory.mkdir(parents=True, exist_ok=True)
     extra = f"""model:
@@ -74,7 +74,7 @@ promote:
     set: {{ "spec.predictor.model.storageUri": "{{model.source}}" }}
     labels: [gatewise]
     api_url: {api_url}
-"""
+{promote_extra}"""
     config = write_gate(directory, base_url, rows=example_rows(8), extra=extra)
     out = directory / "out"
     assert cli.main(["gate", "--config", str(config), "--out", str(out), "--quiet"]) in (0, 1)

@@ -79,14 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
         "promote", help="register a passing gate result in MLflow and open a PR pinning it in the manifests repo",
         description="Promote a passing, current gate result: log it as an MLflow run, register model.source as "
                     "a model version with the configured alias, and open (or update) one pull request in the "
-                    "manifests repo that pins it. Exit 0 when done or already done, 2 for bad input (failed or "
-                    "stale result, config, manifest path, missing token), 3 when MLflow or GitHub failed.")
+                    "manifests repo that pins it. Without --result the gate runs first (reports in --out). "
+                    "--complete finishes a canary rollout instead. Exit 0 when done or already done, 1 when the "
+                    "gate it ran failed, 2 for bad input (failed or stale result, config, manifest path, missing "
+                    "token), 3 when the endpoint, MLflow or GitHub failed.")
     _config_arg(promote)
-    promote.add_argument("--result", required=True, metavar="PATH",
+    promote.add_argument("--result", metavar="PATH",
                          help="the gate's gate-result.json (or its directory), e.g. gate-out/gate-result.json; "
-                              "running the gate when it is absent is not built yet")
+                              "absent: run the gate first")
+    promote.add_argument("--out", default="gate-out",
+                         help="where the gate writes its reports when there is no --result (default: gate-out)")
+    promote.add_argument("--complete", action="store_true",
+                         help="finish a canary: all traffic to the version the promote alias points at, in a "
+                              "PR, and move the champion alias to it")
     promote.add_argument("--dry-run", action="store_true",
                          help="print the manifest diff; register nothing, write nothing")
+    _output_args(promote)
+
+    rollback = commands.add_parser(
+        "rollback", help="move the champion alias back and open a PR pinning that version",
+        description="Point the champion alias at an earlier version (default: the one it held before, from "
+                    "the alias history) and open a PR in the manifests repo pinning that version's source. "
+                    "Exit 0 when done or already done, 2 for an unknown version or no history, 3 when MLflow "
+                    "or GitHub failed.")
+    _config_arg(rollback)
+    rollback.add_argument("--model", metavar="NAME", help="registered model name (default: the config's model.name)")
+    rollback.add_argument("--to", metavar="VERSION", help="the version to roll back to (default: the previous champion)")
+    rollback.add_argument("--dry-run", action="store_true", help="print the manifest diff; change nothing")
 
     commands.add_parser("standin", help="serve the OpenAI-compatible stand-in model (see: gatewise standin --help)",
                         add_help=False)
@@ -123,7 +142,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from . import commands
 
     handler = {"gate": commands.gate, "validate": commands.validate, "pin": commands.pin, "demo": commands.demo,
-               "publish": commands.publish, "promote": commands.promote}
+               "publish": commands.publish, "promote": commands.promote, "rollback": commands.rollback}
     return handler[args.command](args)
 
 

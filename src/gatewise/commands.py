@@ -99,9 +99,16 @@ def publish(args: argparse.Namespace) -> int:
 
 def promote(args: argparse.Namespace) -> int:
     from .forge import github_client
-    from .promotion import promote as promote_result
+    from .promotion import complete, promote as promote_result
 
     config = load_config(args.config)
+    if args.complete:
+        if args.result:
+            from .errors import InputError
+
+            raise InputError("--complete takes no --result: it completes the version the promote alias points at")
+        return _print_champion_move(complete(config, github_client_factory=github_client, dry_run=args.dry_run),
+                                    rollback=False)
     done = promote_result(config, args.result, github_client_factory=github_client, dry_run=args.dry_run)
     where = f"{done.manifests_repo}:{done.manifest_path}"
     if done.dry_run:
@@ -120,4 +127,38 @@ def promote(args: argparse.Namespace) -> int:
     print(f"manifests PR {'opened' if done.pr_created else 'up to date'}: {done.pr_url}")
     for number in done.superseded:
         print(f"closed #{number} as superseded by #{done.pr_number}")
+    return 0
+
+
+def rollback(args: argparse.Namespace) -> int:
+    from .forge import github_client
+    from .promotion import rollback as rollback_champion
+
+    config = load_config(args.config)
+    moved = rollback_champion(config, github_client_factory=github_client, model=args.model, to=args.to,
+                              dry_run=args.dry_run)
+    return _print_champion_move(moved, rollback=True)
+
+
+def _print_champion_move(moved, *, rollback: bool) -> int:
+    what = "rollback" if rollback else "completion"
+    where = f"{moved.manifests_repo}:{moved.manifest_path}"
+    if moved.dry_run:
+        print(moved.diff or f"{where} already pins version {moved.version}; nothing to change",
+              end="" if moved.diff else "\n")
+        print(f"dry run: champion would move from {moved.previous or 'nowhere'} to {moved.version}; nothing changed")
+        return 0
+    if moved.already_done:
+        print(f"{what} already done: champion is version {moved.version} of {moved.model_name} and {where} pins "
+              f"{moved.source}; nothing changed")
+        return 0
+    if moved.alias_moved:
+        print(f"MLflow: champion of {moved.model_name} moved from {moved.previous or 'nowhere'} to version "
+              f"{moved.version}")
+    else:
+        print(f"MLflow: champion of {moved.model_name} already is version {moved.version}")
+    if moved.pr_url:
+        print(f"manifests PR {'opened' if moved.pr_created else 'up to date'}: {moved.pr_url}")
+    else:
+        print(f"{where} already pins {moved.source}: no pull request needed")
     return 0

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_core import PydanticCustomError
 
 from ._checks import IDENTIFIER, CheckConfig
+from ._promote import CanaryConfig
 from ._thresholds import Threshold
 
 
@@ -120,6 +121,7 @@ class PromoteManifestsConfig(_Strict):
 class PromoteConfig(_Strict):
     mlflow: PromoteMlflowConfig = Field(default_factory=PromoteMlflowConfig)
     manifests: PromoteManifestsConfig
+    canary: CanaryConfig | None = Field(None, description="canary rollout; absent: the PR moves all traffic")
 
 
 RESERVED_METRICS = ("latency_ms", "errors")

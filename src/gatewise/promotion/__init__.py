@@ -4,9 +4,13 @@ alias) and one pull request in the manifests repository that pins it.
 Order, so that bad input never leaves anything behind: check the gate result and the config, read
 the manifest and validate every edit, then (unless ``dry_run``) log the MLflow run, register the
 version, and write the branch, the commit and the pull request. Every step is safe to repeat.
+
+``complete`` (after a canary) and ``rollback`` move the ``champion`` alias with a PR pinning
+the version it lands on.
 """
 
+from ._champion import ChampionMove, complete, rollback
 from ._gate_result import check_gate_result
 from ._promote import PromotionResult, promote
 
-__all__ = ["PromotionResult", "check_gate_result", "promote"]
+__all__ = ["ChampionMove", "PromotionResult", "check_gate_result", "complete", "promote", "rollback"]

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..config import GateConfig
-from ..errors import ConfigError, InputError
-from ..manifests import apply_edits, render_edits, unified_diff
+from ..errors import ConfigError
+from ..manifests import unified_diff
 from ..registry import Lineage, connect, log_gate_run, public_uri, register_version, tracking_uri_or_default
 from ._body import pull_body, pull_title
 from ._gate_result import check_gate_result, result_dir_of
+from ._pin import edit_manifest, manifests_token, model_name_of, pinning_edits, promote_settings, version_context
 from ._pull import open_pull, read_manifest
 
 # what {registry.version} reads as in a dry run, where nothing is registered
@@ -45,64 +46,61 @@ def promote(config: GateConfig, result: str | Path, *, github_client_factory: Gi
             dry_run: bool = False, environ: Mapping[str, str] | None = None) -> PromotionResult:
     """Promote the gate result at ``result`` (gate-result.json or its directory) for ``config``."""
     env = os.environ if environ is None else environ
-    settings = _promote_settings(config)
+    settings = promote_settings(config)
     name, source = _model(config)
     document = check_gate_result(config, result)
     manifests = settings.manifests
-    token = env.get(manifests.token_env, "").strip()
-    if not token:
-        raise InputError(f"the environment variable {manifests.token_env} (promote.manifests.token_env) is not "
-                         f"set: it must hold a token that may write contents and pull requests in {manifests.repo}")
+    token = manifests_token(settings, env)
     lineage = Lineage.from_environment(model_source=source, environ=env)
     _check_registry_input(name, source, settings.mlflow.alias)
+    canary = settings.canary.traffic_percent if settings.canary is not None else None
+
+    def edited(text: str, version: str, traffic: int | None) -> str:
+        context = version_context(name, source, version, lineage.git_sha)
+        return edit_manifest(text, pinning_edits(settings, manifests.set, context, traffic), where)
 
     repo = github_client_factory(token, manifests.api_url).get_repo(manifests.repo)
     base = read_manifest(repo, manifests.repo, manifests.path, manifests.base)
     where = f"{manifests.repo}:{manifests.path}@{manifests.base}"
-    preview = _edit(base.text, manifests.set, _context(name, source, PREVIEW_VERSION, lineage), where)
+    preview = edited(base.text, PREVIEW_VERSION, canary)
     common = {"model_name": name, "source": source, "manifests_repo": manifests.repo,
               "manifest_path": manifests.path}
     if dry_run:
-        return PromotionResult(**common, diff=unified_diff(manifests.path, base.text, preview), dry_run=True)
+        diff = "" if edited(base.text, PREVIEW_VERSION, None) == base.text else \
+            unified_diff(manifests.path, base.text, preview)
+        return PromotionResult(**common, diff=diff, dry_run=True)
 
     client = connect(tracking_uri_or_default(settings.mlflow.tracking_uri, Path(config.base_dir)))
     run_id = log_gate_run(client, settings.mlflow.experiment, result_dir_of(result), lineage)
     version = register_version(client, name, source, run_id, lineage, alias=settings.mlflow.alias)
-    new_text = _edit(base.text, manifests.set, _context(name, source, version.version, lineage), where)
     registered = {**common, "dry_run": False, "run_id": run_id, "version": version.version,
                   "alias": version.alias, "created": version.created}
-    if new_text == base.text:
+    # pinned already (the canary's share aside, which --complete moves on): nothing to open
+    if edited(base.text, version.version, None) == base.text:
         return PromotionResult(**registered, diff="", already_pinned=True)
     if version.alias_version != version.version:
         # a replayed older promotion: the alias has moved on, so its PR must not come back
         return PromotionResult(**registered, diff="", newer_version=version.alias_version)
+    new_text = edited(base.text, version.version, canary)
 
     tracking = public_uri(tracking_uri_or_default(settings.mlflow.tracking_uri, Path(config.base_dir)))
     title = pull_title(name, version.version, source)
     pull = open_pull(repo, manifests.repo, base=manifests.base, branch=f"gatewise/{name}-v{version.version}",
                      path=manifests.path, text=new_text, message=title, title=title,
                      body=pull_body(document, name=name, source=source, version=version, run_id=run_id,
-                                    lineage=lineage, tracking_uri=tracking),
+                                    lineage=lineage, tracking_uri=tracking, canary=canary),
                      labels=manifests.labels, model_name=name)
     return PromotionResult(**registered, diff=unified_diff(manifests.path, base.text, new_text),
                            pr_url=pull.url, pr_number=pull.number, pr_created=pull.created,
                            superseded=pull.superseded)
 
 
-def _promote_settings(config: GateConfig) -> Any:
-    if config.promote is None:
-        raise ConfigError("promotion needs a `promote:` section (mlflow, manifests); see the README's "
-                          "Promotion section", **config.where("promote"))
-    return config.promote
-
-
 def _model(config: GateConfig) -> tuple[str, str]:
-    if config.model is None:
-        raise ConfigError("promotion needs `model.name` and `model.source`", **config.where("model"))
+    name = model_name_of(config)
     if not config.model.source:
         raise ConfigError("promotion needs `model.source`: what the manifest pins, e.g. hf://org/model@rev",
                           **config.where("model.source"))
-    return config.model.name, config.model.source
+    return name, config.model.source
 
 
 def _check_registry_input(name: str, source: str, alias: str) -> None:
@@ -113,12 +111,3 @@ def _check_registry_input(name: str, source: str, alias: str) -> None:
     check_model_name(name)
     check_source(source)
     check_alias(alias)
-
-
-def _context(name: str, source: str, version: str, lineage: Lineage) -> dict[str, Any]:
-    return {"model": {"name": name, "source": source}, "registry": {"version": version},
-            "git": {"sha": lineage.git_sha}}
-
-
-def _edit(text: str, settings: Mapping[str, Any], context: Mapping[str, Any], where: str) -> str:
-    return apply_edits(text, render_edits(settings, context), file=where).text

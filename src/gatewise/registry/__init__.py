@@ -20,6 +20,7 @@ from ._champion import champion_results
 from ._names import check_alias, check_model_name, check_source
 from ._errors import BaselineMissingError, RegistryError, RegistryInputError, RegistryUnreachableError
 from ._lineage import Lineage
+from ._lookup import ModelVersion, alias_version, get_version
 from ._run import log_gate_run
 from ._uri import connect, public_uri, tracking_uri_or_default
 from ._version import RegisteredVersion, promotion_key, register_version
@@ -30,13 +31,16 @@ __all__ = [
     "check_model_name",
     "check_source",
     "Lineage",
+    "ModelVersion",
     "RegisteredVersion",
     "RegistryError",
     "RegistryInputError",
     "RegistryUnreachableError",
     "alias_history",
+    "alias_version",
     "champion_results",
     "connect",
+    "get_version",
     "log_gate_run",
     "move_alias",
     "previous_version",
