@@ -258,3 +258,38 @@ def test_an_unknown_promote_key_names_file_line_and_key(tmp_path, standin, capsy
     assert cli.main(["validate", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "[promote.manifests.lables]" in err and "unknown key" in err and "gate.yaml:" in err
+
+
+# -- without --result, promote runs the gate first ------------------------------------------------------
+
+def test_promote_without_result_runs_the_gate_then_promotes(gated, github_api, manifests_repo, model_name,
+                                                            mlflow_server, capsys):  # noqa: F811
+    config, _ = gated()
+    out = config.parent / "promote-out"
+    assert cli.main(["promote", "--config", str(config), "--out", str(out)]) == 0
+    assert (out / "gate-result.json").is_file() and (out / "summary.md").is_file()
+    assert versions(mlflow_server.url, model_name) == ["1"]
+    [pull] = pulls(github_api, manifests_repo)
+    assert NEW_URI in github_api.file(manifests_repo, MANIFEST_PATH, pull["head_ref"])
+    output = capsys.readouterr().out
+    assert "PASSED" in output and "version 1 registered" in output
+
+
+def test_promote_without_result_and_a_failing_gate_exits_1_and_promotes_nothing(
+        tmp_path, answers, mlflow_server, github_api, manifests_repo, model_name, capsys):  # noqa: F811
+    with StandinServer(answers=answers, quality=0.3, seed=3) as weak:
+        config, _ = gate_run(tmp_path, weak.base_url, mlflow_url=mlflow_server.url, api_url=github_api.base_url,
+                             repo=manifests_repo, model=model_name)
+        assert cli.main(["promote", "--config", str(config), "--out", str(tmp_path / "again")]) == 1
+    assert "nothing promoted" in capsys.readouterr().out
+    assert versions(mlflow_server.url, model_name) == []
+    assert pulls(github_api, manifests_repo) == [] and branches(github_api, manifests_repo) == ["heads/main"]
+
+
+def test_promote_without_result_checks_the_token_before_running_the_gate(gated, monkeypatch, capsys):
+    config, _ = gated()
+    monkeypatch.delenv("GATEWISE_MANIFESTS_TOKEN")
+    out = config.parent / "never"
+    assert cli.main(["promote", "--config", str(config), "--out", str(out)]) == 2
+    assert "GATEWISE_MANIFESTS_TOKEN" in capsys.readouterr().err
+    assert not out.exists()  # the gate never ran

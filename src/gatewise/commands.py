@@ -99,7 +99,7 @@ def publish(args: argparse.Namespace) -> int:
 
 def promote(args: argparse.Namespace) -> int:
     from .forge import github_client
-    from .promotion import complete, promote as promote_result
+    from .promotion import complete, gate_and_promote, promote as promote_result
 
     config = load_config(args.config)
     if args.complete:
@@ -109,7 +109,20 @@ def promote(args: argparse.Namespace) -> int:
             raise InputError("--complete takes no --result: it completes the version the promote alias points at")
         return _print_champion_move(complete(config, github_client_factory=github_client, dry_run=args.dry_run),
                                     rollback=False)
-    done = promote_result(config, args.result, github_client_factory=github_client, dry_run=args.dry_run)
+    if args.result:
+        done = promote_result(config, args.result, github_client_factory=github_client, dry_run=args.dry_run)
+    else:
+        gated = gate_and_promote(config, args.out, github_client_factory=github_client, dry_run=args.dry_run,
+                                 console=_console(args))
+        print_verdict(gated.gate, Path(args.out))
+        if gated.promotion is None:
+            print("the gate did not pass: nothing promoted")
+            return gated.exit_code
+        done = gated.promotion
+    return _print_promotion(done)
+
+
+def _print_promotion(done) -> int:
     where = f"{done.manifests_repo}:{done.manifest_path}"
     if done.dry_run:
         print(done.diff or f"{where} already pins {done.source}; nothing to change", end="" if done.diff else "\n")

@@ -10,7 +10,9 @@ the version it lands on.
 """
 
 from ._champion import ChampionMove, complete, rollback
+from ._gate_first import GatedPromotion, gate_and_promote
 from ._gate_result import check_gate_result
 from ._promote import PromotionResult, promote
 
-__all__ = ["ChampionMove", "PromotionResult", "check_gate_result", "complete", "promote", "rollback"]
+__all__ = ["ChampionMove", "GatedPromotion", "PromotionResult", "check_gate_result", "complete", "gate_and_promote",
+           "promote", "rollback"]

@@ -27,7 +27,7 @@ def check_gate_result(config: GateConfig, result: str | Path) -> dict[str, Any]:
         document = json.loads(path.read_bytes())
     except FileNotFoundError:
         raise InputError(f"{path}: no gate result; run `gatewise gate --config {config.source} --out "
-                         f"{path.parent}` first (promote running the gate itself is not built yet)") from None
+                         f"{path.parent}` first, or leave out --result so that promote runs the gate") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot read the gate result ({exc})") from None
     if not isinstance(document, dict) or document.get("schema_version") != SCHEMA_VERSION:
