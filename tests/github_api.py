@@ -1,7 +1,7 @@
 """A local stand-in for GitHub's REST API, for PyGithub pointed at it through ``base_url``.
 
-It keeps repositories, git refs and file contents, pull requests, issue comments, labels and
-commit statuses in memory and answers with GitHub's JSON shapes (the fields PyGithub reads). It
+It keeps repositories, git refs, commits, trees and blobs (the git data API: one commit with
+several files), file contents, pull requests, issue comments, labels and commit statuses in memory and answers with GitHub's JSON shapes (the fields PyGithub reads). It
 checks tokens like GitHub does for a workflow token: 401 for an unknown one, 403 with
 ``X-Accepted-GitHub-Permissions`` for one without the permission a write needs, and it enforces
 the limits gatewise has to respect (65,536-character comments, 140-character status lines).
@@ -66,7 +66,9 @@ class Repo:
     private: bool = False
     fork: bool = False
     refs: dict[str, str] = field(default_factory=dict)  # "heads/main" -> commit sha
-    commits: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> {"files", "message", "parents"}
+    commits: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> {"files", "message", "parents", "tree"}
+    trees: dict[str, dict[str, bytes]] = field(default_factory=dict)  # sha -> path -> content (flat)
+    blobs: dict[str, bytes] = field(default_factory=dict)  # sha -> content
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # comment id -> {"issue", "body", ...}
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> oldest first
@@ -180,6 +182,12 @@ class GitHubAPI:
         """context -> the status GitHub shows for it (the latest)."""
         return {s["context"]: s for s in self.statuses(full_name, sha)}
 
+    def commit_of(self, full_name: str, ref: str) -> dict[str, Any]:
+        """The commit ``ref`` points at: files, message, parents."""
+        with self.lock:
+            repo = self.repos[full_name]
+            return dict(repo.commits[self._resolve(repo, ref)])
+
     def file(self, full_name: str, path: str, ref: str | None = None) -> str | None:
         with self.lock:
             repo = self.repos[full_name]
@@ -255,6 +263,25 @@ class GitHubAPI:
         return {"ref": f"refs/{ref}", "node_id": f"REF_{ref}", "url": f"{url}/git/refs/{ref}",
                 "object": {"sha": sha, "type": "commit", "url": f"{url}/git/commits/{sha}"}}
 
+    def _git_commit_shape(self, repo: Repo, sha: str) -> dict[str, Any]:
+        url = f"{self.base_url}/repos/{repo.full_name}"
+        commit = repo.commits[sha]
+        person = {"name": "github-actions[bot]", "email": "bot@example.invalid", "date": _now()}
+        return {"sha": sha, "node_id": f"C_{sha}", "url": f"{url}/git/commits/{sha}",
+                "html_url": f"https://github.com/{repo.full_name}/commit/{sha}", "message": commit["message"],
+                "tree": {"sha": commit["tree"], "url": f"{url}/git/trees/{commit['tree']}"},
+                "parents": [{"sha": p, "url": f"{url}/git/commits/{p}",
+                             "html_url": f"https://github.com/{repo.full_name}/commit/{p}"} for p in commit["parents"]],
+                "author": person, "committer": person,
+                "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None}}
+
+    def _tree_shape(self, repo: Repo, sha: str) -> dict[str, Any]:
+        url = f"{self.base_url}/repos/{repo.full_name}"
+        files = repo.trees[sha]
+        return {"sha": sha, "url": f"{url}/git/trees/{sha}", "truncated": False,
+                "tree": [{"path": p, "mode": "100644", "type": "blob", "sha": blob_sha(d), "size": len(d),
+                          "url": f"{url}/git/blobs/{blob_sha(d)}"} for p, d in sorted(files.items())]}
+
     def _content_shape(self, repo: Repo, path: str, data: bytes, ref: str) -> dict[str, Any]:
         url = f"{self.base_url}/repos/{repo.full_name}"
         sha = blob_sha(data)
@@ -271,7 +298,17 @@ class GitHubAPI:
     def _commit(self, repo: Repo, files: dict[str, bytes], message: str, parents: list[str]) -> str:
         payload = json.dumps([sorted((p, blob_sha(d)) for p, d in files.items()), message, parents, next(self._ids)])
         sha = hashlib.sha1(payload.encode("utf-8")).hexdigest()
-        repo.commits[sha] = {"files": files, "message": message, "parents": parents}
+        repo.commits[sha] = {"files": files, "message": message, "parents": parents, "tree": self._tree(repo, files)}
+        return sha
+
+    @staticmethod
+    def _tree(repo: Repo, files: dict[str, bytes]) -> str:
+        """Store ``files`` as a (flat) tree and its blobs; the tree's sha."""
+        entries = sorted((p, blob_sha(d)) for p, d in files.items())
+        sha = hashlib.sha1(json.dumps(entries).encode("utf-8")).hexdigest()
+        repo.trees[sha] = dict(files)
+        for data in files.values():
+            repo.blobs[blob_sha(data)] = data
         return sha
 
     def _resolve(self, repo: Repo, ref: str | None) -> str:
@@ -557,6 +594,68 @@ class GitHubAPI:
         if r.refs.pop(path, None) is None:
             raise APIError(422, "Reference does not exist")
         return 204, None, {}
+
+    @route("POST", "/repos/{owner}/{repo}/git/blobs")
+    def create_blob(self, *, token: Token, owner: str, repo: str, body: dict[str, Any], **_: Any):
+        self._require(token, "contents")
+        r = self._repo(owner, repo)
+        content, encoding = body.get("content"), body.get("encoding", "utf-8")
+        if not isinstance(content, str) or encoding not in ("utf-8", "base64"):
+            raise APIError(422, "Invalid request.\n\nFor 'properties/content', nil is not a string.")
+        data = base64.b64decode(content) if encoding == "base64" else content.encode("utf-8")
+        r.blobs[blob_sha(data)] = data
+        return 201, {"sha": blob_sha(data), "url": f"{self.base_url}/repos/{r.full_name}/git/blobs/{blob_sha(data)}"}, {}
+
+    @route("GET", "/repos/{owner}/{repo}/git/trees/{sha}")
+    def get_tree(self, *, owner: str, repo: str, sha: str, **_: Any):
+        r = self._repo(owner, repo)
+        if sha not in r.trees:
+            raise APIError(404, "Not Found")
+        return 200, self._tree_shape(r, sha), {}
+
+    @route("POST", "/repos/{owner}/{repo}/git/trees")
+    def create_tree(self, *, token: Token, owner: str, repo: str, body: dict[str, Any], **_: Any):
+        """Entries with ``sha`` (a blob), ``content`` (a new blob) or ``sha: null`` (delete) over ``base_tree``."""
+        self._require(token, "contents")
+        r = self._repo(owner, repo)
+        base = body.get("base_tree")
+        if base is not None and base not in r.trees:
+            raise APIError(422, "Invalid tree info: base_tree does not exist")
+        files = dict(r.trees[base]) if base is not None else {}
+        for entry in body.get("tree") or []:
+            path = entry.get("path")
+            if not path or entry.get("type", "blob") != "blob" or entry.get("mode") not in ("100644", "100755"):
+                raise APIError(422, "Invalid tree info", errors=[{"resource": "Tree", "field": "tree",
+                                                                  "code": "invalid"}])
+            if "content" in entry:
+                files[path] = str(entry["content"]).encode("utf-8")
+            elif entry.get("sha") is None:
+                if files.pop(path, None) is None:
+                    raise APIError(422, f"GitRPC::BadObjectState: {path} is not in the base tree")
+            elif entry["sha"] in r.blobs:
+                files[path] = r.blobs[entry["sha"]]
+            else:
+                raise APIError(422, f"tree.sha {entry['sha']} is not a valid blob")
+        return 201, self._tree_shape(r, self._tree(r, files)), {}
+
+    @route("GET", "/repos/{owner}/{repo}/git/commits/{sha}")
+    def get_git_commit(self, *, owner: str, repo: str, sha: str, **_: Any):
+        r = self._repo(owner, repo)
+        if sha not in r.commits:
+            raise APIError(404, "Not Found")
+        return 200, self._git_commit_shape(r, sha), {}
+
+    @route("POST", "/repos/{owner}/{repo}/git/commits")
+    def create_git_commit(self, *, token: Token, owner: str, repo: str, body: dict[str, Any], **_: Any):
+        self._require(token, "contents")
+        r = self._repo(owner, repo)
+        tree, parents = body.get("tree"), list(body.get("parents") or [])
+        if tree not in r.trees:
+            raise APIError(422, "Tree SHA does not exist")
+        if any(p not in r.commits for p in parents):
+            raise APIError(422, "Parent SHA does not exist or is not a commit object")
+        sha = self._commit(r, dict(r.trees[tree]), str(body.get("message", "")), parents)
+        return 201, self._git_commit_shape(r, sha), {}
 
     @route("GET", "/repos/{owner}/{repo}/contents/{path*}")
     def get_contents(self, *, owner: str, repo: str, path: str, query: dict[str, str], **_: Any):

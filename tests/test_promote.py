@@ -293,3 +293,87 @@ def test_promote_without_result_checks_the_token_before_running_the_gate(gated, 
     assert cli.main(["promote", "--config", str(config), "--out", str(out)]) == 2
     assert "GATEWISE_MANIFESTS_TOKEN" in capsys.readouterr().err
     assert not out.exists()  # the gate never ran
+
+
+# -- several manifest files, one commit -----------------------------------------------------------------
+
+VALUES_PATH = "helm/qa/values.yaml"
+VALUES = "# Helm values for the QA assistant\nmodel:\n  revision: 3f9c2e1  # pinned\n  version: \"0\"\nreplicas: 2\n"
+
+
+def test_several_manifest_files_are_edited_in_one_commit(tmp_path, standin, mlflow_server, github_api, model_name,
+                                                          capsys):  # noqa: F811
+    repo = f"acme/ai-manifests-{uuid.uuid4().hex[:8]}"
+    github_api.add_repo(repo, files={MANIFEST_PATH: MANIFEST, VALUES_PATH: VALUES})
+    main_before = github_api.repos[repo].refs["heads/main"]
+    config = write_gate(tmp_path, standin.base_url, rows=example_rows(8), extra=f"""model:
+  name: {model_name}
+  source: {NEW_URI}
+promote:
+  mlflow: {{ tracking_uri: "{mlflow_server.url}", experiment: gatewise-tests }}
+  manifests:
+    repo: {repo}
+    api_url: {github_api.base_url}
+    files:
+      - path: {MANIFEST_PATH}
+        set: {{ "spec.predictor.model.storageUri": "{{model.source}}" }}
+      - path: {VALUES_PATH}
+        set: {{ model.revision: "9a8b7c6", model.version: "{{registry.version}}" }}
+""")
+    assert cli.main(["promote", "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    branch = f"gatewise/{model_name}-v1"
+    head = github_api.commit_of(repo, branch)
+    assert head["parents"] == [main_before]  # one commit on top of main holds both files
+    assert changed_lines(MANIFEST, github_api.file(repo, MANIFEST_PATH, branch)) == [
+        (f'      storageUri: "{OLD_URI}"  # pinned revision', f'      storageUri: "{NEW_URI}"  # pinned revision')]
+    assert changed_lines(VALUES, github_api.file(repo, VALUES_PATH, branch)) == [
+        ("  revision: 3f9c2e1  # pinned", "  revision: 9a8b7c6  # pinned"), ('  version: "0"', '  version: "1"')]
+    assert head["message"].startswith(f"gatewise: promote {model_name} v1")
+    [pull] = pulls(github_api, repo)
+    assert pull["head_ref"] == branch and pull["state"] == "open"
+    assert "manifests PR opened" in capsys.readouterr().out
+
+    refs = dict(github_api.repos[repo].refs)
+    assert promote(config, tmp_path / "out" / "gate-result.json") == 0  # again: no second commit
+    assert github_api.repos[repo].refs == refs and len(pulls(github_api, repo)) == 1
+
+
+def test_a_missing_second_file_is_an_error_before_anything_is_written(tmp_path, standin, mlflow_server, github_api,
+                                                                       model_name, capsys):  # noqa: F811
+    repo = f"acme/ai-manifests-{uuid.uuid4().hex[:8]}"
+    github_api.add_repo(repo, files={MANIFEST_PATH: MANIFEST})
+    config = write_gate(tmp_path, standin.base_url, rows=example_rows(8), extra=f"""model:
+  name: {model_name}
+  source: {NEW_URI}
+promote:
+  mlflow: {{ tracking_uri: "{mlflow_server.url}", experiment: gatewise-tests }}
+  manifests:
+    repo: {repo}
+    api_url: {github_api.base_url}
+    files:
+      - {{ path: {MANIFEST_PATH}, set: {{ "spec.predictor.model.storageUri": "{{model.source}}" }} }}
+      - {{ path: {VALUES_PATH}, set: {{ model.revision: "9a8b7c6" }} }}
+""")
+    assert cli.main(["promote", "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert VALUES_PATH in err and repo in err
+    assert versions(mlflow_server.url, model_name) == []
+    assert pulls(github_api, repo) == [] and branches(github_api, repo) == ["heads/main"]
+
+
+@pytest.mark.parametrize("manifests, key", [
+    ("{ repo: acme/m, path: a.yaml, set: { a: x }, files: [{ path: b.yaml, set: { b: y } }] }",
+     "promote.manifests.files"),
+    ("{ repo: acme/m, path: a.yaml }", "promote.manifests"),
+    ("{ repo: acme/m, files: [{ path: a.yaml, set: { a: x } }, { path: a.yaml, set: { b: y } }] }",
+     "promote.manifests.files[1].path"),
+    ("{ repo: acme/m, files: [{ path: /etc/a.yaml, set: { a: x } }] }", "promote.manifests.files[0].path"),
+    ("{ repo: acme/m, path: a.yaml, set: { a: x } }\n  canary: { traffic_percent: 100 }",
+     "promote.canary.traffic_percent"),
+])
+def test_bad_manifests_and_canary_settings_name_file_line_and_key(tmp_path, standin, manifests, key, capsys):
+    config = write_gate(tmp_path, standin.base_url, rows=example_rows(2),
+                        extra=f"promote:\n  manifests: {manifests}\n")
+    assert cli.main(["validate", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"[{key}]" in err and "gate.yaml:" in err

@@ -123,7 +123,7 @@ def promote(args: argparse.Namespace) -> int:
 
 
 def _print_promotion(done) -> int:
-    where = f"{done.manifests_repo}:{done.manifest_path}"
+    where = f"{done.manifests_repo}:{', '.join(done.manifest_paths) or done.manifest_path}"
     if done.dry_run:
         print(done.diff or f"{where} already pins {done.source}; nothing to change", end="" if done.diff else "\n")
         print(f"dry run: nothing registered in MLflow, nothing written to {done.manifests_repo}")

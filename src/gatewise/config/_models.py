@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_core import PydanticCustomError
 
 from ._checks import IDENTIFIER, CheckConfig
-from ._promote import CanaryConfig
+from ._promote import CanaryConfig, ManifestFileConfig
 from ._thresholds import Threshold
 
 
@@ -104,18 +104,42 @@ class PromoteMlflowConfig(_Strict):
 class PromoteManifestsConfig(_Strict):
     repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name of the manifests repo")
     base: str = Field("main", min_length=1, description="branch the PR targets")
-    path: str = Field(min_length=1, description="the manifest file in the repo")
-    set: dict[str, str | int | float] = Field(min_length=1, description="path in the manifest -> value template")
+    path: str | None = Field(None, min_length=1, description="the manifest file in the repo (or use files:)")
+    set: dict[str, str | int | float] | None = Field(None, min_length=1,
+                                                     description="path in the manifest -> value template")
+    files: list[ManifestFileConfig] | None = Field(None, min_length=1, description="several files, one commit")
     labels: list[str] = Field(default_factory=lambda: ["gatewise"])
     token_env: str = Field("GATEWISE_MANIFESTS_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     api_url: str | None = Field(None, description="GitHub API URL (GitHub Enterprise); default api.github.com")
 
     @field_validator("path")
     @classmethod
-    def _relative(cls, value: str) -> str:
+    def _relative(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         if value.startswith("/") or ".." in value.split("/"):
             raise ValueError("must be a path inside the repository, without a leading / or ..")
         return value
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "PromoteManifestsConfig":
+        if self.files is not None:
+            if self.path is not None or self.set is not None:
+                raise error_at(("files",), "give either path and set, or files, not both")
+            paths = [f.path for f in self.files]
+            for index, path in enumerate(paths):
+                if path in paths[:index]:
+                    raise error_at(("files", index, "path"), f"{path} is listed twice")
+        elif self.path is None or self.set is None:
+            missing = "path" if self.path is None else "set"
+            raise error_at((missing,), "a manifests section needs path and set (or files: [{path, set}, ...])")
+        return self
+
+    def manifest_files(self) -> tuple[ManifestFileConfig, ...]:
+        """Every file to edit, whichever form the config used."""
+        if self.files is not None:
+            return tuple(self.files)
+        return (ManifestFileConfig(path=self.path, set=self.set),)
 
 
 class PromoteConfig(_Strict):

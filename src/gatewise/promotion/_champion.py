@@ -15,13 +15,12 @@ from typing import Any, Callable, Mapping
 
 from ..config import GateConfig
 from ..errors import InputError
-from ..manifests import unified_diff
 from ..registry import (ModelVersion, alias_version, check_model_name, connect, get_version, move_alias,
                         previous_version, public_uri, tracking_uri_or_default)
 from ._body import champion_body, champion_title
-from ._pin import (FULL_TRAFFIC, edit_manifest, manifests_token, model_name_of, pinning_edits, promote_settings,
+from ._pin import (FULL_TRAFFIC, manifests_token, model_name_of, pin_in_manifests, promote_settings, read_manifests,
                    version_context)
-from ._pull import open_pull, read_manifest
+from ._pull import open_pull
 
 CHAMPION = "champion"
 
@@ -91,19 +90,15 @@ def _move_champion(config: GateConfig, settings: Any, client: Any, target: Model
     manifests = settings.manifests
     name, number = target.name, target.version
     previous = alias_version(client, name, CHAMPION)
-    where = f"{manifests.repo}:{manifests.path}@{manifests.base}"
     context = version_context(name, target.source, number, target.git_sha)
-    edits = pinning_edits(settings, manifests.set, context, FULL_TRAFFIC)
     repo = github_client_factory(token, manifests.api_url).get_repo(manifests.repo)
-    base = read_manifest(repo, manifests.repo, manifests.path, manifests.base)
-    new_text = edit_manifest(base.text, edits, where)
-    diff = unified_diff(manifests.path, base.text, new_text)
+    change = pin_in_manifests(read_manifests(repo, manifests), settings, context, FULL_TRAFFIC)
     done = {"model_name": name, "version": number, "source": target.source, "previous": previous,
-            "manifests_repo": manifests.repo, "manifest_path": manifests.path, "diff": diff}
+            "manifests_repo": manifests.repo, "manifest_path": change.before[0].path, "diff": change.diff}
     if dry_run:
         return ChampionMove(**done, dry_run=True)
     pull = None
-    if diff:
+    if change.changed:
         title = champion_title(name, number, target.source, rollback=rollback)
         tracking = public_uri(tracking_uri_or_default(settings.mlflow.tracking_uri, Path(config.base_dir)))
         body = champion_body(name=name, version=number, source=target.source, run_id=target.run_id,
@@ -111,7 +106,7 @@ def _move_champion(config: GateConfig, settings: Any, client: Any, target: Model
                              canary_path=settings.canary.path if settings.canary is not None else None)
         suffix = "rollback" if rollback else "complete"
         pull = open_pull(repo, manifests.repo, base=manifests.base, branch=f"gatewise/{name}-v{number}-{suffix}",
-                         path=manifests.path, text=new_text, message=title, title=title, body=body,
+                         files=change.changed, message=title, title=title, body=body,
                          labels=manifests.labels, model_name=name)
     move_alias(client, name, CHAMPION, number)  # also records the history that rollback reads
     return ChampionMove(**done, dry_run=False, alias_moved=previous != number,

@@ -3,11 +3,13 @@ a registered version in the manifest (with the canary's traffic share when one i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..config import GateConfig
 from ..errors import ConfigError, InputError
-from ..manifests import ManifestEdit, render_edits, set_or_add
+from ..manifests import ManifestEdit, render_edits, set_or_add, unified_diff
+from ._pull import ManifestFile, read_manifest
 
 FULL_TRAFFIC = 100
 
@@ -55,3 +57,35 @@ def pinning_edits(settings: Any, set_templates: Mapping[str, Any], context: Mapp
 
 def edit_manifest(text: str, edits: tuple[ManifestEdit, ...], where: str) -> str:
     return set_or_add(text, edits, file=where).text
+
+
+@dataclass(frozen=True)
+class ManifestChange:
+    """The manifest files as on the base branch, and as the edits leave them."""
+
+    before: tuple[ManifestFile, ...]
+    after: tuple[ManifestFile, ...]
+
+    @property
+    def changed(self) -> tuple[ManifestFile, ...]:
+        return tuple(new for old, new in zip(self.before, self.after) if old.text != new.text)
+
+    @property
+    def diff(self) -> str:
+        return "".join(unified_diff(old.path, old.text, new.text) for old, new in zip(self.before, self.after))
+
+
+def read_manifests(repo: Any, manifests: Any) -> tuple[ManifestFile, ...]:
+    return tuple(read_manifest(repo, manifests.repo, f.path, manifests.base) for f in manifests.manifest_files())
+
+
+def pin_in_manifests(before: tuple[ManifestFile, ...], settings: Any, context: Mapping[str, Any],
+                     traffic: int | None) -> ManifestChange:
+    """Every file's ``set:`` edits for ``context``; the canary's share goes in the first file."""
+    manifests = settings.manifests
+    after = []
+    for index, (file, config) in enumerate(zip(before, manifests.manifest_files())):
+        edits = pinning_edits(settings, config.set, context, traffic if index == 0 else None)
+        where = f"{manifests.repo}:{file.path}@{manifests.base}"
+        after.append(ManifestFile(file.path, edit_manifest(file.text, edits, where)))
+    return ManifestChange(before, tuple(after))

@@ -9,12 +9,12 @@ from typing import Any, Callable, Mapping
 
 from ..config import GateConfig
 from ..errors import ConfigError
-from ..manifests import unified_diff
 from ..registry import Lineage, connect, log_gate_run, public_uri, register_version, tracking_uri_or_default
 from ._body import pull_body, pull_title
 from ._gate_result import check_gate_result, result_dir_of
-from ._pin import edit_manifest, manifests_token, model_name_of, pinning_edits, promote_settings, version_context
-from ._pull import open_pull, read_manifest
+from ._pin import (ManifestChange, manifests_token, model_name_of, pin_in_manifests, promote_settings,
+                   read_manifests, version_context)
+from ._pull import open_pull
 
 # what {registry.version} reads as in a dry run, where nothing is registered
 PREVIEW_VERSION = "<next>"
@@ -27,8 +27,8 @@ class PromotionResult:
     model_name: str
     source: str
     manifests_repo: str
-    manifest_path: str
-    diff: str  # unified diff of the manifest edit on the base branch ("" when already pinned)
+    manifest_path: str  # the first (or only) manifest file
+    diff: str  # unified diff of the manifest edits on the base branch ("" when already pinned)
     dry_run: bool
     run_id: str | None = None
     version: str | None = None
@@ -40,6 +40,7 @@ class PromotionResult:
     pr_created: bool = False
     superseded: tuple[int, ...] = ()
     newer_version: str | None = None  # the alias has moved on to this version: no PR for an old one
+    manifest_paths: tuple[str, ...] = ()  # every manifest file edited
 
 
 def promote(config: GateConfig, result: str | Path, *, github_client_factory: GitHubClientFactory,
@@ -55,19 +56,16 @@ def promote(config: GateConfig, result: str | Path, *, github_client_factory: Gi
     _check_registry_input(name, source, settings.mlflow.alias)
     canary = settings.canary.traffic_percent if settings.canary is not None else None
 
-    def edited(text: str, version: str, traffic: int | None) -> str:
-        context = version_context(name, source, version, lineage.git_sha)
-        return edit_manifest(text, pinning_edits(settings, manifests.set, context, traffic), where)
+    def pinned(version: str, traffic: int | None) -> ManifestChange:
+        return pin_in_manifests(base, settings, version_context(name, source, version, lineage.git_sha), traffic)
 
     repo = github_client_factory(token, manifests.api_url).get_repo(manifests.repo)
-    base = read_manifest(repo, manifests.repo, manifests.path, manifests.base)
-    where = f"{manifests.repo}:{manifests.path}@{manifests.base}"
-    preview = edited(base.text, PREVIEW_VERSION, canary)
+    base = read_manifests(repo, manifests)
     common = {"model_name": name, "source": source, "manifests_repo": manifests.repo,
-              "manifest_path": manifests.path}
+              "manifest_path": base[0].path, "manifest_paths": tuple(f.path for f in base)}
+    preview = pinned(PREVIEW_VERSION, canary)  # every edit is checked before anything is written
     if dry_run:
-        diff = "" if edited(base.text, PREVIEW_VERSION, None) == base.text else \
-            unified_diff(manifests.path, base.text, preview)
+        diff = preview.diff if pinned(PREVIEW_VERSION, None).changed else ""
         return PromotionResult(**common, diff=diff, dry_run=True)
 
     client = connect(tracking_uri_or_default(settings.mlflow.tracking_uri, Path(config.base_dir)))
@@ -76,23 +74,22 @@ def promote(config: GateConfig, result: str | Path, *, github_client_factory: Gi
     registered = {**common, "dry_run": False, "run_id": run_id, "version": version.version,
                   "alias": version.alias, "created": version.created}
     # pinned already (the canary's share aside, which --complete moves on): nothing to open
-    if edited(base.text, version.version, None) == base.text:
+    if not pinned(version.version, None).changed:
         return PromotionResult(**registered, diff="", already_pinned=True)
     if version.alias_version != version.version:
         # a replayed older promotion: the alias has moved on, so its PR must not come back
         return PromotionResult(**registered, diff="", newer_version=version.alias_version)
-    new_text = edited(base.text, version.version, canary)
+    change = pinned(version.version, canary)
 
     tracking = public_uri(tracking_uri_or_default(settings.mlflow.tracking_uri, Path(config.base_dir)))
     title = pull_title(name, version.version, source)
     pull = open_pull(repo, manifests.repo, base=manifests.base, branch=f"gatewise/{name}-v{version.version}",
-                     path=manifests.path, text=new_text, message=title, title=title,
+                     files=change.changed, message=title, title=title,
                      body=pull_body(document, name=name, source=source, version=version, run_id=run_id,
                                     lineage=lineage, tracking_uri=tracking, canary=canary),
                      labels=manifests.labels, model_name=name)
-    return PromotionResult(**registered, diff=unified_diff(manifests.path, base.text, new_text),
-                           pr_url=pull.url, pr_number=pull.number, pr_created=pull.created,
-                           superseded=pull.superseded)
+    return PromotionResult(**registered, diff=change.diff, pr_url=pull.url, pr_number=pull.number,
+                           pr_created=pull.created, superseded=pull.superseded)
 
 
 def _model(config: GateConfig) -> tuple[str, str]:

@@ -1,6 +1,7 @@
 """The manifests repository: read the manifest, write the branch and commit, open or update one PR.
 
-One pull request per model: the branch is ``gatewise/<model>-v<version>``. A re-run finds its own
+One pull request per model: the branch is ``gatewise/<model>-v<version>`` (``-complete`` or
+``-rollback`` appended when the champion alias moves). All edited files go in one commit. A re-run finds its own
 branch and PR and changes nothing; an open PR for an older version of the same model (same branch
 prefix) is closed with a comment pointing at the new one, so reviewers never see two.
 """
@@ -43,22 +44,35 @@ def read_manifest(repo: Any, repo_name: str, path: str, ref: str) -> ManifestFil
         return ManifestFile(path, contents.decoded_content.decode("utf-8"))
 
 
-def open_pull(repo: Any, repo_name: str, *, base: str, branch: str, path: str, text: str, message: str,
+def open_pull(repo: Any, repo_name: str, *, base: str, branch: str, files: Sequence[ManifestFile], message: str,
               title: str, body: str, labels: Sequence[str], model_name: str) -> PullRef:
-    """Branch from ``base`` (or reuse it), commit ``text`` at ``path``, open or update the PR."""
+    """Commit ``files`` to ``branch`` (made from ``base``, or reused) in one commit; open or update the PR.
+
+    The commit goes through the git data API (blobs, a tree, a commit, then the ref), so several
+    files land in one commit, and a new branch appears only once its commit exists: a failure on
+    the way leaves no empty branch behind.
+    """
     import github
 
-    with github_errors(f"create the branch {branch}", repo_name, "contents: write"):
+    paths = ", ".join(f.path for f in files)
+    with github_errors(f"commit {paths} to {branch}", repo_name, "contents: write"):
         try:
-            repo.get_git_ref(f"heads/{branch}").object.sha  # the client is lazy: reading fetches
+            ref = repo.get_git_ref(f"heads/{branch}")
+            head = ref.object.sha  # the client is lazy: reading fetches
         except github.UnknownObjectException:
-            base_sha = repo.get_git_ref(f"heads/{base}").object.sha
-            repo.create_git_ref(f"refs/heads/{branch}", base_sha)
-    with github_errors(f"commit {path} to {branch}", repo_name, "contents: write"):
-        current = repo.get_contents(path, ref=branch)
-        committed = current.decoded_content != text.encode("utf-8")
+            ref, head = None, repo.get_git_ref(f"heads/{base}").object.sha
+        on_branch = branch if ref is not None else base
+        stale = [f for f in files
+                 if repo.get_contents(f.path, ref=on_branch).decoded_content != f.text.encode("utf-8")]
+        committed = bool(stale)
         if committed:
-            repo.update_file(path, message, text.encode("utf-8"), current.sha, branch=branch)
+            sha = _commit(repo, head, stale, message)
+            if ref is None:
+                repo.create_git_ref(f"refs/heads/{branch}", sha)
+            else:
+                ref.edit(sha)  # fast-forward only: someone else's push to the branch is never lost
+        elif ref is None:
+            repo.create_git_ref(f"refs/heads/{branch}", head)
     owner = repo_name.split("/")[0]
     with github_errors(f"open a pull request from {branch}", repo_name, "pull-requests: write"):
         existing = list(repo.get_pulls(state="open", head=f"{owner}:{branch}", base=base))
@@ -79,3 +93,17 @@ def open_pull(repo: Any, repo_name: str, *, base: str, branch: str, path: str, t
                 superseded.append(other.number)
     return PullRef(pull.number, pull.html_url, created=not existing, committed=committed,
                    superseded=tuple(superseded))
+
+
+def _commit(repo: Any, parent_sha: str, files: Sequence[ManifestFile], message: str) -> str:
+    """One commit on ``parent_sha`` holding every file of ``files``; its sha."""
+    import base64
+
+    from github import InputGitTreeElement
+
+    parent = repo.get_git_commit(parent_sha)
+    # base64 blobs: the bytes land exactly as edited (CRLF, no final newline)
+    blobs = [repo.create_git_blob(base64.b64encode(f.text.encode("utf-8")).decode("ascii"), "base64") for f in files]
+    elements = [InputGitTreeElement(f.path, "100644", "blob", sha=blob.sha) for f, blob in zip(files, blobs)]
+    tree = repo.create_git_tree(elements, parent.tree)
+    return repo.create_git_commit(message, tree, [parent]).sha
