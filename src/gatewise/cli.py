@@ -45,11 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     pin.add_argument("dataset", nargs="?", help="the dataset file (default: the config's dataset.path)")
     _config_arg(pin)
 
-    demo = commands.add_parser("demo", help="run the example gate against a local stand-in model, end to end")
+    demo = commands.add_parser(
+        "demo", help="the whole loop locally: gate on a stand-in model, then MLflow version and manifests PR",
+        description="Run the example gate against a local stand-in model; when it passes, promote it into a "
+                    "local MLflow (sqlite file in --out) and open the pull request in a manifests repository on a "
+                    "local GitHub API. No network, no tokens.")
     demo.add_argument("--out", default="gatewise-demo", help="directory for the reports (default: gatewise-demo)")
     demo.add_argument("--quality", type=float, default=0.95,
                       help="share of questions the stand-in answers correctly (default 0.95; try 0.6 to see a failing gate)")
     demo.add_argument("--latency-ms", type=float, default=20.0, help="stand-in latency per call (default 20)")
+    demo.add_argument("--promote", action=argparse.BooleanOptionalAction, default=True,
+                      help="promote a passing gate into the local MLflow and manifests repository (default: on)")
     _output_args(demo)
 
     publish = commands.add_parser(

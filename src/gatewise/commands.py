@@ -76,7 +76,7 @@ def demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(out_dir=Path(args.out), quality=args.quality, latency_ms=args.latency_ms,
-                    console=_console(args), stdout=sys.stdout)
+                    console=_console(args), stdout=sys.stdout, promote=args.promote)
 
 
 def publish(args: argparse.Namespace) -> int:
