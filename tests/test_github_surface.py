@@ -357,15 +357,68 @@ def test_a_fork_pull_request_without_secrets_is_never_green_and_posts_nothing(tm
     assert github_api.statuses(REPOSITORY, pull["head_sha"]) == []
 
 
-def test_promote_mode_stops_with_exit_2_and_says_why(tmp_path, github_api):
-    run = gate_action(tmp_path, github_api, None, inputs={"mode": "promote"})
+MANIFESTS_TOKEN = "ghs_manifests_" + "w" * 24
+MANIFEST = (REPO / "tests" / "data" / "manifests" / "inferenceservice.yaml").read_text(encoding="utf-8")
 
-    assert run.failed
-    assert run.step("inputs").returncode == 2
+
+def promotable_workspace(tmp_path: Path, api: GitHubAPI, manifests_repo: str) -> Path:
+    """A workspace whose gate config promotes into ``manifests_repo`` on the local GitHub API."""
+    api.add_token(MANIFESTS_TOKEN)
+    api.add_repo(manifests_repo, files={"isvc.yaml": MANIFEST})
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    write_gate(workspace, "http://127.0.0.1:9/v1", rows=example_rows(12),
+               endpoint={"api_key": "${GATEWISE_ENDPOINT_KEY:-}"}, extra=f"""model:
+  name: qa-assistant
+  source: hf://org/qa-model@9a8b7c6
+promote:
+  manifests:
+    repo: {manifests_repo}
+    path: isvc.yaml
+    set: {{ "spec.predictor.model.storageUri": "{{model.source}}" }}
+    api_url: {api.base_url}
+""")
+    return workspace
+
+
+def test_promote_mode_gates_registers_and_opens_the_manifests_pr(tmp_path, github_api, keyed_model):
+    manifests_repo = "acme/ai-manifests-action"
+    promotable_workspace(tmp_path, github_api, manifests_repo)
+    database = tmp_path / "mlflow" / "mlruns.db"
+    run = gate_action(tmp_path, github_api, None, inputs={
+        "mode": "promote", "endpoint-url": keyed_model.base_url, "endpoint-api-key": SECRET,
+        "manifests-token": MANIFESTS_TOKEN, "mlflow-tracking-uri": f"sqlite:///{database}"})
+
+    assert not run.failed, run.log
+    assert [s.id for s in run.steps if s.ran] == ["inputs", "promote"]
+    assert run.outputs["passed"] == "true" and run.outputs["exit-code"] == "0"
+    assert run.outputs["model-version"] == "1" and len(run.outputs["mlflow-run-id"]) == 32
+    [pull] = github_api.repos[manifests_repo].pulls.values()
+    assert run.outputs["manifests-pr-url"].endswith(f"/{manifests_repo}/pull/{pull['number']}")
+    assert "hf://org/qa-model@9a8b7c6" in github_api.file(manifests_repo, "isvc.yaml", pull["head_ref"])
+    assert (tmp_path / "workspace" / "gate-out" / "gate-result.json").is_file()  # the gate ran first
+    assert "gatewise promote" in run.summary and run.outputs["manifests-pr-url"] in run.summary
+    assert MANIFESTS_TOKEN in run.masks
+    assert_secret_never_shown(run, tmp_path / "workspace" / "gate-out")
+    assert not [line for line in run.log.splitlines() if MANIFESTS_TOKEN in line and "::add-mask::" not in line]
+
+
+def test_promote_mode_takes_a_gate_result_and_without_a_token_stops_with_exit_2(tmp_path, github_api, keyed_model):
+    manifests_repo = "acme/ai-manifests-action-result"
+    workspace = promotable_workspace(tmp_path, github_api, manifests_repo)
+    env = {**runner_env(), "GATEWISE_ENDPOINT_KEY": SECRET}
+    gated = subprocess.run([str(VENV_BIN / "gatewise"), "gate", "--config", "gate.yaml", "--endpoint-url",
+                            keyed_model.base_url, "--out", "artifact", "--quiet"], cwd=workspace, env=env)
+    assert gated.returncode == 0
+    run = gate_action(tmp_path, github_api, None, inputs={
+        "mode": "promote", "result": "artifact/gate-result.json",
+        "mlflow-tracking-uri": f"sqlite:///{tmp_path / 'mlflow.db'}"})
+
+    assert run.failed and run.step("promote").returncode == 2
     assert run.outputs["exit-code"] == "2" and run.outputs["passed"] == "false"
-    assert any("promote" in m and "not available yet" in m for m in run.annotations("error"))
-    assert "not available yet" in run.summary
-    assert [s.id for s in run.steps if s.ran] == ["inputs"]
+    assert run.outputs["model-version"] == "" and run.outputs["manifests-pr-url"] == ""
+    assert any("bad input" in m for m in run.annotations("error"))
+    assert github_api.repos[manifests_repo].pulls == {} and not (tmp_path / "mlflow.db").exists()
 
 
 @pytest.mark.parametrize("name,value", [("fail-on", "sometimes"), ("mode", "deploy"), ("cache", "yes")])

@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "absent: run the gate first")
     promote.add_argument("--out", default="gate-out",
                          help="where the gate writes its reports when there is no --result (default: gate-out)")
+    promote.add_argument("--endpoint-url", help="override endpoint.base_url for the gate run without --result")
+    _tracking_arg(promote)
     promote.add_argument("--complete", action="store_true",
                          help="finish a canary: all traffic to the version the promote alias points at, in a "
                               "PR, and move the champion alias to it")
@@ -112,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--model", metavar="NAME", help="registered model name (default: the config's model.name)")
     rollback.add_argument("--to", metavar="VERSION", help="the version to roll back to (default: the previous champion)")
     rollback.add_argument("--dry-run", action="store_true", help="print the manifest diff; change nothing")
+    _tracking_arg(rollback)
 
     commands.add_parser("standin", help="serve the OpenAI-compatible stand-in model (see: gatewise standin --help)",
                         add_help=False)
@@ -120,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", "-c", default="quality/gate.yaml", help="gate config (default: quality/gate.yaml)")
+
+
+def _tracking_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tracking-uri", metavar="URI",
+                        help="override promote.mlflow.tracking_uri (the MLflow server; empty: the config's)")
 
 
 def _output_args(parser: argparse.ArgumentParser) -> None:

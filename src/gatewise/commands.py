@@ -101,7 +101,7 @@ def promote(args: argparse.Namespace) -> int:
     from .forge import github_client
     from .promotion import complete, gate_and_promote, promote as promote_result
 
-    config = load_config(args.config)
+    config = load_config(args.config, overrides=_promote_overrides(args))
     if args.complete:
         if args.result:
             from .errors import InputError
@@ -122,7 +122,14 @@ def promote(args: argparse.Namespace) -> int:
     return _print_promotion(done)
 
 
+def _promote_overrides(args: argparse.Namespace) -> dict[str, str | None]:
+    # empty counts as unset: GitHub Actions passes an unset input as ""
+    return {"promote.mlflow.tracking_uri": args.tracking_uri or None,
+            "endpoint.base_url": getattr(args, "endpoint_url", None) or None}
+
+
 def _print_promotion(done) -> int:
+    _promotion_outputs(run_id=done.run_id, version=done.version, pr_url=done.pr_url)
     where = f"{done.manifests_repo}:{', '.join(done.manifest_paths) or done.manifest_path}"
     if done.dry_run:
         print(done.diff or f"{where} already pins {done.source}; nothing to change", end="" if done.diff else "\n")
@@ -147,13 +154,27 @@ def rollback(args: argparse.Namespace) -> int:
     from .forge import github_client
     from .promotion import rollback as rollback_champion
 
-    config = load_config(args.config)
+    config = load_config(args.config, overrides=_promote_overrides(args))
     moved = rollback_champion(config, github_client_factory=github_client, model=args.model, to=args.to,
                               dry_run=args.dry_run)
     return _print_champion_move(moved, rollback=True)
 
 
+def _promotion_outputs(*, run_id: str | None, version: str | None, pr_url: str | None) -> None:
+    """Step outputs when running in GitHub Actions (nothing is written elsewhere)."""
+    from .actions import append_step_summary, set_outputs
+
+    set_outputs({"mlflow-run-id": run_id, "model-version": version, "manifests-pr-url": pr_url})
+    lines = ["### gatewise promote", ""]
+    if version:
+        lines.append(f"- MLflow model version {version}" + (f", run `{run_id}`" if run_id else ""))
+    lines.append(f"- manifests PR: {pr_url}" if pr_url else "- manifests: nothing to change")
+    append_step_summary("\n".join(lines))
+
+
 def _print_champion_move(moved, *, rollback: bool) -> int:
+    if not moved.dry_run:
+        _promotion_outputs(run_id=None, version=moved.version, pr_url=moved.pr_url)
     what = "rollback" if rollback else "completion"
     where = f"{moved.manifests_repo}:{moved.manifest_path}"
     if moved.dry_run:
