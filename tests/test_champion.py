@@ -81,9 +81,11 @@ def test_a_canary_promotion_sets_the_traffic_share_and_completing_moves_all_traf
 
 
 def test_completing_before_any_promotion_is_bad_input(canary_gated, github_api, manifests_repo, capsys):
-    config, _ = canary_gated()
+    config, result = canary_gated()
     assert complete(config) == 2
     assert "run `gatewise promote` first" in capsys.readouterr().err
+    assert cli.main(["promote", "--complete", "--config", str(config), "--result", str(result)]) == 2
+    assert "--complete takes no --result" in capsys.readouterr().err
     assert pulls(github_api, manifests_repo) == []
 
 
@@ -102,6 +104,12 @@ def test_rollback_moves_champion_back_and_pins_the_previous_source(
     on_main = github_api.file(manifests_repo, MANIFEST_PATH, "main")
     assert SECOND_URI in on_main and "canaryTrafficPercent: 100" in on_main
     capsys.readouterr()
+
+    refs = dict(github_api.repos[manifests_repo].refs)
+    assert rollback(second[0], "--dry-run") == 0  # shows the diff, changes nothing
+    out = capsys.readouterr().out
+    assert f'+      storageUri: "{NEW_URI}"' in out and "would move from 2 to 1" in out
+    assert github_api.repos[manifests_repo].refs == refs and aliases(mlflow_server.url, model_name)["champion"] == "2"
 
     assert rollback(second[0]) == 0
     assert aliases(mlflow_server.url, model_name) == {"candidate": "2", "champion": "1"}

@@ -13,10 +13,10 @@ from typing import Sequence
 
 from ._apply import Change, EditResult, ManifestEdit, apply_edits
 from ._errors import ManifestError, ManifestPathError, ManifestValueError
-from ._locate import MapTarget, locate
+from ._locate import MapTarget, Target, locate
 from ._path import EditPath, Key, parse_path
 from ._scalar import Value
-from ._tree import Document, Scalar, parse_documents, resolve, shape
+from ._tree import Document, Map, Node, Scalar, Seq, parse_documents, resolve, shape
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
 
@@ -24,19 +24,38 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
 def set_or_add(text: str, edits: Sequence[ManifestEdit], *, file: str | None = None) -> EditResult:
     """``apply_edits``, except that an edit whose last key is missing from its mapping adds the key.
 
-    Edits are applied in order; all of them are resolved before any text is returned.
+    All edits are resolved before any text is returned. When every path is there (every promotion
+    after the first) this is one ``apply_edits`` call.
     """
-    changes: list[Change] = []
-    unchanged: list[Change] = []
+    try:
+        return apply_edits(text, edits, file=file)
+    except ManifestPathError:
+        pass
+    documents = parse_documents(text, file)
+    present: list[ManifestEdit] = []
+    missing: list[tuple[ManifestEdit, ManifestPathError]] = []
     for edit in edits:
         try:
-            result = apply_edits(text, [edit], file=file)
-        except ManifestPathError as missing:
-            result = _add_key(text, edit, file, missing)
-        text = result.text
+            locate(documents, parse_path(edit.path, file), file)
+            present.append(edit)
+        except ManifestPathError as error:
+            missing.append((edit, error))
+    result = apply_edits(text, present, file=file) if present else EditResult(text, (), ())
+    changes, unchanged = list(result.changes), list(result.unchanged)
+    for edit, error in missing:
+        result = _add_key(result.text, edit, file, error)
+        for added in sorted(result.changes, key=lambda c: c.line):  # lines below a new one move down
+            changes = [_moved(c, added.line) for c in changes]
+            unchanged = [_moved(c, added.line) for c in unchanged]
         changes += result.changes
-        unchanged += result.unchanged
-    return EditResult(text, tuple(changes), tuple(unchanged))
+    order = lambda c: (c.document, c.line)  # noqa: E731
+    return EditResult(result.text, tuple(sorted(changes, key=order)), tuple(sorted(unchanged, key=order)))
+
+
+def _moved(change: Change, inserted_line: int) -> Change:
+    if change.line < inserted_line:
+        return change
+    return Change(change.path, change.document, change.line + 1, change.old, change.new)
 
 
 def _add_key(text: str, edit: ManifestEdit, file: str | None, missing: ManifestPathError) -> EditResult:
@@ -127,18 +146,18 @@ def _verify(before: tuple[Document, ...], new_text: str, path: EditPath, name: s
     return tuple(Change(path.text, index, node.line, "", node.value) for index, node in added.values())
 
 
-def _pairs_holding(documents: tuple[Document, ...], target: object, name: str) -> list[tuple[Scalar, Scalar]]:
-    scalar = getattr(target, "node")
-    found = []
+def _pairs_holding(documents: tuple[Document, ...], target: Target, name: str) -> list[tuple[Scalar, Scalar]]:
+    """The ``(key, value)`` pairs whose value is ``target``'s scalar and whose key is ``name``."""
+    found: list[tuple[Scalar, Scalar]] = []
 
-    def visit(node: object) -> None:
-        if hasattr(node, "pairs"):
-            for key, child in node.pairs:  # type: ignore[attr-defined]
-                if child is scalar and isinstance(key, Scalar) and key.value == name:
+    def visit(node: Node) -> None:
+        if isinstance(node, Map):
+            for key, child in node.pairs:
+                if child is target.node and isinstance(key, Scalar) and key.value == name:
                     found.append((key, child))
                 visit(child)
-        elif hasattr(node, "items"):
-            for child in node.items:  # type: ignore[attr-defined]
+        elif isinstance(node, Seq):
+            for child in node.items:
                 visit(child)
 
     for document in documents:
