@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -77,12 +78,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, GitHubAPI() as api, \
             StandinServer(answers=load_answer_table(example.parent / "data" / "golden.jsonl"), quality=1.0) as model:
         work = Path(tmp)
-        for item in example.parent.iterdir():
-            target = work / item.name
-            if item.is_dir():
-                import shutil
-
-                shutil.copytree(item, target)
+        for folder in ("data", "prompts"):  # gate.yaml is written below, with a promote: section
+            shutil.copytree(example.parent / folder, work / folder)
         api.add_token(TOKEN)
         api.add_repo("bench/manifests", files={"isvc.yaml": MANIFEST, "values.yaml": VALUES})
         environ = {"GATEWISE_MANIFESTS_TOKEN": TOKEN, "GITHUB_SHA": "b" * 40}
