@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "or GitHub failed.")
     _config_arg(rollback)
     rollback.add_argument("--model", metavar="NAME", help="registered model name (default: the config's model.name)")
-    rollback.add_argument("--to", metavar="VERSION", help="the version to roll back to (default: the previous champion)")
+    rollback.add_argument("--to", metavar="VERSION",
+                          help="the version to roll back to (default: the previous champion)")
     rollback.add_argument("--dry-run", action="store_true", help="print the manifest diff; change nothing")
     _tracking_arg(rollback)
 

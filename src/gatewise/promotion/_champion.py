@@ -11,20 +11,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from ..config import GateConfig
 from ..errors import InputError
 from ..registry import (ModelVersion, alias_version, check_model_name, connect, get_version, move_alias,
                         previous_version, public_uri, tracking_uri_or_default)
 from ._body import champion_body, champion_title
-from ._pin import (FULL_TRAFFIC, manifests_token, model_name_of, pin_in_manifests, promote_settings, read_manifests,
-                   version_context)
+from ._pin import (FULL_TRAFFIC, GitHubClientFactory, manifests_token, model_name_of, pin_in_manifests,
+                   promote_settings, read_manifests, version_context)
 from ._pull import open_pull
 
 CHAMPION = "champion"
-
-GitHubClientFactory = Callable[[str, "str | None"], Any]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from ..config import GateConfig
-from ._pin import manifests_token, promote_settings
-from ._promote import GitHubClientFactory, PromotionResult, _check_registry_input, _model, promote
+from ._pin import GitHubClientFactory, check_registry_input, manifests_token, model_and_source, promote_settings
+from ._promote import PromotionResult, promote
 
 if TYPE_CHECKING:
     from ..result import GateResult
@@ -38,9 +38,9 @@ def gate_and_promote(config: GateConfig, out_dir: str | Path, *, github_client_f
 
     env = os.environ if environ is None else environ
     settings = promote_settings(config)
-    name, source = _model(config)
+    name, source = model_and_source(config)
     manifests_token(settings, env)
-    _check_registry_input(name, source, settings.mlflow.alias)
+    check_registry_input(name, source, settings.mlflow.alias)
     gate = run_gate(config, out_dir=out_dir, console=console)
     if gate.exit_code != 0:
         return GatedPromotion(gate, None)

@@ -4,7 +4,7 @@ a registered version in the manifest (with the canary's traffic share when one i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..config import GateConfig
 from ..errors import ConfigError, InputError
@@ -12,6 +12,9 @@ from ..manifests import ManifestEdit, render_edits, set_or_add, unified_diff
 from ._pull import ManifestFile, read_manifest
 
 FULL_TRAFFIC = 100
+
+# (token, api_url or None) -> a PyGithub client; tests pass one pointed at the local GitHub API
+GitHubClientFactory = Callable[[str, "str | None"], Any]
 
 
 def promote_settings(config: GateConfig) -> Any:
@@ -25,6 +28,24 @@ def model_name_of(config: GateConfig) -> str:
     if config.model is None:
         raise ConfigError("promotion needs `model.name` and `model.source`", **config.where("model"))
     return config.model.name
+
+
+def model_and_source(config: GateConfig) -> tuple[str, str]:
+    name = model_name_of(config)
+    if not config.model.source:
+        raise ConfigError("promotion needs `model.source`: what the manifest pins, e.g. hf://org/model@rev",
+                          **config.where("model.source"))
+    return name, config.model.source
+
+
+def check_registry_input(name: str, source: str, alias: str) -> None:
+    # the registry checks these itself, but only after the run is logged; checking first keeps
+    # bad input from leaving anything behind
+    from ..registry import check_alias, check_model_name, check_source
+
+    check_model_name(name)
+    check_source(source)
+    check_alias(alias)
 
 
 def manifests_token(settings: Any, env: Mapping[str, str]) -> str:

@@ -5,21 +5,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Mapping
 
 from ..config import GateConfig
-from ..errors import ConfigError
 from ..registry import Lineage, connect, log_gate_run, public_uri, register_version, tracking_uri_or_default
 from ._body import pull_body, pull_title
 from ._gate_result import check_gate_result, result_dir_of
-from ._pin import (ManifestChange, manifests_token, model_name_of, pin_in_manifests, promote_settings,
-                   read_manifests, version_context)
+from ._pin import (GitHubClientFactory, ManifestChange, check_registry_input, manifests_token, model_and_source,
+                   pin_in_manifests, promote_settings, read_manifests, version_context)
 from ._pull import open_pull
 
 # what {registry.version} reads as in a dry run, where nothing is registered
 PREVIEW_VERSION = "<next>"
-
-GitHubClientFactory = Callable[[str, "str | None"], Any]
 
 
 @dataclass(frozen=True)
@@ -48,12 +45,12 @@ def promote(config: GateConfig, result: str | Path, *, github_client_factory: Gi
     """Promote the gate result at ``result`` (gate-result.json or its directory) for ``config``."""
     env = os.environ if environ is None else environ
     settings = promote_settings(config)
-    name, source = _model(config)
+    name, source = model_and_source(config)
     document = check_gate_result(config, result)
     manifests = settings.manifests
     token = manifests_token(settings, env)
     lineage = Lineage.from_environment(model_source=source, environ=env)
-    _check_registry_input(name, source, settings.mlflow.alias)
+    check_registry_input(name, source, settings.mlflow.alias)
     canary = settings.canary.traffic_percent if settings.canary is not None else None
 
     def pinned(version: str, traffic: int | None) -> ManifestChange:
@@ -90,21 +87,3 @@ def promote(config: GateConfig, result: str | Path, *, github_client_factory: Gi
                      labels=manifests.labels, model_name=name)
     return PromotionResult(**registered, diff=change.diff, pr_url=pull.url, pr_number=pull.number,
                            pr_created=pull.created, superseded=pull.superseded)
-
-
-def _model(config: GateConfig) -> tuple[str, str]:
-    name = model_name_of(config)
-    if not config.model.source:
-        raise ConfigError("promotion needs `model.source`: what the manifest pins, e.g. hf://org/model@rev",
-                          **config.where("model.source"))
-    return name, config.model.source
-
-
-def _check_registry_input(name: str, source: str, alias: str) -> None:
-    # the registry checks these itself, but only after the run is logged; checking first keeps
-    # bad input from leaving anything behind
-    from ..registry import check_alias, check_model_name, check_source
-
-    check_model_name(name)
-    check_source(source)
-    check_alias(alias)
