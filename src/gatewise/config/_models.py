@@ -122,6 +122,34 @@ class PromoteConfig(_Strict):
     manifests: PromoteManifestsConfig
 
 
+class ConfidenceConfig(_Strict):
+    """How sure a verdict must be: the interval level and how thresholds use it."""
+
+    level: float = Field(0.95, ge=0.5, lt=1.0, description="two-sided level of every interval")
+    mode: Literal["point", "confident"] = Field(
+        "point", description="default for thresholds: point (the estimate meets the target) or "
+                             "confident (the interval's far end meets it)")
+    resamples: int = Field(2000, ge=200, le=100_000, description="bootstrap resamples")
+    seed: int = Field(0, description="bootstrap seed, so a run's intervals are reproducible")
+
+
+class BaselineConfig(_Strict):
+    """Paired comparison with a previous model on the same rows."""
+
+    results: str | None = Field(None, min_length=1, description="results.jsonl, gate-result.json, or their directory")
+    endpoint: EndpointConfig | None = Field(None, description="a second endpoint called in the same run")
+    max_regression: float = Field(0.02, ge=0.0, le=1.0, description="largest tolerated drop of a suite's mean")
+    confidence: float = Field(0.98, ge=0.5, lt=1.0, description="two-sided level of the difference's interval")
+    rule: Literal["significant", "confident", "point"] = "significant"
+    rows_listed: int = Field(20, ge=0, le=1000, description="rows that got worse, listed in the reports")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "BaselineConfig":
+        if (self.results is None) == (self.endpoint is None):
+            raise ValueError("give exactly one of baseline.results and baseline.endpoint")
+        return self
+
+
 RESERVED_METRICS = ("latency_ms", "errors")
 
 
@@ -134,8 +162,12 @@ class GateConfig(_Strict):
     prompt: PromptConfig
     dataset: DatasetConfig
     suites: list[SuiteConfig] = Field(default_factory=list)
-    thresholds: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # a value is an expression (">= 0.9") or {expect: ">= 0.9", mode: confident}; checked by the loader
+    thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
     max_errors: int = Field(0, ge=0, description="rows allowed to error after retries")
+    confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig)
+    repeats: int = Field(1, ge=1, le=100, description="times each row is sent to the endpoint")
+    baseline: BaselineConfig | None = None
     promote: PromoteConfig | None = None
 
     # filled in by the loader
