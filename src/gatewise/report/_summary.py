@@ -36,6 +36,7 @@ METRICS_OMITTED = "_The table of every metric statistic was left out to fit; it 
 def render_summary(result: GateResult, *, max_rows: int = 10, max_chars: int = 60_000) -> str:
     """The whole summary, never longer than ``max_chars``: rows are dropped first, then it is cut."""
     head = [_verdict(result), _context(result), _threshold_table(result)]
+    head.extend(part for part in (_repeats_section(result), _baseline_section(result)) if part)
     metrics = _metric_details(result)
     failing = worst_first(row_outcomes(result))
     candidates = failing[:max(0, max_rows)]
@@ -59,6 +60,9 @@ def render_summary(result: GateResult, *, max_rows: int = 10, max_chars: int = 6
     rows = _rows_section([], len(failing), len(candidates), max_chars)
     room = max_chars - len(_join(head[0], head[1], "", METRICS_OMITTED, rows)) - _NOTES_RESERVE
     doc = _join(head[0], head[1], _threshold_table(result, room), METRICS_OMITTED, rows)
+    if len(doc) <= max_chars:
+        # the baseline's verdict lines are in the threshold table; its detail section was dropped
+        return doc
     if len(doc) <= max_chars:
         return doc
     return _cut(doc, max_chars)
@@ -119,7 +123,11 @@ def _threshold_table(result: GateResult, room: int | None = None) -> str:
     items = result.verdict.results
     lines = [table_row(_threshold_cells(item)) for item in items]
     if room is None:
-        return "\n".join(header + lines)
+        legend = ""
+        if any(item.ci for item in items):
+            legend = (f"\n\n_[lo, hi]: the {result.confidence_level:.0%} confidence interval (a `vs baseline` line: "
+                      "of the difference); a `confident` target is checked against its far end._")
+        return "\n".join(header + lines) + legend
     room -= sum(len(line) + 1 for line in header)
     keep: set[int] = set()
     for index in sorted(range(len(items)), key=lambda i: items[i].passed):
@@ -146,7 +154,76 @@ def _threshold_cells(item: ThresholdResult) -> list[str]:
     if t.statistic in RATE_STATISTICS and "%" not in t.expression:
         # the value reads as a percentage, so say what "0.85" means in the same unit
         target += f" ({format_value(t.metric, t.statistic, t.target)})"
+    if t.mode != "point":
+        # confident mode checks the interval's far end, so the reader must know which number decided
+        target += f" ({t.mode})"
+    if item.ci is not None:
+        value += f" {_interval(t.metric, t.statistic, item.ci)}"
     return [result, metric, t.statistic, target, value, delta]
+
+
+def _interval(metric: str, statistic: str, ci: tuple[float, float]) -> str:
+    return f"[{format_value(metric, statistic, ci[0])}, {format_value(metric, statistic, ci[1])}]"
+
+
+def _repeats_section(result: GateResult) -> str:
+    if not result.agreement:
+        return ""
+    lines = [table_row(["Suite", "Rows", "Agreement", "Flaky rows", "Flakiness"]),
+             table_row(["---", "---:", "---:", "---:", "---:"])]
+    for suite in result.agreement:
+        lines.append(table_row([code_span(suite.suite), f"{suite.rows:,}", f"{suite.agreement:.1%}",
+                                f"{suite.flaky_rows:,}", f"{suite.flakiness:.1%}"]))
+    return (f"### Repeats\n\nEach row was sent {result.repeats} times. Agreement: the share of a row's repeats "
+            "whose outcome matches its most common one; a row is flaky when its outcome changed.\n\n"
+            + "\n".join(lines))
+
+
+def _baseline_section(result: GateResult) -> str:
+    comparison = result.baseline
+    if comparison is None:
+        return ""
+    source = code_span(shorten(comparison.source, 120)[0])
+    how = "paired over the same rows" if comparison.paired else "aggregates only, rows not paired"
+    rule = {"significant": f"fails when the drop exceeds {comparison.max_regression:g} and the interval is below 0",
+            "confident": f"fails when the whole interval is below -{comparison.max_regression:g}",
+            "point": f"fails when the drop exceeds {comparison.max_regression:g}"}[comparison.rule]
+    parts = [f"### Compared with the baseline\n\nBaseline {source} ({comparison.kind}), {how}; "
+             f"{comparison.confidence:.0%} interval of the difference; rule `{comparison.rule}`: {rule}."]
+    if comparison.note:
+        parts.append(f"_Note: {escape_inline(comparison.note)}._")
+    lines = [table_row(["Metric", "Baseline", "Candidate", "Delta", f"{comparison.confidence:.0%} interval",
+                        "Rows worse", "Rows better"]),
+             table_row(["---", "---:", "---:", "---:", "---:", "---:", "---:"])]
+    for item in comparison.metrics:
+        interval = "" if item.interval is None else f"[{item.interval[0]:+.4f}, {item.interval[1]:+.4f}]"
+        lines.append(table_row([
+            code_span(f"{item.metric}.{item.statistic}"), _plain(item.baseline), _plain(item.candidate),
+            "n/a" if item.delta is None else f"{item.delta:+.4f}", interval,
+            f"{item.worse_count:,}" if comparison.paired else "", f"{item.better_count:,}" if comparison.paired else "",
+        ]))
+    parts.append("\n".join(lines))
+    for item in comparison.metrics:
+        if not item.worse_rows:
+            continue
+        rows = [table_row(["Row", "Baseline", "Candidate"]), table_row(["---", "---:", "---:"])]
+        for change in item.worse_rows:
+            rows.append(table_row([code_span(shorten(change.row_id, 80)[0]),
+                                   f"{_outcome(change.baseline_passed)} {change.baseline:.2f}",
+                                   f"{_outcome(change.candidate_passed)} {change.candidate:.2f}"]))
+        more = item.worse_count - len(item.worse_rows)
+        tail = f"\n\n_{more:,} more in `gate-result.json`'s count; every row is in `results.jsonl`._" if more else ""
+        parts.append(f"<details>\n<summary>{escape_inline(item.metric)}: {item.worse_count:,} rows got worse</summary>"
+                     f"\n\n" + "\n".join(rows) + f"{tail}\n\n</details>")
+    return "\n\n".join(parts)
+
+
+def _plain(value: float | None) -> str:
+    return "n/a" if value is None or is_missing(value) else f"{value:.4f}"
+
+
+def _outcome(passed: bool) -> str:
+    return PASS_MARK if passed else FAIL_MARK
 
 
 def _metric_details(result: GateResult) -> str:
