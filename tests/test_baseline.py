@@ -207,7 +207,9 @@ def test_confident_mode_fails_what_the_point_estimate_passes(tmp_path, worse_mod
     ("confidence: { mode: sure }\n", "confidence.mode", "'point' or 'confident'"),
     ("confidence: { levels: 0.9 }\n", "confidence.levels", "unknown key"),
     ("repeats: 0\n", "repeats", "greater than or equal to 1"),
-    ("baseline: { max_regression: 0.02 }\n", "baseline", "exactly one of baseline.results and baseline.endpoint"),
+    ("baseline: { max_regression: 0.02 }\n", "baseline", "exactly one of baseline.results, baseline.endpoint and baseline.alias"),
+    ("baseline: { results: x.jsonl, alias: champion }\n", "baseline", "exactly one of"),
+    ("baseline: { alias: champion }\n", "baseline.alias", "needs model.name"),
     ("baseline: { results: x.jsonl, rule: lenient }\n", "baseline.rule", "significant"),
     ("baseline: { results: x.jsonl, max_regresion: 0.1 }\n", "baseline.max_regresion", "unknown key"),
 ])
@@ -250,3 +252,30 @@ def test_the_global_mode_reaches_thresholds_with_intervals_only(tmp_path):
     modes = {t.key: t.mode for t in config.parsed_thresholds}
     assert modes == {"correctness.mean": "confident", "correctness.fail_count": "point",
                      "correctness.pass_rate": "point"}
+
+
+# -- baseline from the registry: the champion's results -------------------------------------------
+
+def test_the_champion_alias_is_the_baseline(tmp_path, baseline_out, worse_model, monkeypatch):
+    from gatewise.registry import Lineage, connect, log_gate_run, register_version, tracking_uri_or_default
+
+    monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    name = "qa-champion-test"
+    extra = f"model: {{ name: {name} }}\nbaseline: {{ alias: champion }}\n"
+    config = gate(tmp_path, worse_model.base_url, extra)
+    # no champion yet (the first model of a name): the gate runs, says so, and compares nothing
+    first = run_gate(load_config(config))
+    assert first.passed and first.baseline.metrics == () and "no 'champion' alias yet" in first.baseline.note
+
+    # the embedded default registry next to the config, as `gatewise promote` would leave it
+    client = connect(tracking_uri_or_default(None, tmp_path))
+    run_id = log_gate_run(client, "gatewise", baseline_out, Lineage(git_sha="a" * 40))
+    register_version(client, name, "hf://org/model@1", run_id, Lineage(git_sha="a" * 40), alias="champion")
+
+    result = run_gate(load_config(config), out_dir=tmp_path / "out")
+    assert not result.passed
+    assert result.baseline.kind == "alias" and result.baseline.paired
+    assert "champion of qa-champion-test" in result.baseline.source
+    (comparison,) = result.baseline.metrics
+    assert comparison.baseline == 1.0 and comparison.delta < -0.2
+    assert [r.threshold.key for r in result.verdict.failed] == ["correctness.mean vs baseline"]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,7 +23,7 @@ from .dataset import Dataset, load_rows, verify_pin
 from .endpoint import DEFAULT_CACHE_DIR, OpenAIEndpoint, ResponseCache, public_url
 from .errors import ConfigError, EndpointUnreachableError
 from .prompting import PromptTemplate
-from .result import EndpointInfo, GateResult
+from .result import BaselineComparison, EndpointInfo, GateResult
 from .samples import Sample
 from .terminal import Console
 
@@ -73,6 +76,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     t0 = time.perf_counter()
     plan = prepare(config)
     timings["prepare"] = time.perf_counter() - t0
+    if config.baseline is not None and config.baseline.alias is not None:
+        plan = dataclasses.replace(plan, baseline_run=_fetch_alias_results(config, console))
     if out_dir is not None:
         _clear_stale_reports(Path(out_dir))
 
@@ -124,6 +129,28 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     return result
 
 
+def _fetch_alias_results(config: GateConfig, console: Console) -> BaselineRun | None:
+    """The results of ``baseline.alias`` (e.g. the champion) from MLflow, or None when the model has
+    no such alias yet. MLflow unreachable, or an alias whose run lost its results, is exit 3."""
+    from .registry import champion_results, connect, public_uri, tracking_uri_or_default
+
+    settings, model = config.baseline, config.model
+    assert settings is not None and settings.alias is not None and model is not None
+    mlflow = config.promote.mlflow if config.promote else None
+    uri = tracking_uri_or_default(mlflow.tracking_uri if mlflow else None, Path(config.base_dir))
+    where = f"{settings.alias} of {model.name} in MLflow at {public_uri(uri)}"
+    dest = Path(tempfile.mkdtemp(prefix="gatewise-baseline-"))
+    try:
+        with console.group(f"Fetching the baseline: {where}"):
+            path = champion_results(connect(uri), model.name, settings.alias, dest=dest)
+            if path is None:
+                return None
+            run = load_baseline_results(path, where=config.where("baseline.alias"))
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+    return dataclasses.replace(run, path=where)
+
+
 def _collect_baseline(plan: GatePlan, cache: ResponseCache | None, console: Console) -> tuple[Sample, ...]:
     """The baseline endpoint's samples, or () without one. Down is exit 3, never "no regression"."""
     settings = plan.config.baseline
@@ -167,6 +194,11 @@ def _compare(plan: GatePlan, observed, baseline_samples, baseline_scores, compar
     config = plan.config
     settings = config.baseline
     assert settings is not None
+    if settings.alias is not None and plan.baseline_run is None:
+        # the first model of a name has no champion: nothing to regress from, and the gate says so
+        return BaselineComparison(f"{settings.alias} of {config.model.name if config.model else '?'}", "alias",
+                                  False, None, settings.max_regression, settings.confidence, settings.rule, (),
+                                  f"the model has no {settings.alias!r} alias yet: nothing to compare with")
     if settings.endpoint is not None:
         failed = sum(1 for s in baseline_samples if not s.ok)
         note = (f"{failed} of {len(baseline_samples)} baseline calls failed; those rows are not compared"
@@ -185,7 +217,7 @@ def _compare(plan: GatePlan, observed, baseline_samples, baseline_scores, compar
         note = (f"the baseline ran on another dataset (sha256 {run.dataset_sha256[:12]}, this run "
                 f"{plan.dataset.sha256[:12]}): aggregates compared, rows not paired")
     return compare_with_baseline(config, observed, observations(config, (), run.scores), paired=paired,
-                                 source=run.path, kind="results", dataset_sha256=run.dataset_sha256, note=note)
+                                 source=run.path, kind="alias" if settings.alias else "results", dataset_sha256=run.dataset_sha256, note=note)
 
 
 def _clear_stale_reports(out: Path) -> None:

@@ -138,6 +138,8 @@ class BaselineConfig(_Strict):
 
     results: str | None = Field(None, min_length=1, description="results.jsonl, gate-result.json, or their directory")
     endpoint: EndpointConfig | None = Field(None, description="a second endpoint called in the same run")
+    alias: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+$",
+                              description="the results of this MLflow alias of model.name, e.g. champion")
     max_regression: float = Field(0.02, ge=0.0, le=1.0, description="largest tolerated drop of a suite's mean")
     confidence: float = Field(0.98, ge=0.5, lt=1.0, description="two-sided level of the difference's interval")
     rule: Literal["significant", "confident", "point"] = "significant"
@@ -145,8 +147,8 @@ class BaselineConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> "BaselineConfig":
-        if (self.results is None) == (self.endpoint is None):
-            raise ValueError("give exactly one of baseline.results and baseline.endpoint")
+        if sum(source is not None for source in (self.results, self.endpoint, self.alias)) != 1:
+            raise ValueError("give exactly one of baseline.results, baseline.endpoint and baseline.alias")
         return self
 
 
@@ -196,6 +198,9 @@ class GateConfig(_Strict):
             if suite.name in seen:
                 raise error_at(("suites", index, "name"), f"two suites are called {suite.name!r}")
             seen.add(suite.name)
+        if self.baseline is not None and self.baseline.alias is not None and self.model is None:
+            raise error_at(("baseline", "alias"), "a baseline alias needs model.name: the registered model "
+                                                  "whose alias holds the results")
         return self
 
     def resolve(self, relative: str) -> Path:
