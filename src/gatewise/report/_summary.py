@@ -125,8 +125,10 @@ def _threshold_table(result: GateResult, room: int | None = None) -> str:
     if room is None:
         legend = ""
         if any(item.ci for item in items):
-            legend = (f"\n\n_[lo, hi]: the {result.confidence_level:.0%} confidence interval (a `vs baseline` line: "
-                      "of the difference); a `confident` target is checked against its far end._")
+            against = (f"; on a `vs baseline` line, the {result.baseline.confidence:.0%} interval of the difference"
+                       if result.baseline is not None else "")
+            legend = (f"\n\n_[lo, hi]: the {result.confidence_level:.0%} confidence interval{against}; "
+                      "a `confident` target is checked against its far end._")
         return "\n".join(header + lines) + legend
     room -= sum(len(line) + 1 for line in header)
     keep: set[int] = set()
