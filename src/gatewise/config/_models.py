@@ -141,7 +141,7 @@ class BaselineConfig(_Strict):
     alias: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+$",
                               description="the results of this MLflow alias of model.name, e.g. champion")
     max_regression: float = Field(0.02, ge=0.0, le=1.0, description="largest tolerated drop of a suite's mean")
-    confidence: float = Field(0.98, ge=0.5, lt=1.0, description="two-sided level of the difference's interval")
+    confidence: float = Field(0.99, ge=0.5, lt=1.0, description="two-sided level of the difference's interval")
     rule: Literal["significant", "confident", "point"] = "significant"
     rows_listed: int = Field(20, ge=0, le=1000, description="rows that got worse, listed in the reports")
 
