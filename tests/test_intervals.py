@@ -10,10 +10,9 @@ import pytest
 from scipy import stats
 
 from gatewise.config import BaselineConfig, Threshold
-from gatewise.gate import (Observation, bootstrap_cluster_mean, bootstrap_mean, bootstrap_mean_difference_distribution,
+from gatewise.gate import (Observation, bootstrap_cluster_mean, compare_suite, bootstrap_mean, bootstrap_mean_difference_distribution,
                            metric_intervals, percentile_interval, quantile_interval, regression_blocks,
                            repeat_agreement, wilson)
-from gatewise.gate._baseline import compare_suite
 
 
 def wilson_by_hand(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:

@@ -3,7 +3,7 @@ the baseline comparison, then thresholds -> ``Verdict``."""
 
 from ._aggregate import aggregate, aggregate_observations, percentile
 from ._agreement import repeat_agreement
-from ._baseline import compare_with_baseline, regression_blocks, regression_results
+from ._baseline import compare_suite, compare_with_baseline, regression_blocks, regression_results
 from ._confidence import STATISTICS_WITH_INTERVALS, metric_intervals
 from ._intervals import (bootstrap_cluster_mean, bootstrap_mean, bootstrap_mean_difference_distribution,
                          percentile_interval, quantile_interval, wilson)
@@ -12,7 +12,7 @@ from ._verdict import decide, error_budget
 
 __all__ = [
     "Observation", "STATISTICS_WITH_INTERVALS", "aggregate", "aggregate_observations", "bootstrap_cluster_mean",
-    "bootstrap_mean", "bootstrap_mean_difference_distribution", "compare_with_baseline", "decide",
+    "bootstrap_mean", "bootstrap_mean_difference_distribution", "compare_suite", "compare_with_baseline", "decide",
     "error_budget", "metric_intervals", "observations", "percentile", "percentile_interval", "quantile_interval",
     "regression_blocks", "regression_results", "repeat_agreement", "wilson",
 ]
