@@ -87,6 +87,31 @@ def test_a_worse_candidate_fails_against_the_baseline_results(tmp_path, baseline
     assert all(r["baseline_passed"] and not r["candidate_passed"] for r in comparison["worse_rows"])
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "### Compared with the baseline" in summary and "rows got worse" in summary
+    low, high = document["intervals"]["correctness"]["pass_rate"]
+    assert f"{document['metrics']['correctness']['pass_rate']:.1%} [{low:.1%}, {high:.1%}]" in summary
+
+
+def test_terminal_lines_show_the_interval(tmp_path, baseline_out, worse_model, capsys):
+    from gatewise.commands import print_verdict
+
+    result = run_gate(load_config(gate(tmp_path, worse_model.base_url, f"baseline: {{ results: {baseline_out} }}\n")))
+    capsys.readouterr()
+    print_verdict(result, None)
+    out = capsys.readouterr().out
+    by_key = {r.threshold.key: r for r in result.verdict.results}
+    low, high = by_key["correctness.pass_rate"].ci
+    assert f"[{low:.4g}, {high:.4g}]" in out
+    low, high = by_key["correctness.mean vs baseline"].ci
+    assert "FAIL correctness.mean vs baseline" in out and f"[{low:.4g}, {high:.4g}]" in out
+
+
+def test_results_without_a_gate_result_pair_by_row_id_and_say_the_pin_is_unknown(tmp_path, baseline_out, good_model):
+    lonely = tmp_path / "elsewhere" / "baseline.jsonl"
+    lonely.parent.mkdir()
+    lonely.write_text((baseline_out / "results.jsonl").read_text())
+    result = run_gate(load_config(gate(tmp_path / "gate", good_model.base_url, f"baseline: {{ results: {lonely} }}\n")))
+    assert result.baseline.paired and "pin is unknown" in result.baseline.note
+    assert result.baseline.metrics[0].n == len(example_rows()) and result.passed
 
 
 def test_the_same_model_passes_against_its_own_results(tmp_path, baseline_out, good_model):
