@@ -217,7 +217,8 @@ def _compare(plan: GatePlan, observed, baseline_samples, baseline_scores, compar
         note = (f"the baseline ran on another dataset (sha256 {run.dataset_sha256[:12]}, this run "
                 f"{plan.dataset.sha256[:12]}): aggregates compared, rows not paired")
     return compare_with_baseline(config, observed, observations(config, (), run.scores), paired=paired,
-                                 source=run.path, kind="alias" if settings.alias else "results", dataset_sha256=run.dataset_sha256, note=note)
+                                 source=run.path, kind="alias" if settings.alias else "results",
+                                 dataset_sha256=run.dataset_sha256, note=note)
 
 
 def _clear_stale_reports(out: Path) -> None:
