@@ -17,6 +17,7 @@ from ._format import (RATE_STATISTICS, code_block, code_span, escape_inline, for
                       format_value, is_missing, shorten, table_row)
 from ._redact import redact_secrets
 from ._rows import RowOutcome, row_outcomes, worst_first
+from ._summary_stats import baseline_section, repeats_section
 
 SUMMARY_FILE = "summary.md"
 GITHUB_COMMENT_LIMIT = 65_536  # characters in an issue or PR comment body
@@ -36,7 +37,7 @@ METRICS_OMITTED = "_The table of every metric statistic was left out to fit; it 
 def render_summary(result: GateResult, *, max_rows: int = 10, max_chars: int = 60_000) -> str:
     """The whole summary, never longer than ``max_chars``: rows are dropped first, then it is cut."""
     head = [_verdict(result), _context(result), _threshold_table(result)]
-    head.extend(part for part in (_repeats_section(result), _baseline_section(result)) if part)
+    head.extend(part for part in (repeats_section(result), baseline_section(result)) if part)
     metrics = _metric_details(result)
     failing = worst_first(row_outcomes(result))
     candidates = failing[:max(0, max_rows)]
@@ -166,66 +167,6 @@ def _threshold_cells(item: ThresholdResult) -> list[str]:
 
 def _interval(metric: str, statistic: str, ci: tuple[float, float]) -> str:
     return f"[{format_value(metric, statistic, ci[0])}, {format_value(metric, statistic, ci[1])}]"
-
-
-def _repeats_section(result: GateResult) -> str:
-    if not result.agreement:
-        return ""
-    lines = [table_row(["Suite", "Rows", "Agreement", "Flaky rows", "Flakiness"]),
-             table_row(["---", "---:", "---:", "---:", "---:"])]
-    for suite in result.agreement:
-        lines.append(table_row([code_span(suite.suite), f"{suite.rows:,}", f"{suite.agreement:.1%}",
-                                f"{suite.flaky_rows:,}", f"{suite.flakiness:.1%}"]))
-    return (f"### Repeats\n\nEach row was sent {result.repeats} times. Agreement: the share of a row's repeats "
-            "whose outcome matches its most common one; a row is flaky when its outcome changed.\n\n"
-            + "\n".join(lines))
-
-
-def _baseline_section(result: GateResult) -> str:
-    comparison = result.baseline
-    if comparison is None:
-        return ""
-    source = code_span(shorten(comparison.source, 120)[0])
-    how = "paired over the same rows" if comparison.paired else "aggregates only, rows not paired"
-    rule = {"significant": f"fails when the drop exceeds {comparison.max_regression:g} and the interval is below 0",
-            "confident": f"fails when the whole interval is below -{comparison.max_regression:g}",
-            "point": f"fails when the drop exceeds {comparison.max_regression:g}"}[comparison.rule]
-    parts = [f"### Compared with the baseline\n\nBaseline {source} ({comparison.kind}), {how}; "
-             f"{comparison.confidence:.0%} interval of the difference; rule `{comparison.rule}`: {rule}."]
-    if comparison.note:
-        parts.append(f"_Note: {escape_inline(comparison.note)}._")
-    lines = [table_row(["Metric", "Baseline", "Candidate", "Delta", f"{comparison.confidence:.0%} interval",
-                        "Rows worse", "Rows better"]),
-             table_row(["---", "---:", "---:", "---:", "---:", "---:", "---:"])]
-    for item in comparison.metrics:
-        interval = "" if item.interval is None else f"[{item.interval[0]:+.4f}, {item.interval[1]:+.4f}]"
-        lines.append(table_row([
-            code_span(f"{item.metric}.{item.statistic}"), _plain(item.baseline), _plain(item.candidate),
-            "n/a" if item.delta is None else f"{item.delta:+.4f}", interval,
-            f"{item.worse_count:,}" if comparison.paired else "", f"{item.better_count:,}" if comparison.paired else "",
-        ]))
-    parts.append("\n".join(lines))
-    for item in comparison.metrics:
-        if not item.worse_rows:
-            continue
-        rows = [table_row(["Row", "Baseline", "Candidate"]), table_row(["---", "---:", "---:"])]
-        for change in item.worse_rows:
-            rows.append(table_row([code_span(shorten(change.row_id, 80)[0]),
-                                   f"{_outcome(change.baseline_passed)} {change.baseline:.2f}",
-                                   f"{_outcome(change.candidate_passed)} {change.candidate:.2f}"]))
-        more = item.worse_count - len(item.worse_rows)
-        tail = f"\n\n_{more:,} more in `gate-result.json`'s count; every row is in `results.jsonl`._" if more else ""
-        parts.append(f"<details>\n<summary>{escape_inline(item.metric)}: {item.worse_count:,} rows got worse</summary>"
-                     f"\n\n" + "\n".join(rows) + f"{tail}\n\n</details>")
-    return "\n\n".join(parts)
-
-
-def _plain(value: float | None) -> str:
-    return "n/a" if value is None or is_missing(value) else f"{value:.4f}"
-
-
-def _outcome(passed: bool) -> str:
-    return PASS_MARK if passed else FAIL_MARK
 
 
 def _metric_details(result: GateResult) -> str:
