@@ -185,6 +185,7 @@ def test_a_better_candidate_with_repeats_passes_against_a_baseline_endpoint(tmp_
     assert document["repeats"] == {"k": 2, "suites": {"correctness": {
         "rows": rows, "agreement": 1.0, "flaky_rows": 0, "flakiness": 0.0}}}
     assert document["counts"]["samples"] == 2 * rows
+    assert document["confidence"] == {"level": 0.95, "mode": "point", "resamples": 2000, "seed": 0}
     lines = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
     assert len(lines) == 2 * rows and all(x["agreement"] == {"correctness": 1.0} for x in lines)
     # intervals ride along with every statistic that has one

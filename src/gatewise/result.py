@@ -162,6 +162,7 @@ class GateResult:
     model_name: str | None = None
     intervals: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=dict)
     confidence_level: float = 0.95
+    confidence_settings: Mapping[str, Any] = field(default_factory=dict)  # mode, resamples, seed
     repeats: int = 1
     agreement: tuple[SuiteAgreement, ...] = ()
     baseline: BaselineComparison | None = None
@@ -204,7 +205,7 @@ class GateResult:
                 "calls": sum(s.attempts for s in self.samples if not s.cached),
             },
             "metrics": {m: dict(stats) for m, stats in self.metrics.items()},
-            "confidence": {"level": self.confidence_level},
+            "confidence": {"level": self.confidence_level, **self.confidence_settings},
             "intervals": {m: {stat: list(ci) for stat, ci in stats.items()} for m, stats in self.intervals.items()},
             "repeats": {"k": self.repeats, "suites": {a.suite: a.to_dict() for a in self.agreement}},
             "baseline": self.baseline.to_dict() if self.baseline else None,

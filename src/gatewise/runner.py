@@ -121,6 +121,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             timings_s={k: round(v, 3) for k, v in timings.items()},
             model_name=config.model.name if config.model else None,
             confidence_level=config.confidence.level,
+            confidence_settings={"mode": config.confidence.mode, "resamples": config.confidence.resamples,
+                                 "seed": config.confidence.seed},
             repeats=config.repeats,
             **verdict_parts,
         )
