@@ -32,7 +32,14 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
     for item in verdict.results:
         mark = "ok  " if item.passed else "FAIL"
         value = "n/a" if item.value is None else f"{item.value:.4g}"
-        print(f"  {mark} {item.threshold.key:<32} {value:>10}  (target {item.threshold.expression})")
+        ci = f"[{item.ci[0]:.4g}, {item.ci[1]:.4g}]" if item.ci else ""
+        mode = "" if item.threshold.mode == "point" else f", {item.threshold.mode}"
+        print(f"  {mark} {item.threshold.key:<32} {value:>10} {ci:<22} (target {item.threshold.expression}{mode})")
+    for suite in result.agreement:
+        print(f"  repeats: {suite.suite} agreement {suite.agreement:.1%}, "
+              f"{suite.flaky_rows} of {suite.rows} rows flaky ({suite.flakiness:.1%})")
+    if result.baseline is not None and result.baseline.note:
+        print(f"  baseline: {result.baseline.note}")
     if out is not None:
         print(f"Reports: {out}/ (summary.md, gate-result.json, results.jsonl, junit.xml, report.html)")
 

@@ -22,6 +22,12 @@ class ThresholdResult:
     value: float | None  # None: nothing could be measured, which fails the threshold
     passed: bool
     n: int  # rows the value was computed over
+    ci: tuple[float, float] | None = None  # the value's confidence interval, where it has one
+
+    @property
+    def judged_value(self) -> float | None:
+        """What the target was checked against: the value, or an interval end in confident mode."""
+        return self.threshold.judged_value(self.value, self.ci)
 
     @property
     def implicit(self) -> bool:
@@ -51,6 +57,83 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class SuiteAgreement:
+    """How consistently a suite judged each row across ``repeats``: a row's agreement is the share of
+    its repeats whose outcome (pass, fail or error) is the row's most common one."""
+
+    suite: str
+    rows: int
+    agreement: float  # mean of the rows' agreement
+    flaky_rows: int  # rows whose outcome differed between repeats
+    row_agreement: Mapping[str, float]  # row id -> agreement
+
+    @property
+    def flakiness(self) -> float:
+        return self.flaky_rows / self.rows if self.rows else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "agreement": self.agreement, "flaky_rows": self.flaky_rows,
+                "flakiness": self.flakiness}
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """A row that scored lower against the candidate than against the baseline."""
+
+    row_id: str
+    baseline: float  # the row's value (share of the suite's checks passed, mean over repeats)
+    candidate: float
+    baseline_passed: bool
+    candidate_passed: bool
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    metric: str
+    statistic: str
+    baseline: float | None
+    candidate: float | None
+    delta: float | None  # candidate - baseline
+    interval: tuple[float, float] | None  # of the delta, at the baseline's confidence
+    n: int  # rows paired (unpaired: candidate rows)
+    worse_count: int
+    better_count: int
+    worse_rows: tuple[RowChange, ...]  # the largest drops first, capped by baseline.rows_listed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric, "statistic": self.statistic, "baseline": self.baseline,
+            "candidate": self.candidate, "delta": self.delta,
+            "interval": list(self.interval) if self.interval else None, "n": self.n,
+            "worse_count": self.worse_count, "better_count": self.better_count,
+            "worse_rows": [{"row_id": r.row_id, "baseline": r.baseline, "candidate": r.candidate,
+                            "baseline_passed": r.baseline_passed, "candidate_passed": r.candidate_passed}
+                           for r in self.worse_rows],
+        }
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    source: str  # the results file, or the baseline endpoint's public URL
+    kind: str  # "results" or "endpoint"
+    paired: bool  # False when the datasets differ: aggregates only
+    dataset_sha256: str | None
+    max_regression: float
+    confidence: float
+    rule: str
+    metrics: tuple[MetricComparison, ...]
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "kind": self.kind, "paired": self.paired,
+            "dataset_sha256": self.dataset_sha256, "max_regression": self.max_regression,
+            "confidence": self.confidence, "rule": self.rule, "note": self.note,
+            "metrics": [m.to_dict() for m in self.metrics],
+        }
+
+
+@dataclass(frozen=True)
 class EndpointInfo:
     """What was called, without credentials."""
 
@@ -77,6 +160,12 @@ class GateResult:
     started_at: str  # ISO 8601, UTC
     timings_s: Mapping[str, float] = field(default_factory=dict)
     model_name: str | None = None
+    intervals: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=dict)
+    confidence_level: float = 0.95
+    confidence_settings: Mapping[str, Any] = field(default_factory=dict)  # mode, resamples, seed
+    repeats: int = 1
+    agreement: tuple[SuiteAgreement, ...] = ()
+    baseline: BaselineComparison | None = None
     schema_version: str = SCHEMA_VERSION
 
     @property
@@ -116,6 +205,10 @@ class GateResult:
                 "calls": sum(s.attempts for s in self.samples if not s.cached),
             },
             "metrics": {m: dict(stats) for m, stats in self.metrics.items()},
+            "confidence": {"level": self.confidence_level, **self.confidence_settings},
+            "intervals": {m: {stat: list(ci) for stat, ci in stats.items()} for m, stats in self.intervals.items()},
+            "repeats": {"k": self.repeats, "suites": {a.suite: a.to_dict() for a in self.agreement}},
+            "baseline": self.baseline.to_dict() if self.baseline else None,
             "thresholds": [
                 {
                     "metric": r.threshold.metric,
@@ -124,6 +217,8 @@ class GateResult:
                     "op": r.threshold.op,
                     "target": r.threshold.target,
                     "value": r.value,
+                    "mode": r.threshold.mode,
+                    "ci": list(r.ci) if r.ci else None,
                     "n": r.n,
                     "passed": r.passed,
                     "config_line": r.threshold.line,

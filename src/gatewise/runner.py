@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from .config import GateConfig, check_columns
+from .config import EndpointConfig, GateConfig, check_columns
+from .baseline import BaselineRun, load_baseline_results
 from .dataset import Dataset, load_rows, verify_pin
 from .endpoint import DEFAULT_CACHE_DIR, OpenAIEndpoint, ResponseCache, public_url
 from .errors import ConfigError, EndpointUnreachableError
 from .prompting import PromptTemplate
-from .result import EndpointInfo, GateResult
+from .result import BaselineComparison, EndpointInfo, GateResult
 from .samples import Sample
 from .terminal import Console
 
@@ -31,10 +35,12 @@ class GatePlan:
     config: GateConfig
     dataset: Dataset
     template: PromptTemplate
+    baseline_run: BaselineRun | None = None  # baseline.results, read before any call
 
     @property
     def calls(self) -> int:
-        return len(self.dataset.rows)
+        """Calls to the model under test (rows x repeats); a baseline endpoint gets as many again."""
+        return len(self.dataset.rows) * self.config.repeats
 
 
 def prepare(config: GateConfig) -> GatePlan:
@@ -54,7 +60,11 @@ def prepare(config: GateConfig) -> GatePlan:
                         f"(columns: {', '.join(dataset.columns)})",
                         **config.where(f"suites[{s_index}].evidently[{c_index}].{field}"),
                     )
-    return GatePlan(config, dataset, template)
+    baseline_run = None
+    if config.baseline is not None and config.baseline.results is not None:
+        baseline_run = load_baseline_results(config.resolve(config.baseline.results),
+                                             where=config.where("baseline.results"))
+    return GatePlan(config, dataset, template, baseline_run)
 
 
 def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir: str | Path | None = None,
@@ -66,6 +76,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     t0 = time.perf_counter()
     plan = prepare(config)
     timings["prepare"] = time.perf_counter() - t0
+    if config.baseline is not None and config.baseline.alias is not None:
+        plan = dataclasses.replace(plan, baseline_run=_fetch_alias_results(config, console))
     if out_dir is not None:
         _clear_stale_reports(Path(out_dir))
 
@@ -76,23 +88,26 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             stack.callback(cache.close)
 
         t1 = time.perf_counter()
-        samples, served = asyncio.run(_collect(plan, cache, console))
-        timings["calls"] = time.perf_counter() - t1
+        samples, served = asyncio.run(_collect(plan, config.endpoint, cache, console))
         if all(not s.ok for s in samples):
             raise EndpointUnreachableError(
                 f"every one of {len(samples)} calls to {public_url(config.endpoint.base_url)} failed; "
                 f"first error: {samples[0].error}"
             )
+        baseline_samples = _collect_baseline(plan, cache, console)
+        timings["calls"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
+        # the baseline is scored first: a cache hit for the candidate lets the worker go
+        baseline_scores = worker.score(baseline_samples, config.suites) \
+            if worker is not None and baseline_samples else ()
         cached_as = _score_key(config, samples) if cache is not None and worker is not None else None
         scores, html = _score(config, samples, worker, cache, cached_as, console)
         timings["scoring"] = time.perf_counter() - t2
 
-        from .gate import aggregate, decide
-
-        metrics = aggregate(config, samples, scores)
-        verdict = decide(config.parsed_thresholds, metrics, samples, config.max_errors)
+        t3 = time.perf_counter()
+        verdict_parts = _decide(plan, samples, scores, baseline_samples, baseline_scores)
+        timings["verdict"] = time.perf_counter() - t3
         reported = tuple(sorted({s.model_id for s in samples if s.model_id} or set(served)))
         result = GateResult(
             config_path=config.source,
@@ -102,15 +117,110 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             endpoint=EndpointInfo(config.endpoint.base_url, config.endpoint.model, config.endpoint.api, reported),
             samples=samples,
             scores=scores,
-            metrics=metrics,
-            verdict=verdict,
             started_at=started_at,
             timings_s={k: round(v, 3) for k, v in timings.items()},
             model_name=config.model.name if config.model else None,
+            confidence_level=config.confidence.level,
+            confidence_settings={"mode": config.confidence.mode, "resamples": config.confidence.resamples,
+                                 "seed": config.confidence.seed},
+            repeats=config.repeats,
+            **verdict_parts,
         )
         if out_dir is not None:
             _write_outputs(result, config, html, worker, cache, cached_as, Path(out_dir), console)
     return result
+
+
+def _fetch_alias_results(config: GateConfig, console: Console) -> BaselineRun | None:
+    """The results of ``baseline.alias`` (e.g. the champion) from MLflow, or None when the model has
+    no such alias yet. MLflow unreachable, or an alias whose run lost its results, is exit 3."""
+    from .registry import champion_results, connect, public_uri, tracking_uri_or_default
+
+    settings, model = config.baseline, config.model
+    assert settings is not None and settings.alias is not None and model is not None
+    mlflow = config.promote.mlflow if config.promote else None
+    uri = tracking_uri_or_default(mlflow.tracking_uri if mlflow else None, Path(config.base_dir))
+    where = f"{settings.alias} of {model.name} in MLflow at {public_uri(uri)}"
+    dest = Path(tempfile.mkdtemp(prefix="gatewise-baseline-"))
+    try:
+        with console.group(f"Fetching the baseline: {where}"):
+            path = champion_results(connect(uri), model.name, settings.alias, dest=dest)
+            if path is None:
+                return None
+            run = load_baseline_results(path, where=config.where("baseline.alias"))
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+    return dataclasses.replace(run, path=where)
+
+
+def _collect_baseline(plan: GatePlan, cache: ResponseCache | None, console: Console) -> tuple[Sample, ...]:
+    """The baseline endpoint's samples, or () without one. Down is exit 3, never "no regression"."""
+    settings = plan.config.baseline
+    if settings is None or settings.endpoint is None:
+        return ()
+    url = public_url(settings.endpoint.base_url)
+    try:
+        samples, _ = asyncio.run(_collect(plan, settings.endpoint, cache, console, role="baseline"))
+    except EndpointUnreachableError as exc:
+        raise EndpointUnreachableError(f"baseline endpoint (baseline.endpoint): {exc}") from None
+    if all(not s.ok for s in samples):
+        raise EndpointUnreachableError(f"baseline endpoint (baseline.endpoint): every one of {len(samples)} "
+                                       f"calls to {url} failed; first error: {samples[0].error}")
+    return samples
+
+
+def _decide(plan: GatePlan, samples, scores, baseline_samples, baseline_scores) -> dict:
+    """Metrics, intervals, repeat agreement, the baseline comparison and the verdict."""
+    from .gate import (aggregate_observations, compare_with_baseline, decide, metric_intervals, observations,
+                       regression_results, repeat_agreement)
+
+    config = plan.config
+    observed = observations(config, samples, scores)
+    metrics = aggregate_observations(observed)
+    intervals = metric_intervals(observed, level=config.confidence.level, resamples=config.confidence.resamples,
+                                 seed=config.confidence.seed)
+    comparison = None
+    extra: tuple = ()
+    if config.baseline is not None:
+        comparison = _compare(plan, observed, baseline_samples, baseline_scores, compare_with_baseline)
+        line = config.where("baseline.max_regression")["line"] or config.where("baseline")["line"]
+        extra = regression_results(comparison, line)
+    verdict = decide(config.parsed_thresholds, metrics, samples, config.max_errors, intervals=intervals, extra=extra)
+    return {"metrics": metrics, "intervals": intervals, "verdict": verdict, "baseline": comparison,
+            "agreement": repeat_agreement(config, observed)}
+
+
+def _compare(plan: GatePlan, observed, baseline_samples, baseline_scores, compare_with_baseline):
+    from .gate import observations
+
+    config = plan.config
+    settings = config.baseline
+    assert settings is not None
+    if settings.alias is not None and plan.baseline_run is None:
+        # the first model of a name has no champion: nothing to regress from, and the gate says so
+        return BaselineComparison(f"{settings.alias} of {config.model.name if config.model else '?'}", "alias",
+                                  False, None, settings.max_regression, settings.confidence, settings.rule, (),
+                                  f"the model has no {settings.alias!r} alias yet: nothing to compare with")
+    if settings.endpoint is not None:
+        failed = sum(1 for s in baseline_samples if not s.ok)
+        note = (f"{failed} of {len(baseline_samples)} baseline calls failed; those rows are not compared"
+                if failed else None)
+        return compare_with_baseline(config, observed, observations(config, baseline_samples, baseline_scores),
+                                     paired=True, source=public_url(settings.endpoint.base_url), kind="endpoint",
+                                     dataset_sha256=plan.dataset.sha256, note=note)
+    run = plan.baseline_run
+    assert run is not None
+    note = None
+    paired = True
+    if run.dataset_sha256 is None:
+        note = "the baseline has no gate-result.json beside it, so its dataset pin is unknown; rows paired by id"
+    elif run.dataset_sha256 != plan.dataset.sha256:
+        paired = False
+        note = (f"the baseline ran on another dataset (sha256 {run.dataset_sha256[:12]}, this run "
+                f"{plan.dataset.sha256[:12]}): aggregates compared, rows not paired")
+    return compare_with_baseline(config, observed, observations(config, (), run.scores), paired=paired,
+                                 source=run.path, kind="alias" if settings.alias else "results",
+                                 dataset_sha256=run.dataset_sha256, note=note)
 
 
 def _clear_stale_reports(out: Path) -> None:
@@ -169,16 +279,18 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
         write_reports(result, out)
 
 
-async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console) -> tuple[tuple[Sample, ...], tuple[str, ...]]:
-    config = plan.config
-    endpoint = OpenAIEndpoint(config.endpoint, cache=cache)
+async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache | None, console: Console,
+                   role: str = "model") -> tuple[tuple[Sample, ...], tuple[str, ...]]:
+    endpoint = OpenAIEndpoint(settings, cache=cache)
+    repeats = plan.config.repeats
+    what = f"{len(plan.dataset.rows)} rows" + (f" x {repeats} repeats" if repeats > 1 else "")
     try:
-        with console.group(f"Checking endpoint {public_url(config.endpoint.base_url)}"):
+        with console.group(f"Checking {role} endpoint {public_url(settings.base_url)}"):
             served = await endpoint.preflight()
-            if served and config.endpoint.model not in served:
-                console.info(f"  note: the endpoint serves {', '.join(served)}; asking for {config.endpoint.model}")
-        with console.group(f"Calling {config.endpoint.model} for {plan.calls} rows "
-                           f"(concurrency {config.endpoint.concurrency})"):
+            if served and settings.model not in served:
+                console.info(f"  note: the endpoint serves {', '.join(served)}; asking for {settings.model}")
+        with console.group(f"Calling {role} {settings.model} for {what} "
+                           f"(concurrency {settings.concurrency})"):
             progress = console.progress(plan.calls)
             samples = await _sample_all(plan, endpoint, progress.advance)
             progress.close()
@@ -189,10 +301,11 @@ async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console
 
 async def _sample_all(plan: GatePlan, endpoint: OpenAIEndpoint,
                       on_sample: Callable[[Sample], None]) -> tuple[Sample, ...]:
-    async def one(row) -> Sample:
-        sample = await endpoint.sample(row.id, dict(row.values), plan.template.render(row))
+    async def one(row, repeat: int) -> Sample:
+        sample = await endpoint.sample(row.id, dict(row.values), plan.template.render(row), repeat)
         on_sample(sample)
         return sample
 
     # the endpoint's semaphore bounds requests in flight; tasks only wait for a slot
-    return tuple(await asyncio.gather(*(one(row) for row in plan.dataset.rows)))
+    return tuple(await asyncio.gather(*(one(row, repeat) for repeat in range(plan.config.repeats)
+                                        for row in plan.dataset.rows)))

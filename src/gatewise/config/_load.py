@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 from ._models import GateConfig
-from ._thresholds import STATISTICS, Threshold, parse_expression
+from ._thresholds import DIRECTIONAL_OPERATORS, MODES, STATISTICS, Threshold, parse_expression
 from ._yaml import LoadedYaml, key_path, parse_yaml
 
 # statistics that make sense for each built-in metric
@@ -114,8 +114,6 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
         message = f"unknown descriptor; one of: {', '.join(descriptor_names())}"
     elif err["type"] == "union_tag_not_found":
         message = "a check needs a 'descriptor' key"
-    elif err["type"] == "string_type" and path[:1] == ["thresholds"] and len(path) == 3:
-        message = "a threshold is an operator and a number, quoted: e.g. \">= 0.9\""
     return loaded.line_of(tuple(path)), key_path(tuple(path)), message
 
 
@@ -130,14 +128,54 @@ def _parse_thresholds(config: GateConfig, loaded: LoadedYaml) -> tuple[Threshold
                 file=loaded.file, line=loaded.line_of(path), key=key_path(path),
             )
         allowed = _BUILTIN_STATS.get(metric, set(STATISTICS) - {"count", "rate"})
-        for statistic, expression in stats.items():
+        for statistic, spec in stats.items():
             spath = (*path, statistic)
             where = {"file": loaded.file, "line": loaded.line_of(spath), "key": key_path(spath)}
             if statistic not in allowed:
                 raise ConfigError(f"unknown statistic {statistic!r}; use one of: {', '.join(sorted(allowed))}", **where)
+            expression, mode, mode_where = _threshold_spec(loaded, spath, spec, where)
             try:
                 op, target = parse_expression(expression)
             except ValueError as exc:
-                raise ConfigError(str(exc), **where) from None
-            parsed.append(Threshold(metric, statistic, op, target, str(expression).strip(), where["line"]))
+                epath = spath if isinstance(spec, str) else (*spath, "expect")
+                raise ConfigError(str(exc), file=loaded.file, line=loaded.line_of(epath), key=key_path(epath)) from None
+            if mode is None:
+                # the global mode reaches only statistics that have an interval
+                mode = config.confidence.mode if statistic in _WITH_INTERVALS else "point"
+            elif mode == "confident" and statistic not in _WITH_INTERVALS:
+                raise ConfigError(f"{metric}.{statistic} has no confidence interval, so it cannot be judged in "
+                                  f"confident mode; those that can: {', '.join(sorted(_WITH_INTERVALS))}", **mode_where)
+            if mode == "confident" and op not in DIRECTIONAL_OPERATORS:
+                raise ConfigError(f"confident mode needs a threshold with {', '.join(DIRECTIONAL_OPERATORS)}, "
+                                  f"not {op}", **(mode_where if mode_where["line"] else where))
+            parsed.append(Threshold(metric, statistic, op, target, expression.strip(), where["line"], mode))
     return tuple(parsed)
+
+
+# statistics with a confidence interval (see gatewise.gate._confidence); kept here so the config
+# loader does not import the gate package
+_WITH_INTERVALS = frozenset({"mean", "pass_rate", "rate", "p50", "p90", "p95", "p99"})
+_SPEC_KEYS = ("expect", "mode")
+_SPEC_HINT = 'a threshold is an operator and a number, quoted: e.g. ">= 0.9", or {expect: ">= 0.9", mode: confident}'
+
+
+def _threshold_spec(loaded: LoadedYaml, spath: tuple, spec: Any,
+                    where: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
+    """``">= 0.9"`` or ``{expect: ">= 0.9", mode: confident}`` -> (expression, mode or None, where of mode)."""
+    if isinstance(spec, str):
+        return spec, None, {**where, "line": None}
+    if not isinstance(spec, dict):
+        raise ConfigError(_SPEC_HINT, **where)
+    for key in spec:
+        if key not in _SPEC_KEYS:
+            kpath = (*spath, key)
+            raise ConfigError(f"unknown key {key!r}; a threshold takes {', '.join(_SPEC_KEYS)}",
+                              file=loaded.file, line=loaded.line_of(kpath), key=key_path(kpath))
+    if not isinstance(spec.get("expect"), str):
+        raise ConfigError("needs expect: an operator and a number, quoted, e.g. \">= 0.9\"", **where)
+    mpath = (*spath, "mode")
+    mode_where = {"file": loaded.file, "line": loaded.line_of(mpath), "key": key_path(mpath)}
+    mode = spec.get("mode")
+    if mode is not None and mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}; one of: {', '.join(MODES)}", **mode_where)
+    return spec["expect"], mode, mode_where

@@ -148,6 +148,36 @@ class PromoteConfig(_Strict):
     canary: CanaryConfig | None = Field(None, description="canary rollout; absent: the PR moves all traffic")
 
 
+class ConfidenceConfig(_Strict):
+    """How sure a verdict must be: the interval level and how thresholds use it."""
+
+    level: float = Field(0.95, ge=0.5, lt=1.0, description="two-sided level of every interval")
+    mode: Literal["point", "confident"] = Field(
+        "point", description="default for thresholds: point (the estimate meets the target) or "
+                             "confident (the interval's far end meets it)")
+    resamples: int = Field(2000, ge=200, le=100_000, description="bootstrap resamples")
+    seed: int = Field(0, description="bootstrap seed, so a run's intervals are reproducible")
+
+
+class BaselineConfig(_Strict):
+    """Paired comparison with a previous model on the same rows."""
+
+    results: str | None = Field(None, min_length=1, description="results.jsonl, gate-result.json, or their directory")
+    endpoint: EndpointConfig | None = Field(None, description="a second endpoint called in the same run")
+    alias: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+$",
+                              description="the results of this MLflow alias of model.name, e.g. champion")
+    max_regression: float = Field(0.02, ge=0.0, le=1.0, description="largest tolerated drop of a suite's mean")
+    confidence: float = Field(0.99, ge=0.5, lt=1.0, description="two-sided level of the difference's interval")
+    rule: Literal["significant", "confident", "point"] = "significant"
+    rows_listed: int = Field(20, ge=0, le=1000, description="rows that got worse, listed in the reports")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "BaselineConfig":
+        if sum(source is not None for source in (self.results, self.endpoint, self.alias)) != 1:
+            raise ValueError("give exactly one of baseline.results, baseline.endpoint and baseline.alias")
+        return self
+
+
 RESERVED_METRICS = ("latency_ms", "errors")
 
 
@@ -160,8 +190,12 @@ class GateConfig(_Strict):
     prompt: PromptConfig
     dataset: DatasetConfig
     suites: list[SuiteConfig] = Field(default_factory=list)
-    thresholds: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # a value is an expression (">= 0.9") or {expect: ">= 0.9", mode: confident}; checked by the loader
+    thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
     max_errors: int = Field(0, ge=0, description="rows allowed to error after retries")
+    confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig)
+    repeats: int = Field(1, ge=1, le=100, description="times each row is sent to the endpoint")
+    baseline: BaselineConfig | None = None
     promote: PromoteConfig | None = None
 
     # filled in by the loader
@@ -190,6 +224,9 @@ class GateConfig(_Strict):
             if suite.name in seen:
                 raise error_at(("suites", index, "name"), f"two suites are called {suite.name!r}")
             seen.add(suite.name)
+        if self.baseline is not None and self.baseline.alias is not None and self.model is None:
+            raise error_at(("baseline", "alias"), "a baseline alias needs model.name: the registered model "
+                                                  "whose alias holds the results")
         return self
 
     def resolve(self, relative: str) -> Path:

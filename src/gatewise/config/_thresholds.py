@@ -38,6 +38,8 @@ class Threshold:
     target: float
     expression: str
     line: int | None = None
+    mode: str = "point"  # "point": the estimate meets the target; "confident": the interval's far end does
+
 
     @property
     def key(self) -> str:
@@ -46,6 +48,24 @@ class Threshold:
     def holds(self, value: float | None) -> bool:
         # a missing value (no rows could be scored) never satisfies a threshold
         return value is not None and OPERATORS[self.op](value, self.target)
+
+    def judged_value(self, value: float | None, interval: tuple[float, float] | None) -> float | None:
+        """The number the target is checked against: the estimate, or in ``confident`` mode the
+        interval's end on the failing side (lower for ``>=``/``>``, upper for ``<=``/``<``).
+        No interval in confident mode is None, which fails: unmeasured is never confident."""
+        if self.mode != "confident":
+            return value
+        if interval is None or value is None:
+            return None
+        return interval[0] if self.op in (">=", ">") else interval[1]
+
+    def holds_with(self, value: float | None, interval: tuple[float, float] | None) -> bool:
+        return self.holds(self.judged_value(value, interval))
+
+
+MODES = ("point", "confident")
+# operators whose "far end" of an interval is defined; == and != have none
+DIRECTIONAL_OPERATORS = (">=", ">", "<=", "<")
 
 
 def parse_expression(expression: str) -> tuple[str, float]:

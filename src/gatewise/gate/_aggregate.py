@@ -1,13 +1,14 @@
-"""Per-row scores and samples -> every statistic of every metric (``metric -> statistic -> value``)."""
+"""Per-row observations -> every statistic of every metric (``metric -> statistic -> value``)."""
 
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Mapping, Sequence
 
 from ..config import GateConfig
 from ..samples import Sample
 from ..scores import Score
+from ._observations import Observation, observations
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
 
@@ -32,48 +33,31 @@ def describe(values: Sequence[float]) -> dict[str, float | None]:
     return stats
 
 
-def _outcomes(passed: Iterable[bool], values: Sequence[float], errors: int, total: int) -> dict[str, float | None]:
-    passed_count = sum(1 for p in passed if p)
-    stats = describe(values)
+def _outcomes(items: Sequence[Observation]) -> dict[str, float | None]:
+    total = len(items)
+    passed_count = sum(1 for o in items if o.passed)
+    stats = describe([o.value for o in items if o.value is not None])
     stats.update({
         # errored rows count as failed: a row nobody could score never helps a gate pass
         "pass_rate": passed_count / total if total else None,
         "fail_count": float(total - passed_count),
-        "error_count": float(errors),
+        "error_count": float(sum(1 for o in items if o.errored)),
     })
     return stats
 
 
-def aggregate(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Score]) -> dict[str, dict[str, float | None]]:
+def aggregate_observations(observed: Mapping[str, Sequence[Observation]]) -> dict[str, dict[str, float | None]]:
     metrics: dict[str, dict[str, float | None]] = {}
-    by_metric: dict[str, list[Score]] = {}
-    for score in scores:
-        by_metric.setdefault(score.metric, []).append(score)
-
-    for suite in config.suites:
-        per_row: dict[tuple[str, int], list[Score]] = {}
-        for check in suite.evidently:
-            name = f"{suite.name}.{check.label}"
-            checked = by_metric.get(name, [])
-            metrics[name] = _outcomes(
-                (s.passed for s in checked),
-                [s.value for s in checked if s.value is not None and s.error is None],
-                sum(1 for s in checked if s.error is not None),
-                len(checked),
-            )
-            for s in checked:
-                per_row.setdefault((s.row_id, s.repeat), []).append(s)
-        # a suite's row value is the share of its checks that passed; the row passes if all did
-        rows = list(per_row.values())
-        metrics[suite.name] = _outcomes(
-            (all(s.passed for s in row) for row in rows),
-            [sum(s.passed for s in row) / len(row) for row in rows if all(s.error is None for s in row)],
-            sum(1 for row in rows if any(s.error is not None for s in row)),
-            len(rows),
-        )
-
-    latencies = [s.latency_ms for s in samples if s.ok and s.latency_ms is not None]
-    metrics["latency_ms"] = {k: v for k, v in describe(latencies).items()}
-    errors = sum(1 for s in samples if not s.ok)
-    metrics["errors"] = {"count": float(errors), "rate": errors / len(samples) if samples else None}
+    for name, items in observed.items():
+        if name == "latency_ms":
+            metrics[name] = describe([o.value for o in items if o.value is not None])
+        elif name == "errors":
+            errors = sum(1 for o in items if not o.passed)
+            metrics[name] = {"count": float(errors), "rate": errors / len(items) if items else None}
+        else:
+            metrics[name] = _outcomes(items)
     return metrics
+
+
+def aggregate(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Score]) -> dict[str, dict[str, float | None]]:
+    return aggregate_observations(observations(config, samples, scores))

@@ -1,4 +1,4 @@
-"""Thresholds against the aggregated metrics -> the ``Verdict``."""
+"""Thresholds against the aggregated metrics (and their intervals) -> the ``Verdict``."""
 
 from __future__ import annotations
 
@@ -15,17 +15,24 @@ def error_budget(max_errors: int) -> Threshold:
 
 
 def decide(thresholds: Sequence[Threshold], metrics: Mapping[str, Mapping[str, float | None]],
-           samples: Sequence[Sample], max_errors: int) -> Verdict:
+           samples: Sequence[Sample], max_errors: int, *,
+           intervals: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+           extra: Sequence[ThresholdResult] = ()) -> Verdict:
+    """``extra``: results decided elsewhere (the baseline comparison) that count like thresholds."""
     rules = [error_budget(max_errors), *thresholds]
     errors = sum(1 for s in samples if not s.ok)
+    # with repeats, a row is sent k times: the verdict counts rows, each threshold its samples
+    rows = len({s.row_id for s in samples}) if any(s.repeat for s in samples) else len(samples)
     results = []
     for rule in rules:
         value = metrics.get(rule.metric, {}).get(rule.statistic)
+        ci = (intervals or {}).get(rule.metric, {}).get(rule.statistic)
         n = _count_for(rule.metric, len(samples), errors)
-        results.append(ThresholdResult(rule, value, rule.holds(value), n))
+        results.append(ThresholdResult(rule, value, rule.holds_with(value, ci), n, ci))
+    results.extend(extra)
     # no samples at all is never a pass
     passed = bool(samples) and all(r.passed for r in results)
-    return Verdict(passed=passed, results=tuple(results), row_count=len(samples), error_count=errors)
+    return Verdict(passed=passed, results=tuple(results), row_count=rows, error_count=errors)
 
 
 def _count_for(metric: str, total: int, errors: int) -> int:

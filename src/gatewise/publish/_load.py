@@ -53,6 +53,8 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
             metrics={str(m): dict(stats) for m, stats in data["metrics"].items()},
             verdict=verdict, started_at=str(data["started_at"]),
             timings_s=dict(data.get("timings_s") or {}), model_name=data.get("model_name"),
+            confidence_level=float((data.get("confidence") or {}).get("level") or 0.95),
+            repeats=int((data.get("repeats") or {}).get("k") or 1),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path} (or {RESULTS_FILE} beside it) is not a complete gate result: "
@@ -66,10 +68,11 @@ def _verdict(data: dict[str, Any]) -> Verdict:
     results = []
     for item in data["thresholds"]:
         threshold = Threshold(str(item["metric"]), str(item["statistic"]), str(item["op"]), float(item["target"]),
-                              str(item["expression"]), item.get("config_line"))
+                              str(item["expression"]), item.get("config_line"), str(item.get("mode") or "point"))
         value = item.get("value")
+        ci = item.get("ci")
         results.append(ThresholdResult(threshold, None if value is None else float(value), bool(item["passed"]),
-                                       int(item.get("n") or 0)))
+                                       int(item.get("n") or 0), (float(ci[0]), float(ci[1])) if ci else None))
     return Verdict(passed=bool(data["passed"]), results=tuple(results), row_count=int(data["dataset"]["rows"]),
                    error_count=int(data["counts"]["errors"]))
 

@@ -30,7 +30,11 @@ def row_record(outcome: RowOutcome) -> dict[str, Any]:
 
 def render_results_lines(result: GateResult) -> Iterator[str]:
     for outcome in row_outcomes(result):
-        line = json.dumps(jsonable(row_record(outcome)), ensure_ascii=False, allow_nan=False,
+        record = row_record(outcome)
+        if result.agreement:
+            # the row's agreement across its repeats, per suite (the same on each repeat's line)
+            record["agreement"] = {a.suite: a.row_agreement.get(outcome.sample.row_id) for a in result.agreement}
+        line = json.dumps(jsonable(record), ensure_ascii=False, allow_nan=False,
                           separators=(",", ":"))
         yield line.translate(_LINE_SEPARATORS) + "\n"
 

@@ -17,6 +17,7 @@ from ._format import (RATE_STATISTICS, code_block, code_span, escape_inline, for
                       format_value, is_missing, shorten, table_row)
 from ._redact import redact_secrets
 from ._rows import RowOutcome, row_outcomes, worst_first
+from ._summary_stats import baseline_section, repeats_section
 
 SUMMARY_FILE = "summary.md"
 GITHUB_COMMENT_LIMIT = 65_536  # characters in an issue or PR comment body
@@ -36,6 +37,7 @@ METRICS_OMITTED = "_The table of every metric statistic was left out to fit; it 
 def render_summary(result: GateResult, *, max_rows: int = 10, max_chars: int = 60_000) -> str:
     """The whole summary, never longer than ``max_chars``: rows are dropped first, then it is cut."""
     head = [_verdict(result), _context(result), _threshold_table(result)]
+    head.extend(part for part in (repeats_section(result), baseline_section(result)) if part)
     metrics = _metric_details(result)
     failing = worst_first(row_outcomes(result))
     candidates = failing[:max(0, max_rows)]
@@ -59,6 +61,9 @@ def render_summary(result: GateResult, *, max_rows: int = 10, max_chars: int = 6
     rows = _rows_section([], len(failing), len(candidates), max_chars)
     room = max_chars - len(_join(head[0], head[1], "", METRICS_OMITTED, rows)) - _NOTES_RESERVE
     doc = _join(head[0], head[1], _threshold_table(result, room), METRICS_OMITTED, rows)
+    if len(doc) <= max_chars:
+        # the baseline's verdict lines are in the threshold table; its detail section was dropped
+        return doc
     if len(doc) <= max_chars:
         return doc
     return _cut(doc, max_chars)
@@ -119,7 +124,13 @@ def _threshold_table(result: GateResult, room: int | None = None) -> str:
     items = result.verdict.results
     lines = [table_row(_threshold_cells(item)) for item in items]
     if room is None:
-        return "\n".join(header + lines)
+        legend = ""
+        if any(item.ci for item in items):
+            against = (f"; on a `vs baseline` line, the {result.baseline.confidence:.0%} interval of the difference"
+                       if result.baseline is not None else "")
+            legend = (f"\n\n_[lo, hi]: the {result.confidence_level:.0%} confidence interval{against}; "
+                      "a `confident` target is checked against its far end._")
+        return "\n".join(header + lines) + legend
     room -= sum(len(line) + 1 for line in header)
     keep: set[int] = set()
     for index in sorted(range(len(items)), key=lambda i: items[i].passed):
@@ -146,7 +157,16 @@ def _threshold_cells(item: ThresholdResult) -> list[str]:
     if t.statistic in RATE_STATISTICS and "%" not in t.expression:
         # the value reads as a percentage, so say what "0.85" means in the same unit
         target += f" ({format_value(t.metric, t.statistic, t.target)})"
+    if t.mode != "point":
+        # confident mode checks the interval's far end, so the reader must know which number decided
+        target += f" ({t.mode})"
+    if item.ci is not None:
+        value += f" {_interval(t.metric, t.statistic, item.ci)}"
     return [result, metric, t.statistic, target, value, delta]
+
+
+def _interval(metric: str, statistic: str, ci: tuple[float, float]) -> str:
+    return f"[{format_value(metric, statistic, ci[0])}, {format_value(metric, statistic, ci[1])}]"
 
 
 def _metric_details(result: GateResult) -> str:

@@ -1,0 +1,130 @@
+"""Confidence intervals for aggregated statistics: Wilson for pass rates, order statistics for
+percentiles, a seeded percentile bootstrap over rows (clusters of repeats) for means and
+differences of means. numpy is imported inside the functions, off the CLI's start-up path.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from typing import Sequence
+
+Interval = tuple[float, float]
+
+# resamples are drawn in blocks so 10k rows x 2000 resamples never holds 20M indices at once
+_BLOCK_CELLS = 2_000_000
+
+
+def z_two_sided(level: float) -> float:
+    return NormalDist().inv_cdf(0.5 + level / 2.0)
+
+
+def wilson(successes: float, n: int, level: float = 0.95) -> Interval | None:
+    """Wilson score interval for a binomial proportion; None without trials."""
+    if n <= 0:
+        return None
+    z = z_two_sided(level)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def quantile_interval(values: Sequence[float], q: float, level: float = 0.95) -> Interval | None:
+    """Distribution-free interval for the ``q``-th percentile from order statistics.
+
+    The ranks come from the binomial(n, q/100) distribution; exact enough for the n a gate has and
+    free, where bootstrapping a percentile would sort every resample.
+    """
+    n = len(values)
+    if n < 2:
+        return None
+    from scipy.stats import binom
+
+    p = q / 100.0
+    alpha = 1.0 - level
+    low = int(binom.ppf(alpha / 2, n, p))  # 0-based rank of the lower end
+    high = int(binom.ppf(1 - alpha / 2, n, p))
+    ordered = sorted(values)
+    return float(ordered[max(0, low - 1)]), float(ordered[min(n - 1, high)])
+
+
+def _rng(seed: int):
+    import numpy as np
+
+    return np.random.default_rng(seed)
+
+
+def _resampled_indices(rng, n: int, resamples: int):
+    """Yield blocks of row indices, shape (block, n), drawn with replacement."""
+    block = max(1, _BLOCK_CELLS // max(n, 1))
+    done = 0
+    while done < resamples:
+        size = min(block, resamples - done)
+        yield rng.integers(0, n, size=(size, n))
+        done += size
+
+
+def bootstrap_cluster_mean(sums: Sequence[float], counts: Sequence[float], *, level: float = 0.95,
+                           resamples: int = 2000, seed: int = 0) -> Interval | None:
+    """Percentile bootstrap of ``sum(sums) / sum(counts)``, resampling clusters (rows).
+
+    One cluster per row: ``sums`` is the total of its samples' values, ``counts`` how many samples
+    it has (1 without repeats, k with ``repeats: k``), so repeats of a row move together.
+    """
+    import numpy as np
+
+    sums_a = np.asarray(sums, dtype=float)
+    counts_a = np.asarray(counts, dtype=float)
+    n = len(sums_a)
+    if n < 2 or counts_a.sum() <= 0:
+        return None
+    rng = _rng(seed)
+    means = []
+    for idx in _resampled_indices(rng, n, resamples):
+        total = counts_a[idx].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means.append(sums_a[idx].sum(axis=1) / total)
+    stats = np.concatenate(means)
+    stats = stats[np.isfinite(stats)]
+    if not len(stats):
+        return None
+    alpha = 1.0 - level
+    low, high = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+def bootstrap_mean(values: Sequence[float], *, level: float = 0.95, resamples: int = 2000,
+                   seed: int = 0) -> Interval | None:
+    """Percentile bootstrap of the mean of independent values."""
+    return bootstrap_cluster_mean(values, [1.0] * len(values), level=level, resamples=resamples, seed=seed)
+
+
+def bootstrap_mean_difference_distribution(candidate: Sequence[float], baseline: Sequence[float], *,
+                                           paired: bool, resamples: int = 2000, seed: int = 0):
+    """Bootstrap draws of ``mean(candidate) - mean(baseline)`` (a numpy array).
+
+    ``paired``: both lists are per-row values of the same rows, in the same order, and a resample
+    draws rows, keeping each row's pair together. Otherwise each side is resampled on its own.
+    """
+    import numpy as np
+
+    cand = np.asarray(candidate, dtype=float)
+    base = np.asarray(baseline, dtype=float)
+    rng = _rng(seed)
+    if paired:
+        if len(cand) != len(base):
+            raise ValueError("paired values need one candidate and one baseline value per row")
+        diff = cand - base
+        return np.concatenate([diff[idx].mean(axis=1) for idx in _resampled_indices(rng, len(diff), resamples)])
+    cand_means = np.concatenate([cand[idx].mean(axis=1) for idx in _resampled_indices(rng, len(cand), resamples)])
+    base_means = np.concatenate([base[idx].mean(axis=1) for idx in _resampled_indices(rng, len(base), resamples)])
+    return cand_means - base_means
+
+
+def percentile_interval(draws, level: float) -> Interval:
+    import numpy as np
+
+    alpha = 1.0 - level
+    low, high = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)

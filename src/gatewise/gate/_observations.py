@@ -1,0 +1,65 @@
+"""Per-row observations of every metric: the one grouping that aggregates, intervals, repeat
+agreement and the baseline comparison all read, so they can never disagree about a row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..config import GateConfig
+from ..samples import Sample
+from ..scores import Score
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One metric on one sample (row x repeat). ``value`` is None when it could not be measured."""
+
+    row_id: str
+    repeat: int
+    value: float | None
+    passed: bool
+    errored: bool
+
+
+def observations(config: GateConfig, samples: Sequence[Sample],
+                 scores: Sequence[Score]) -> dict[str, tuple[Observation, ...]]:
+    """``metric -> observations`` for every suite, every check, ``latency_ms`` and ``errors``."""
+    by_metric: dict[str, list[Score]] = {}
+    for score in scores:
+        by_metric.setdefault(score.metric, []).append(score)
+
+    out: dict[str, tuple[Observation, ...]] = {}
+    for suite in config.suites:
+        per_row: dict[tuple[str, int], list[Score]] = {}
+        for check in suite.evidently:
+            name = f"{suite.name}.{check.label}"
+            checked = by_metric.get(name, [])
+            out[name] = tuple(
+                Observation(s.row_id, s.repeat, s.value if s.error is None else None, s.passed, s.error is not None)
+                for s in checked
+            )
+            for s in checked:
+                per_row.setdefault((s.row_id, s.repeat), []).append(s)
+        out[suite.name] = tuple(_suite_row(row_id, repeat, row) for (row_id, repeat), row in per_row.items())
+
+    out["latency_ms"] = tuple(Observation(s.row_id, s.repeat, s.latency_ms, True, False)
+                              for s in samples if s.ok and s.latency_ms is not None)
+    out["errors"] = tuple(Observation(s.row_id, s.repeat, 0.0 if s.ok else 1.0, s.ok, False) for s in samples)
+    return out
+
+
+def _suite_row(row_id: str, repeat: int, row: list[Score]) -> Observation:
+    # a suite's row value is the share of its checks that passed; the row passes if all did
+    errored = any(s.error is not None for s in row)
+    value = None if errored else sum(s.passed for s in row) / len(row)
+    return Observation(row_id, repeat, value, all(s.passed for s in row), errored)
+
+
+def values_by_row(items: Sequence[Observation]) -> dict[str, list[float]]:
+    """Measured values grouped by row id (a row's repeats together), in first-seen row order."""
+    rows: dict[str, list[float]] = {}
+    for item in items:
+        if item.value is not None:
+            rows.setdefault(item.row_id, []).append(item.value)
+    return rows

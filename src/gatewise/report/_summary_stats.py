@@ -1,0 +1,69 @@
+"""The summary's sections about repeats and the baseline comparison (``summary.md``), kept apart
+from the rest of the summary so each part stays small."""
+
+from __future__ import annotations
+
+from ..result import GateResult
+from ._format import code_span, escape_inline, is_missing, shorten, table_row
+
+PASS_MARK, FAIL_MARK = "✅", "❌"
+
+
+def repeats_section(result: GateResult) -> str:
+    if not result.agreement:
+        return ""
+    lines = [table_row(["Suite", "Rows", "Agreement", "Flaky rows", "Flakiness"]),
+             table_row(["---", "---:", "---:", "---:", "---:"])]
+    for suite in result.agreement:
+        lines.append(table_row([code_span(suite.suite), f"{suite.rows:,}", f"{suite.agreement:.1%}",
+                                f"{suite.flaky_rows:,}", f"{suite.flakiness:.1%}"]))
+    return (f"### Repeats\n\nEach row was sent {result.repeats} times. Agreement: the share of a row's repeats "
+            "whose outcome matches its most common one; a row is flaky when its outcome changed.\n\n"
+            + "\n".join(lines))
+
+
+def baseline_section(result: GateResult) -> str:
+    comparison = result.baseline
+    if comparison is None:
+        return ""
+    source = code_span(shorten(comparison.source, 120)[0])
+    how = "paired over the same rows" if comparison.paired else "aggregates only, rows not paired"
+    rule = {"significant": f"fails when the drop exceeds {comparison.max_regression:g} and the interval is below 0",
+            "confident": f"fails when the whole interval is below -{comparison.max_regression:g}",
+            "point": f"fails when the drop exceeds {comparison.max_regression:g}"}[comparison.rule]
+    parts = [f"### Compared with the baseline\n\nBaseline {source} ({comparison.kind}), {how}; "
+             f"{comparison.confidence:.0%} interval of the difference; rule `{comparison.rule}`: {rule}."]
+    if comparison.note:
+        parts.append(f"_Note: {escape_inline(comparison.note)}._")
+    lines = [table_row(["Metric", "Baseline", "Candidate", "Delta", f"{comparison.confidence:.0%} interval",
+                        "Rows worse", "Rows better"]),
+             table_row(["---", "---:", "---:", "---:", "---:", "---:", "---:"])]
+    for item in comparison.metrics:
+        interval = "" if item.interval is None else f"[{item.interval[0]:+.4f}, {item.interval[1]:+.4f}]"
+        lines.append(table_row([
+            code_span(f"{item.metric}.{item.statistic}"), _plain(item.baseline), _plain(item.candidate),
+            "n/a" if item.delta is None else f"{item.delta:+.4f}", interval,
+            f"{item.worse_count:,}" if comparison.paired else "", f"{item.better_count:,}" if comparison.paired else "",
+        ]))
+    parts.append("\n".join(lines))
+    for item in comparison.metrics:
+        if not item.worse_rows:
+            continue
+        rows = [table_row(["Row", "Baseline", "Candidate"]), table_row(["---", "---:", "---:"])]
+        for change in item.worse_rows:
+            rows.append(table_row([code_span(shorten(change.row_id, 80)[0]),
+                                   f"{_outcome(change.baseline_passed)} {change.baseline:.2f}",
+                                   f"{_outcome(change.candidate_passed)} {change.candidate:.2f}"]))
+        more = item.worse_count - len(item.worse_rows)
+        tail = f"\n\n_{more:,} more in `gate-result.json`'s count; every row is in `results.jsonl`._" if more else ""
+        parts.append(f"<details>\n<summary>{escape_inline(item.metric)}: {item.worse_count:,} rows got worse</summary>"
+                     f"\n\n" + "\n".join(rows) + f"{tail}\n\n</details>")
+    return "\n\n".join(parts)
+
+
+def _plain(value: float | None) -> str:
+    return "n/a" if value is None or is_missing(value) else f"{value:.4f}"
+
+
+def _outcome(passed: bool) -> str:
+    return PASS_MARK if passed else FAIL_MARK
