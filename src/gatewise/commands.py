@@ -20,8 +20,9 @@ def gate(args: argparse.Namespace) -> int:
 
     overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model}
     config = load_config(args.config, overrides=overrides)
-    result = run_gate(config, out_dir=args.out, cache_dir=args.cache_dir, use_cache=args.cache,
-                      console=_console(args))
+    # --cache replays the model's responses (off by default); the judge's are replayed unless --no-cache
+    result = run_gate(config, out_dir=args.out, cache_dir=args.cache_dir, use_cache=args.cache is True,
+                      judge_cache=args.cache is not False, console=_console(args))
     print_verdict(result, Path(args.out))
     return result.exit_code
 
@@ -43,7 +44,7 @@ def validate(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     plan = prepare(config)
-    checks = sum(len(s.evidently) for s in config.suites)
+    checks = sum(len(s.evidently) if s.evidently is not None else 1 for s in config.suites)
     print(f"{args.config}: OK — {len(plan.dataset.rows)} rows (sha256 {plan.dataset.sha256[:12]}…), "
           f"{len(config.suites)} suites, {checks} checks, {len(config.parsed_thresholds)} thresholds; "
           f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}")

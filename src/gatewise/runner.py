@@ -2,6 +2,8 @@
 
 Everything that can be checked without the network (pin, rows, template, columns) is checked
 before the first call; the Evidently worker starts before the calls so its slow import overlaps them.
+The judge, when a suite needs one, is checked before the model is called, and judges the outputs
+after them.
 """
 
 from __future__ import annotations
@@ -45,7 +47,14 @@ def prepare(config: GateConfig) -> GatePlan:
     dataset = load_rows(path, sha256=sha, fmt=config.dataset.format, id_column=config.dataset.id_column)
     template.check_columns(dataset)
     for s_index, suite in enumerate(config.suites):
-        for c_index, check in enumerate(suite.evidently):
+        for field, column in suite.judge.columns.items() if suite.judge is not None else ():
+            if column not in dataset.columns:
+                raise ConfigError(
+                    f"judge suite {suite.name!r} reads column {column!r} as its {field}, which the dataset "
+                    f"does not have (columns: {', '.join(dataset.columns)})",
+                    **config.where(f"suites[{s_index}].judge.columns.{field}"),
+                )
+        for c_index, check in enumerate(suite.evidently or ()):
             for column in check_columns(check):
                 if column not in dataset.columns:
                     field = "expected" if column != check.column else "column"
@@ -58,8 +67,12 @@ def prepare(config: GateConfig) -> GatePlan:
 
 
 def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir: str | Path | None = None,
-             use_cache: bool = False, console: Console | None = None) -> GateResult:
-    """Run the whole gate. Raises ``InputError`` (nothing called) or ``InfraError`` (no verdict)."""
+             use_cache: bool = False, judge_cache: bool = True, console: Console | None = None) -> GateResult:
+    """Run the whole gate. Raises ``InputError`` (nothing called) or ``InfraError`` (no verdict).
+
+    ``use_cache`` replays the model's cached responses (opt-in); ``judge_cache`` replays the
+    judge's (on by default: same outputs, same judge, same prompt give the same verdict).
+    """
     console = console or Console(quiet=True)
     timings: dict[str, float] = {}
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -69,11 +82,18 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     if out_dir is not None:
         _clear_stale_reports(Path(out_dir))
 
+    evidently_suites = [s for s in config.suites if s.evidently is not None]
+    judged = any(s.judge is not None for s in config.suites)
     with contextlib.ExitStack() as stack:
-        worker = stack.enter_context(_scoring_worker()) if config.suites else None
+        worker = stack.enter_context(_scoring_worker()) if evidently_suites else None
         cache = ResponseCache(cache_dir or DEFAULT_CACHE_DIR) if use_cache else None
         if cache is not None:
             stack.callback(cache.close)
+        judge_responses = None
+        if judged:
+            # --no-cache: the judge is asked afresh, and its fresh answers are still kept
+            judge_responses = ResponseCache(cache_dir or DEFAULT_CACHE_DIR, read=judge_cache)
+            stack.callback(judge_responses.close)
 
         t1 = time.perf_counter()
         samples, served = asyncio.run(_collect(plan, cache, console))
@@ -85,9 +105,13 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             )
 
         t2 = time.perf_counter()
-        cached_as = _score_key(config, samples) if cache is not None and worker is not None else None
-        scores, html = _score(config, samples, worker, cache, cached_as, console)
+        cached_as = _score_key(evidently_suites, samples) if cache is not None and worker is not None else None
+        scores, html = _score(evidently_suites, samples, worker, cache, cached_as, console)
         timings["scoring"] = time.perf_counter() - t2
+        if judged:
+            t3 = time.perf_counter()
+            scores = (*scores, *_judge(config, samples, judge_responses, console))
+            timings["judging"] = time.perf_counter() - t3
 
         from .gate import aggregate, decide
 
@@ -129,13 +153,29 @@ def _scoring_worker():
     return ScoringWorker()
 
 
-def _score_key(config: GateConfig, samples) -> str:
+def _score_key(suites, samples) -> str:
     from . import score_cache
 
-    return score_cache.score_key(samples, config.suites)
+    return score_cache.score_key(samples, suites)
 
 
-def _score(config: GateConfig, samples, worker, cache: ResponseCache | None, key: str | None, console: Console):
+def _judge(config: GateConfig, samples, cache: ResponseCache | None, console: Console):
+    from .suites import JudgeClient, score_judge
+
+    assert config.judge is not None
+    client = JudgeClient(config.judge, cache=cache)
+    suites = [s for s in config.suites if s.judge is not None]
+    with console.group(f"Judging {len(samples)} outputs with {config.judge.model} "
+                       f"({len(suites)} suite{'s' * (len(suites) > 1)}, concurrency {config.judge.concurrency})"):
+        progress = console.progress(len(samples) * len(suites), "judged rows")
+        scores = score_judge(samples, suites, client=client,
+                             on_score=lambda s: progress.tick(s.error is None, note=s.error and f"row {s.row_id}: {s.error}"))
+        progress.close()
+        console.info(f"  {client.calls} judge calls, {client.cached} answers from the cache")
+    return scores
+
+
+def _score(suites, samples, worker, cache: ResponseCache | None, key: str | None, console: Console):
     """Scores, and Evidently's HTML when it came from the cache (else None: written later)."""
     if worker is None:
         return (), None
@@ -147,7 +187,7 @@ def _score(config: GateConfig, samples, worker, cache: ResponseCache | None, key
         console.info("Scores and report taken from the cache (outputs unchanged)")
         return hit
     with console.group(f"Scoring {len(samples)} samples with Evidently"):
-        return worker.score(samples, config.suites), None
+        return worker.score(samples, suites), None
 
 
 def _write_outputs(result: GateResult, config: GateConfig, html: str | None, worker, cache: ResponseCache | None,
@@ -161,7 +201,7 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
             if html is not None:
                 html_path.write_text(html, encoding="utf-8")
             else:
-                worker.write_html(result.samples, config.suites, html_path)
+                worker.write_html(result.samples, [s for s in config.suites if s.evidently is not None], html_path)
                 if cache is not None and cached_as is not None:
                     from . import score_cache
 
@@ -171,6 +211,8 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
 
 async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console) -> tuple[tuple[Sample, ...], tuple[str, ...]]:
     config = plan.config
+    if config.judge is not None and any(s.judge is not None for s in config.suites):
+        await _preflight_judge(config, console)
     endpoint = OpenAIEndpoint(config.endpoint, cache=cache)
     try:
         with console.group(f"Checking endpoint {public_url(config.endpoint.base_url)}"):
@@ -185,6 +227,19 @@ async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console
     finally:
         await endpoint.aclose()
     return samples, served
+
+
+async def _preflight_judge(config: GateConfig, console: Console) -> None:
+    """A judge that is down stops the run before the model is called (exit 3)."""
+    from .suites import JudgeClient
+
+    assert config.judge is not None
+    judge = JudgeClient(config.judge)
+    try:
+        with console.group(f"Checking judge {public_url(config.judge.base_url)}"):
+            await judge.preflight()
+    finally:
+        await judge.aclose()
 
 
 async def _sample_all(plan: GatePlan, endpoint: OpenAIEndpoint,

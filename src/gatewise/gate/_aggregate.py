@@ -50,9 +50,21 @@ def aggregate(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Sc
     for score in scores:
         by_metric.setdefault(score.metric, []).append(score)
 
+    judge_errors: set[tuple[str, int]] = set()
     for suite in config.suites:
+        if suite.judge is not None:
+            judged = by_metric.get(f"{suite.name}.{suite.judge.metric}", [])
+            # the row's value is the judge's score; a row it could not judge is an error, not a 0
+            metrics[f"{suite.name}.{suite.judge.metric}"] = metrics[suite.name] = _outcomes(
+                (s.passed for s in judged),
+                [s.value for s in judged if s.value is not None and s.error is None],
+                sum(1 for s in judged if s.error is not None),
+                len(judged),
+            )
+            judge_errors.update((s.row_id, s.repeat) for s in judged if s.error is not None)
+            continue
         per_row: dict[tuple[str, int], list[Score]] = {}
-        for check in suite.evidently:
+        for check in suite.evidently or ():
             name = f"{suite.name}.{check.label}"
             checked = by_metric.get(name, [])
             metrics[name] = _outcomes(
@@ -74,6 +86,8 @@ def aggregate(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Sc
 
     latencies = [s.latency_ms for s in samples if s.ok and s.latency_ms is not None]
     metrics["latency_ms"] = {k: v for k, v in describe(latencies).items()}
-    errors = sum(1 for s in samples if not s.ok)
+    # rows that errored: their call failed, or the judge could not judge them (fail closed)
+    failed = {(s.row_id, s.repeat) for s in samples if not s.ok} | judge_errors
+    errors = len(failed)
     metrics["errors"] = {"count": float(errors), "rate": errors / len(samples) if samples else None}
     return metrics

@@ -1,0 +1,106 @@
+"""Judge suites: deepeval's metrics, measured row by row under gatewise's own scheduling.
+
+Every (row, suite) is one ``a_measure`` on a fresh metric object; all of them run at once with
+``asyncio.gather`` and the judge client's semaphore bounds the requests in flight (deepeval's
+``evaluate()`` runner is not used: it is several times slower and writes result files). A row
+whose judge call failed, whose answer was unparseable, or whose output addresses the judge is an
+error: never a zero, never a pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..config import SuiteConfig
+from ..samples import Sample
+from ..scores import Score
+from ._frame import has_output
+from ._judge_client import JudgeCallError, JudgeClient
+from ._judge_guard import injection_phrase
+from ._registry import suite_kind
+
+OnScore = Callable[[Score], None]
+
+
+@suite_kind("judge")
+def score_judge(samples: Sequence[Sample], suites: Sequence[SuiteConfig], *, client: JudgeClient,
+                on_score: OnScore | None = None, scratch: str | Path | None = None) -> tuple[Score, ...]:
+    """One Score per sample per judge suite, samples in the given order, suites in config order.
+
+    deepeval's own files go under ``scratch`` (a temporary directory by default), never the
+    working tree. The client is closed when this returns.
+    """
+    judged = [s for s in suites if s.judge is not None]
+    if not judged:
+        return ()
+    with tempfile.TemporaryDirectory(prefix="gatewise-deepeval-") as temporary:
+        from ._deepeval_env import load_deepeval
+
+        load_deepeval(Path(scratch) if scratch is not None else Path(temporary))
+        return asyncio.run(_score_all(samples, judged, client, on_score or (lambda score: None)))
+
+
+async def _score_all(samples: Sequence[Sample], suites: Sequence[SuiteConfig], client: JudgeClient,
+                     on_score: OnScore) -> tuple[Score, ...]:
+    from ._judge_metrics import violations_scored
+    from ._judge_model import GatewiseJudge
+
+    model = GatewiseJudge(client)
+    violations = violations_scored()
+
+    async def one(sample: Sample, suite: SuiteConfig) -> Score:
+        score = await _judge_row(sample, suite, model, client, violations)
+        on_score(score)
+        return score
+
+    try:
+        return tuple(await asyncio.gather(*(one(sample, suite) for sample in samples for suite in suites)))
+    finally:
+        await client.aclose()
+
+
+async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeClient, violations: bool) -> Score:
+    from ._judge_metrics import build_case, build_metric, higher_is_better_score
+    from ._judge_model import REPLY_MODELS, JudgeOutputError
+
+    judge = suite.judge
+    assert judge is not None
+    name = f"{suite.name}.{judge.metric}"
+    if not has_output(sample):
+        return Score(sample.row_id, name, None, False, sample.repeat,
+                     f"no output: {sample.error or 'the endpoint returned none'}")
+    models: list[str] = []
+    REPLY_MODELS.set(models)  # this row's task has its own context: ids do not mix between rows
+    judge_model = lambda: ", ".join(models) or None  # noqa: E731
+    try:
+        metric = build_metric(suite.name, judge, model, violations)
+        await metric.a_measure(build_case(sample, judge), _show_indicator=False)
+    except (JudgeCallError, JudgeOutputError) as exc:
+        return Score(sample.row_id, name, None, False, sample.repeat, client.redact(str(exc)),
+                     judge_model=judge_model())
+    except Exception as exc:  # noqa: BLE001 - whatever deepeval raised, this row has no score
+        return Score(sample.row_id, name, None, False, sample.repeat,
+                     client.redact(f"deepeval {type(exc).__name__}: {exc}"), judge_model=judge_model())
+    raw, reason = getattr(metric, "score", None), getattr(metric, "reason", None)
+    reason = client.redact(str(reason)) if reason is not None else None
+    if getattr(metric, "error", None) is not None or not _unit_number(raw):
+        problem = getattr(metric, "error", None) or f"deepeval gave no usable score ({raw!r})"
+        return Score(sample.row_id, name, None, False, sample.repeat, client.redact(f"judge: {problem}"),
+                     reason=reason, judge_model=judge_model())
+    value = higher_is_better_score(judge, float(raw), violations)
+    if (phrase := injection_phrase(sample.output or "")) is not None:
+        # the score is kept for the record, but a row that tries to steer its judge never passes
+        return Score(sample.row_id, name, value, False, sample.repeat,
+                     f"possible judge injection: the output addresses the judge ({phrase!r})",
+                     reason=reason, judge_model=judge_model())
+    return Score(sample.row_id, name, value, value >= judge.threshold, sample.repeat,
+                 reason=reason, judge_model=judge_model())
+
+
+def _unit_number(value: object) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and 0.0 <= float(value) <= 1.0)
