@@ -23,6 +23,7 @@ from .errors import ConfigError, EndpointUnreachableError
 from .prompting import PromptTemplate
 from .result import EndpointInfo, GateResult
 from .samples import Sample
+from .scores import Score
 from .terminal import Console
 
 
@@ -96,7 +97,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             stack.callback(judge_responses.close)
 
         t1 = time.perf_counter()
-        samples, served = asyncio.run(_collect(plan, cache, console))
+        samples, served, judged_scores = asyncio.run(_collect(plan, cache, console, judge_responses, timings))
         timings["calls"] = time.perf_counter() - t1
         if all(not s.ok for s in samples):
             raise EndpointUnreachableError(
@@ -107,11 +108,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         t2 = time.perf_counter()
         cached_as = _score_key(evidently_suites, samples) if cache is not None and worker is not None else None
         scores, html = _score(evidently_suites, samples, worker, cache, cached_as, console)
+        scores = (*scores, *judged_scores)
         timings["scoring"] = time.perf_counter() - t2
-        if judged:
-            t3 = time.perf_counter()
-            scores = (*scores, *_judge(config, samples, judge_responses, console))
-            timings["judging"] = time.perf_counter() - t3
 
         from .gate import aggregate, decide
 
@@ -159,22 +157,6 @@ def _score_key(suites, samples) -> str:
     return score_cache.score_key(samples, suites)
 
 
-def _judge(config: GateConfig, samples, cache: ResponseCache | None, console: Console):
-    from .suites import JudgeClient, score_judge
-
-    assert config.judge is not None
-    client = JudgeClient(config.judge, cache=cache)
-    suites = [s for s in config.suites if s.judge is not None]
-    with console.group(f"Judging {len(samples)} outputs with {config.judge.model} "
-                       f"({len(suites)} suite{'s' * (len(suites) > 1)}, concurrency {config.judge.concurrency})"):
-        progress = console.progress(len(samples) * len(suites), "judged rows")
-        scores = score_judge(samples, suites, client=client,
-                             on_score=lambda s: progress.tick(s.error is None, note=s.error and f"row {s.row_id}: {s.error}"))
-        progress.close()
-        console.info(f"  {client.calls} judge calls, {client.cached} answers from the cache")
-    return scores
-
-
 def _score(suites, samples, worker, cache: ResponseCache | None, key: str | None, console: Console):
     """Scores, and Evidently's HTML when it came from the cache (else None: written later)."""
     if worker is None:
@@ -209,10 +191,13 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
         write_reports(result, out)
 
 
-async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console) -> tuple[tuple[Sample, ...], tuple[str, ...]]:
+async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console,
+                   judge_responses: ResponseCache | None, timings: dict[str, float],
+                   ) -> tuple[tuple[Sample, ...], tuple[str, ...], tuple[Score, ...]]:
+    """The samples, the served model ids, and (with judge suites) the judge's scores: each row is
+    judged as soon as its output arrives, so judging overlaps the calls instead of following them."""
     config = plan.config
-    if config.judge is not None and any(s.judge is not None for s in config.suites):
-        await _preflight_judge(config, console)
+    judging = await _start_judging(config, judge_responses, console) if judge_responses is not None else None
     endpoint = OpenAIEndpoint(config.endpoint, cache=cache)
     try:
         with console.group(f"Checking endpoint {public_url(config.endpoint.base_url)}"):
@@ -222,24 +207,80 @@ async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console
         with console.group(f"Calling {config.endpoint.model} for {plan.calls} rows "
                            f"(concurrency {config.endpoint.concurrency})"):
             progress = console.progress(plan.calls)
-            samples = await _sample_all(plan, endpoint, progress.advance)
+
+            def on_sample(sample: Sample) -> None:
+                progress.advance(sample)
+                if judging is not None:
+                    judging.submit(sample)
+
+            samples = await _sample_all(plan, endpoint, on_sample)
             progress.close()
+        scores = await judging.finish(samples, console, timings) if judging is not None else ()
     finally:
         await endpoint.aclose()
-    return samples, served
+        if judging is not None:
+            await judging.abort()
+    return samples, served, scores
 
 
-async def _preflight_judge(config: GateConfig, console: Console) -> None:
-    """A judge that is down stops the run before the model is called (exit 3)."""
-    from .suites import JudgeClient
+async def _start_judging(config: GateConfig, cache: ResponseCache | None, console: Console) -> "_Judging":
+    """Check the judge (down: exit 3 before the model is called) and start loading deepeval."""
+    from .suites import JudgeClient, JudgeStage
 
     assert config.judge is not None
-    judge = JudgeClient(config.judge)
+    probe = JudgeClient(config.judge)
     try:
         with console.group(f"Checking judge {public_url(config.judge.base_url)}"):
-            await judge.preflight()
+            await probe.preflight()
     finally:
-        await judge.aclose()
+        await probe.aclose()
+    stage = JudgeStage(config.suites, JudgeClient(config.judge, cache=cache))
+    stage.begin()
+    return _Judging(stage)
+
+
+class _Judging:
+    """The judge tasks of one run, keyed by row, with their progress shown once the calls are done."""
+
+    def __init__(self, stage) -> None:
+        self.stage = stage
+        self.tasks: dict[tuple[str, int], asyncio.Task[tuple[Score, ...]]] = {}
+        self.started = time.perf_counter()
+        self._early: list[Score] = []
+        self._progress = None
+
+    def submit(self, sample: Sample) -> None:
+        self.tasks[(sample.row_id, sample.repeat)] = asyncio.get_running_loop().create_task(self._judge(sample))
+
+    async def _judge(self, sample: Sample) -> tuple[Score, ...]:
+        scores = await self.stage.judge(sample)
+        for score in scores:
+            if self._progress is None:
+                self._early.append(score)
+            else:
+                self._progress.tick(score.error is None, note=score.error and f"row {score.row_id}: {score.error}")
+        return scores
+
+    async def finish(self, samples: tuple[Sample, ...], console: Console,
+                     timings: dict[str, float]) -> tuple[Score, ...]:
+        client, suites = self.stage.client, self.stage.suites
+        with console.group(f"Judging {len(samples)} outputs with {client.model} ({len(suites)} suite"
+                           f"{'s' * (len(suites) > 1)}, concurrency {client.config.concurrency})"):
+            self._progress = console.progress(len(samples) * len(suites), "judged rows")
+            for score in self._early:
+                self._progress.tick(score.error is None, note=score.error and f"row {score.row_id}: {score.error}")
+            rows = [await self.tasks[(s.row_id, s.repeat)] for s in samples]
+            self._progress.close()
+            console.info(f"  {client.calls} judge calls, {client.cached} answers from the cache")
+        timings["judging"] = time.perf_counter() - self.started
+        return tuple(score for row in rows for score in row)
+
+    async def abort(self) -> None:
+        """Cancel what is left (after an error) and close the client; safe after ``finish``."""
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.stage.aclose()
 
 
 async def _sample_all(plan: GatePlan, endpoint: OpenAIEndpoint,

@@ -1,7 +1,7 @@
 """Judge suites: deepeval's metrics, measured row by row under gatewise's own scheduling.
 
-Every (row, suite) is one ``a_measure`` on a fresh metric object; all of them run at once with
-``asyncio.gather`` and the judge client's semaphore bounds the requests in flight (deepeval's
+Every (row, suite) is one ``a_measure`` on a fresh metric object; all of them run at once (each
+row as soon as its output arrives) and the judge client's semaphore bounds the requests in flight (deepeval's
 ``evaluate()`` runner is not used: it is several times slower and writes result files). A row
 whose judge call failed, whose answer was unparseable, or whose output addresses the judge is an
 error: never a zero, never a pass.
@@ -26,41 +26,72 @@ from ._registry import suite_kind
 OnScore = Callable[[Score], None]
 
 
+class JudgeStage:
+    """Judging as a stage of the run's event loop, so rows are judged as their outputs arrive.
+
+    ``begin`` loads deepeval (in this thread: imported from a second thread, it raced the event
+    loop's own imports of shared modules such as httpx); ``judge`` scores one sample on every
+    judge suite; ``aclose`` closes the client and removes deepeval's scratch directory (its
+    on-disk state goes there, never into the working tree).
+    """
+
+    def __init__(self, suites: Sequence[SuiteConfig], client: JudgeClient, *,
+                 scratch: str | Path | None = None) -> None:
+        self.suites = [s for s in suites if s.judge is not None]
+        self.client = client
+        self._temporary = tempfile.TemporaryDirectory(prefix="gatewise-deepeval-") if scratch is None else None
+        self._scratch = Path(scratch if scratch is not None else self._temporary.name)  # type: ignore[union-attr]
+        self._loaded: tuple[object, bool] | None = None
+
+    def begin(self) -> None:
+        if self._loaded is None:
+            from ._deepeval_env import load_deepeval
+
+            load_deepeval(self._scratch)
+            from ._judge_metrics import violations_scored
+            from ._judge_model import GatewiseJudge
+
+            self._loaded = (GatewiseJudge(self.client), violations_scored())
+
+    async def judge(self, sample: Sample) -> tuple[Score, ...]:
+        """One Score per judge suite, in config order."""
+        self.begin()
+        assert self._loaded is not None
+        model, violations = self._loaded
+        return tuple(await asyncio.gather(*(_judge_row(sample, suite, model, self.client, violations)
+                                            for suite in self.suites)))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        if self._temporary is not None:
+            self._temporary.cleanup()
+
+
 @suite_kind("judge")
 def score_judge(samples: Sequence[Sample], suites: Sequence[SuiteConfig], *, client: JudgeClient,
                 on_score: OnScore | None = None, scratch: str | Path | None = None) -> tuple[Score, ...]:
     """One Score per sample per judge suite, samples in the given order, suites in config order.
 
-    deepeval's own files go under ``scratch`` (a temporary directory by default), never the
-    working tree. The client is closed when this returns.
+    For outputs already collected; ``run_gate`` uses ``JudgeStage`` to judge while it collects.
+    The client is closed when this returns.
     """
-    judged = [s for s in suites if s.judge is not None]
-    if not judged:
+    if not any(s.judge is not None for s in suites):
         return ()
-    with tempfile.TemporaryDirectory(prefix="gatewise-deepeval-") as temporary:
-        from ._deepeval_env import load_deepeval
-
-        load_deepeval(Path(scratch) if scratch is not None else Path(temporary))
-        return asyncio.run(_score_all(samples, judged, client, on_score or (lambda score: None)))
+    return asyncio.run(_score_all(samples, JudgeStage(suites, client, scratch=scratch),
+                                  on_score or (lambda score: None)))
 
 
-async def _score_all(samples: Sequence[Sample], suites: Sequence[SuiteConfig], client: JudgeClient,
-                     on_score: OnScore) -> tuple[Score, ...]:
-    from ._judge_metrics import violations_scored
-    from ._judge_model import GatewiseJudge
-
-    model = GatewiseJudge(client)
-    violations = violations_scored()
-
-    async def one(sample: Sample, suite: SuiteConfig) -> Score:
-        score = await _judge_row(sample, suite, model, client, violations)
-        on_score(score)
-        return score
+async def _score_all(samples: Sequence[Sample], stage: JudgeStage, on_score: OnScore) -> tuple[Score, ...]:
+    async def one(sample: Sample) -> tuple[Score, ...]:
+        scores = await stage.judge(sample)
+        for score in scores:
+            on_score(score)
+        return scores
 
     try:
-        return tuple(await asyncio.gather(*(one(sample, suite) for sample in samples for suite in suites)))
+        return tuple(score for row in await asyncio.gather(*(one(s) for s in samples)) for score in row)
     finally:
-        await client.aclose()
+        await stage.aclose()
 
 
 async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeClient, violations: bool) -> Score:
