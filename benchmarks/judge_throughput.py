@@ -82,8 +82,7 @@ def measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
 
 # deepeval's own runner on the same work: the outputs of run 1, the same judge model object
 DEEPEVAL_RUNNER = textwrap.dedent("""
-    import json, sys, time
-    started = time.perf_counter()
+    import json, sys
     from pathlib import Path
     from gatewise.config import JudgeConfig
     from gatewise.suites._deepeval_env import load_deepeval
@@ -106,7 +105,6 @@ DEEPEVAL_RUNNER = textwrap.dedent("""
     evaluate(cases, [metric], async_config=AsyncConfig(max_concurrent=int(sys.argv[4])),
              display_config=DisplayConfig(show_indicator=False, print_results=False),
              cache_config=CacheConfig(write_cache=False, use_cache=False))
-    print(time.perf_counter() - started)
 """)
 
 
@@ -140,16 +138,12 @@ def main() -> int:
             if args.deepeval:
                 scratch = work / "deepeval"
                 scratch.mkdir()
-                runner = subprocess.run(
+                theirs, code3, peak3 = measured(
                     [sys.executable, "-c", DEEPEVAL_RUNNER, str(work / "out1" / "results.jsonl"), judge.url,
-                     str(scratch), str(args.concurrency)],
-                    cwd=scratch, capture_output=True, text=True, env={**os.environ, "CI": "true"})
-                if runner.returncode != 0:
-                    print(f"deepeval evaluate() failed:\n{runner.stderr[-2000:]}")
-                else:
-                    theirs = float(runner.stdout.split()[-1])
-                    print(f"deepeval evaluate(), AsyncConfig(max_concurrent={args.concurrency}), same judge: "
-                          f"{theirs:.2f} s in-process; gatewise's whole process is {theirs / wall:.1f}x faster")
+                     str(scratch), str(args.concurrency)], scratch)
+                print(f"deepeval evaluate(), AsyncConfig(max_concurrent={args.concurrency}), same judge model, "
+                      f"whole process: wall {theirs:.2f} s, exit {code3}, peak RSS {peak3} MiB; "
+                      f"ratio deepeval/gatewise {theirs / wall:.2f} (gatewise's run also calls the model)")
         finally:
             model.stop()
             judge.stop()

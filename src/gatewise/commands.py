@@ -35,7 +35,8 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
         value = "n/a" if item.value is None else f"{item.value:.4g}"
         print(f"  {mark} {item.threshold.key:<32} {value:>10}  (target {item.threshold.expression})")
     if out is not None:
-        print(f"Reports: {out}/ (summary.md, gate-result.json, results.jsonl, junit.xml, report.html)")
+        html = ", report.html" if (out / "report.html").exists() else ""  # only Evidently suites write it
+        print(f"Reports: {out}/ (summary.md, gate-result.json, results.jsonl, junit.xml{html})")
 
 
 def validate(args: argparse.Namespace) -> int:

@@ -194,8 +194,8 @@ class GateConfig(_Strict):
                 raise error_at(("suites", index, "name"), f"two suites are called {suite.name!r}")
             seen.add(suite.name)
             if suite.judge is not None and self.judge is None:
-                raise error_at(("suites", index, "judge"),
-                               "a judge suite needs a top-level judge: section (base_url, model) naming the judge endpoint")
+                raise error_at(("suites", index, "judge"), "a judge suite needs a top-level judge: section "
+                               "(base_url, model) naming the judge endpoint")
         return self
 
     def resolve(self, relative: str) -> Path:

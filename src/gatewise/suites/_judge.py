@@ -58,6 +58,8 @@ class JudgeStage:
         self.begin()
         assert self._loaded is not None
         model, violations = self._loaded
+        if len(self.suites) == 1:  # the common case, without a gather per row
+            return (await _judge_row(sample, self.suites[0], model, self.client, violations),)
         return tuple(await asyncio.gather(*(_judge_row(sample, suite, model, self.client, violations)
                                             for suite in self.suites)))
 
