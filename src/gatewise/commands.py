@@ -48,7 +48,8 @@ def validate(args: argparse.Namespace) -> int:
     checks = sum(len(s.evidently) if s.evidently is not None else 1 for s in config.suites)
     print(f"{args.config}: OK — {len(plan.dataset.rows)} rows (sha256 {plan.dataset.sha256[:12]}…), "
           f"{len(config.suites)} suites, {checks} checks, {len(config.parsed_thresholds)} thresholds; "
-          f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}")
+          f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}"
+          + (f"; judge {public_url(config.judge.base_url)} model {config.judge.model}" if config.judge else ""))
     return 0
 
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 JudgeMetric = Literal["g-eval", "answer-relevancy", "faithfulness", "hallucination", "bias", "toxicity"]
 
-# deepeval's scores for these count what is wrong: a row passes when its score is at most the threshold
+# deepeval before 4 scored these as the share of violations (lower is better); deepeval 4 scores
+# them like every other metric (1 is a pass). gatewise reports all of them as higher-is-better.
 LOWER_IS_BETTER = frozenset({"bias", "toxicity", "hallucination"})
 
 # the deepeval test-case field each metric cannot do without (besides input and actual_output)
@@ -59,7 +60,7 @@ class JudgeSuiteConfig(BaseModel):
     evaluation_steps: list[str] | None = Field(None, min_length=1, description="g-eval: the steps, instead of criteria")
     rubric: list[RubricBand] | None = Field(None, min_length=1, description="g-eval: score bands")
     columns: JudgeColumns = Field(default_factory=JudgeColumns)
-    threshold: float = Field(0.5, ge=0, le=1, description="deepeval's per-row pass threshold")
+    threshold: float = Field(0.5, ge=0, le=1, description="a row passes when its score is at least this")
 
     @model_validator(mode="after")
     def _metric_needs(self) -> "JudgeSuiteConfig":
@@ -76,7 +77,3 @@ class JudgeSuiteConfig(BaseModel):
             if getattr(self.columns, field) is None:
                 raise error_at(("metric",), f"{self.metric} needs columns.{field}: the dataset column holding it")
         return self
-
-    @property
-    def lower_is_better(self) -> bool:
-        return self.metric in LOWER_IS_BETTER
