@@ -9,6 +9,7 @@ the outputs, not taken from the code under test.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -368,3 +369,39 @@ def test_deepeval_leaves_no_files_in_the_working_directory(tmp_path, capsys, mon
     assert code == 0, stderr
     assert list(work.iterdir()) == [], "deepeval wrote into the working directory"
     assert home_state.exists() == existed, "deepeval wrote its state into the home directory"
+
+
+# --- reading the judge's JSON ---------------------------------------------------------------------
+
+@pytest.fixture
+def deepeval_schema(tmp_path_factory):
+    """deepeval's G-Eval answer schema, deepeval imported the way gatewise imports it."""
+    from gatewise.suites._deepeval_env import load_deepeval
+
+    load_deepeval(tmp_path_factory.mktemp("deepeval"))
+    from deepeval.metrics.g_eval.schema import ReasonScore
+
+    return ReasonScore
+
+
+@pytest.mark.parametrize("text", [
+    '{"reason": "Fine.", "score": 7}',
+    'Here is my verdict:\n```json\n{"reason": "Fine.", "score": 7}\n```',
+    '{"reason": "Fine.", "score": 7,}',
+], ids=["bare", "fenced-with-prose", "trailing-comma"])
+def test_the_judges_json_is_read_out_of_its_text(deepeval_schema, text):
+    from gatewise.suites._judge_model import parse_reply
+
+    assert parse_reply(text, deepeval_schema) == deepeval_schema(reason="Fine.", score=7)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("I'd give it a seven.", "holds no JSON"),
+    ('{"reason": "Fine.", "score": }', "not valid JSON"),
+    ('{"reason": "Fine."}', "does not fit deepeval's ReasonScore (bad or missing: score)"),
+])
+def test_an_answer_without_the_json_asked_for_is_an_error(deepeval_schema, text, problem):
+    from gatewise.suites._judge_model import JudgeOutputError, parse_reply
+
+    with pytest.raises(JudgeOutputError, match=re.escape(problem)):
+        parse_reply(text, deepeval_schema)
