@@ -217,18 +217,36 @@ def test_a_judge_that_answers_only_errors_exits_3(tmp_path, capsys, judge, good_
     assert judge.stats.requests - before == 4  # the preflight's tries, with its retries
 
 
-def test_a_judge_call_that_fails_is_a_row_error_never_a_score(tmp_path, capsys, judge, good_model):
+def test_a_judge_that_refuses_every_row_exits_3_with_no_verdict(tmp_path, capsys, judge, good_model):
     # the judge is up (its preflight passes) but refuses every judging request for this model name
     config = gate(tmp_path, good_model, judge.base_url, model="no-such-judge")
-    code, stdout, stderr = run(capsys, config, tmp_path / "out")
+    code, _, stderr = run(capsys, config, tmp_path / "out")
+    assert code == 3, stderr
+    assert f"gave no usable answer for any of {len(ROWS)} judged rows" in stderr
+    assert "HTTP 404: The model `no-such-judge` does not exist." in stderr
+    assert not (tmp_path / "out" / "gate-result.json").exists()
+
+
+def test_a_judge_call_failing_after_retries_is_a_row_error_never_a_score(tmp_path, capsys, judge, good_model):
+    steps = 'evaluation_steps: ["Check the output states the expected answer."]'
+    config = gate(tmp_path, good_model, judge.base_url, max_retries=0, suites=G_EVAL.replace(
+        'criteria: "Does the actual output state the same answer as the expected output?"', steps))
+    judge.set_faults(Faults(error_rate=0.4, seed=11))  # the preflight retries anyway; rows get no retry
+    try:
+        code, stdout, stderr = run(capsys, config, tmp_path / "out")
+    finally:
+        judge.set_faults(Faults())
     assert code == 1, stderr
-    assert "errors.count" in stdout and "correctness.mean" in stdout
-    for row in results(tmp_path / "out"):
-        score = row["scores"]["correctness.g-eval"]
+    assert "errors.count" in stdout
+    scores = [r["scores"]["correctness.g-eval"] for r in results(tmp_path / "out")]
+    failed = [s for s in scores if s["error"] is not None]
+    assert 0 < len(failed) < len(scores)
+    for score in failed:
         assert score["value"] is None and score["passed"] is False
-        assert score["error"].startswith("judge call failed: HTTP 404: The model `no-such-judge` does not exist.")
+        assert score["error"].startswith("judge call failed: HTTP 50"), score["error"]
     metrics = json.loads((tmp_path / "out" / "gate-result.json").read_text())["metrics"]
-    assert metrics["errors"]["count"] == len(ROWS) and metrics["correctness"]["mean"] is None
+    assert metrics["errors"]["count"] == len(failed)
+    assert metrics["correctness"]["mean"] == 1.0 and metrics["correctness"]["error_count"] == len(failed)
 
 
 # --- cache ----------------------------------------------------------------------------------------

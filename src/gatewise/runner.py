@@ -19,7 +19,7 @@ from typing import Callable
 from .config import GateConfig, check_columns
 from .dataset import Dataset, load_rows, verify_pin
 from .endpoint import DEFAULT_CACHE_DIR, OpenAIEndpoint, ResponseCache, public_url
-from .errors import ConfigError, EndpointUnreachableError
+from .errors import ConfigError, EndpointUnreachableError, JudgeUnreachableError
 from .prompting import PromptTemplate
 from .result import EndpointInfo, GateResult
 from .samples import Sample
@@ -273,6 +273,11 @@ class _Judging:
             self._progress.close()
             console.info(f"  {client.calls} judge calls, {client.cached} answers from the cache")
         timings["judging"] = time.perf_counter() - self.started
+        if self.stage.judge_failed_everything:
+            # like a model endpoint whose every call failed: no judge suite measured anything
+            raise JudgeUnreachableError(
+                f"the judge at {public_url(client.config.base_url)} gave no usable answer for any of "
+                f"{self.stage.failed} judged rows; first error: {self.stage.first_failure}")
         return tuple(score for row in rows for score in row)
 
     async def abort(self) -> None:

@@ -42,6 +42,9 @@ class JudgeStage:
         self._temporary = tempfile.TemporaryDirectory(prefix="gatewise-deepeval-") if scratch is None else None
         self._scratch = Path(scratch if scratch is not None else self._temporary.name)  # type: ignore[union-attr]
         self._loaded: tuple[object, bool] | None = None
+        # what the judge did: rows it scored, rows it failed (call, answer, deepeval), the first failure
+        self.judged = self.failed = 0
+        self.first_failure: str | None = None
 
     def begin(self) -> None:
         if self._loaded is None:
@@ -59,9 +62,22 @@ class JudgeStage:
         assert self._loaded is not None
         model, violations = self._loaded
         if len(self.suites) == 1:  # the common case, without a gather per row
-            return (await _judge_row(sample, self.suites[0], model, self.client, violations),)
-        return tuple(await asyncio.gather(*(_judge_row(sample, suite, model, self.client, violations)
-                                            for suite in self.suites)))
+            outcomes = [await _judge_row(sample, self.suites[0], model, self.client, violations)]
+        else:
+            outcomes = await asyncio.gather(*(_judge_row(sample, suite, model, self.client, violations)
+                                              for suite in self.suites))
+        for score, judged in outcomes:
+            if judged is True:
+                self.judged += 1
+            elif judged is False:
+                self.failed += 1
+                self.first_failure = self.first_failure or score.error
+        return tuple(score for score, _ in outcomes)
+
+    @property
+    def judge_failed_everything(self) -> bool:
+        """The judge was asked and never gave a usable answer: nothing could be measured."""
+        return self.failed > 0 and self.judged == 0
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -96,7 +112,9 @@ async def _score_all(samples: Sequence[Sample], stage: JudgeStage, on_score: OnS
         await stage.aclose()
 
 
-async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeClient, violations: bool) -> Score:
+async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeClient,
+                     violations: bool) -> tuple[Score, bool | None]:
+    """The row's Score, and whether the judge gave a usable answer (None: it was not asked)."""
     from ._judge_metrics import build_case, build_metric, higher_is_better_score
     from ._judge_model import REPLY_MODELS, JudgeOutputError
 
@@ -105,7 +123,7 @@ async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeCli
     name = f"{suite.name}.{judge.metric}"
     if not has_output(sample):
         return Score(sample.row_id, name, None, False, sample.repeat,
-                     f"no output: {sample.error or 'the endpoint returned none'}")
+                     f"no output: {sample.error or 'the endpoint returned none'}"), None
     models: list[str] = []
     REPLY_MODELS.set(models)  # this row's task has its own context: ids do not mix between rows
     judge_model = lambda: ", ".join(models) or None  # noqa: E731
@@ -114,24 +132,24 @@ async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeCli
         await metric.a_measure(build_case(sample, judge), _show_indicator=False)
     except (JudgeCallError, JudgeOutputError) as exc:
         return Score(sample.row_id, name, None, False, sample.repeat, client.redact(str(exc)),
-                     judge_model=judge_model())
+                     judge_model=judge_model()), False
     except Exception as exc:  # noqa: BLE001 - whatever deepeval raised, this row has no score
         return Score(sample.row_id, name, None, False, sample.repeat,
-                     client.redact(f"deepeval {type(exc).__name__}: {exc}"), judge_model=judge_model())
+                     client.redact(f"deepeval {type(exc).__name__}: {exc}"), judge_model=judge_model()), False
     raw, reason = getattr(metric, "score", None), getattr(metric, "reason", None)
     reason = client.redact(str(reason)) if reason is not None else None
     if getattr(metric, "error", None) is not None or not _unit_number(raw):
         problem = getattr(metric, "error", None) or f"deepeval gave no usable score ({raw!r})"
         return Score(sample.row_id, name, None, False, sample.repeat, client.redact(f"judge: {problem}"),
-                     reason=reason, judge_model=judge_model())
+                     reason=reason, judge_model=judge_model()), False
     value = higher_is_better_score(judge, float(raw), violations)
     if (phrase := injection_phrase(sample.output or "")) is not None:
         # the score is kept for the record, but a row that tries to steer its judge never passes
         return Score(sample.row_id, name, value, False, sample.repeat,
                      f"possible judge injection: the output addresses the judge ({phrase!r})",
-                     reason=reason, judge_model=judge_model())
+                     reason=reason, judge_model=judge_model()), True
     return Score(sample.row_id, name, value, value >= judge.threshold, sample.repeat,
-                 reason=reason, judge_model=judge_model())
+                 reason=reason, judge_model=judge_model()), True
 
 
 def _unit_number(value: object) -> bool:
