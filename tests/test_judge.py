@@ -163,9 +163,18 @@ def test_judge_and_evidently_suites_run_side_by_side(tmp_path, capsys, judge, go
     suites = G_EVAL + "  - name: format\n    evidently: [ { descriptor: TextLength, name: length, max: 200 } ]\n"
     config = gate(tmp_path, good_model, judge.base_url, suites=suites,
                   thresholds='\n  correctness: { mean: ">= 0.8" }\n  format: { pass_rate: ">= 1.0" }\n')
-    code, _, stderr = run(capsys, config, tmp_path / "out")
+    code, _, stderr = run(capsys, config, tmp_path / "out", "--cache")
     assert code == 0, stderr
     assert all(set(r["scores"]) == {"correctness.g-eval", "format.length"} for r in results(tmp_path / "out"))
+    # replayed: the model's responses and Evidently's scores from --cache, the judge's from its cache
+    from gatewise.config import load_config
+    from gatewise.runner import run_gate
+
+    before = judge.stats.completions
+    again = run_gate(load_config(config), out_dir=tmp_path / "again", cache_dir=tmp_path / "cache", use_cache=True)
+    assert again.passed and judge.stats.completions == before
+    assert len(again.scores) == 2 * len(ROWS)  # each row scored once per suite, not twice
+    assert [r["scores"] for r in results(tmp_path / "again")] == [r["scores"] for r in results(tmp_path / "out")]
 
 
 # --- failing closed -------------------------------------------------------------------------------

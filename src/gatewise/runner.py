@@ -187,7 +187,10 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
                 if cache is not None and cached_as is not None:
                     from . import score_cache
 
-                    score_cache.store(cache, cached_as, result.scores, html_path.read_text(encoding="utf-8"))
+                    # Evidently's scores only: the judge's come from its own cache, per call
+                    evidently = {s.name for s in config.suites if s.evidently is not None}
+                    score_cache.store(cache, cached_as, [s for s in result.scores if s.suite in evidently],
+                                      html_path.read_text(encoding="utf-8"))
         write_reports(result, out)
 
 
