@@ -354,8 +354,14 @@ def _line_of(config: Path, text: str) -> int:
      "suites[0].judge.criteria", "judge: {", "criteria applies to g-eval only"),
     ('\n  - name: correctness\n    evidently: [ { descriptor: IsValidJSON } ]\n    judge: { metric: bias }\n',
      "suites[0].judge", "judge: {", "a suite has exactly one kind"),
+    ('\n  - name: correctness\n    judge:\n      metric: g-eval\n      criteria: "Right?"\n      rubric:\n'
+     '        - { score_range: [0, 5], expected_outcome: wrong }\n'
+     '        - { score_range: [5, 10], expected_outcome: right }\n',
+     "suites[0].judge.rubric", "rubric:", "rubric bands [0, 5] and [5, 10] overlap"),
+    ('\n  - name: correctness\n    judge: { metric: g-eval, criteria: "  " }\n',
+     "suites[0].judge.criteria", "judge: {", "criteria must say something"),
 ], ids=["g-eval-without-criteria", "missing-column", "faithfulness-without-context", "unknown-key",
-        "unknown-metric", "criteria-on-bias", "two-kinds"])
+        "unknown-metric", "criteria-on-bias", "two-kinds", "overlapping-rubric", "blank-criteria"])
 def test_bad_judge_config_is_refused_before_any_call(tmp_path, capsys, judge, good_model, suites, key, needle, message):
     config = gate(tmp_path, good_model, judge.base_url, suites=suites, thresholds="")
     err = _refused(capsys, tmp_path, config, good_model, judge)

@@ -62,6 +62,30 @@ class JudgeSuiteConfig(BaseModel):
     columns: JudgeColumns = Field(default_factory=JudgeColumns)
     threshold: float = Field(0.5, ge=0, le=1, description="a row passes when its score is at least this")
 
+    @field_validator("criteria")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("criteria must say something")
+        return value
+
+    @field_validator("evaluation_steps")
+    @classmethod
+    def _steps_not_blank(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not step.strip() for step in value):
+            raise ValueError("every evaluation step must say something")
+        return value
+
+    @field_validator("rubric")
+    @classmethod
+    def _bands_apart(cls, value: list[RubricBand] | None) -> list[RubricBand] | None:
+        # deepeval refuses overlapping bands when the metric is built: refuse them here, before any call
+        bands = sorted(value or (), key=lambda band: band.score_range)
+        for low, high in zip(bands, bands[1:]):
+            if low.score_range[1] >= high.score_range[0]:
+                raise ValueError(f"rubric bands {list(low.score_range)} and {list(high.score_range)} overlap")
+        return value
+
     @model_validator(mode="after")
     def _metric_needs(self) -> "JudgeSuiteConfig":
         from ._models import error_at
