@@ -438,3 +438,12 @@ def test_an_answer_without_the_json_asked_for_is_an_error(deepeval_schema, text,
 
     with pytest.raises(JudgeOutputError, match=re.escape(problem)):
         parse_reply(text, deepeval_schema)
+
+
+def test_judge_requests_stay_within_the_judges_concurrency(tmp_path, capsys, good_model):
+    # deepeval's metrics run under gatewise's scheduling: the judge's semaphore bounds every call
+    with StandinServer(model_id=JUDGE_MODEL, faults=Faults(latency_ms=20)) as slow_judge:
+        code, _, stderr = run(capsys, gate(tmp_path, good_model, slow_judge.base_url, concurrency=3), tmp_path / "out")
+        assert code == 0, stderr
+        assert slow_judge.stats.completions == len(ROWS) + 1
+        assert 2 <= slow_judge.stats.peak_in_flight <= 3

@@ -69,7 +69,12 @@ class Endpoint:
                 if request is None:
                     break
                 self.stats.request()
-                if not await self._respond(request, reader, writer):
+                self.stats.started()
+                try:
+                    keep = await self._respond(request, reader, writer)
+                finally:
+                    self.stats.finished()
+                if not keep:
                     break
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away; nothing left to answer
