@@ -16,7 +16,8 @@ EXAMPLE_DATASET = REPO / "quality" / "data" / "golden.jsonl"
 
 # no test may talk to a real telemetry endpoint or pick up a developer's key
 os.environ.setdefault("DO_NOT_TRACK", "1")
-for _name in ("OPENAI_API_KEY", "GATEWISE_ENDPOINT_KEY", "GATEWISE_ENDPOINT_URL"):
+for _name in ("OPENAI_API_KEY", "GATEWISE_ENDPOINT_KEY", "GATEWISE_ENDPOINT_URL", "GATEWISE_JUDGE_KEY",
+              "GATEWISE_JUDGE_URL"):
     os.environ.pop(_name, None)
 
 

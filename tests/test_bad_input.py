@@ -501,6 +501,31 @@ def test_two_checks_with_the_same_name(ws, refused):
     assert f"{config}:19 [suites[0].evidently[1].name]: two checks are called 'ExactMatch'" in err
 
 
+# --- judge suites --------------------------------------------------------------------------
+
+JUDGED = '  - name: judged\n    judge: { metric: g-eval, criteria: "Right?", columns: { expected_output: answer } }\n'
+
+
+def test_judge_suite_without_a_judge_section(ws, refused):
+    config = ws.gate(insert_after(21, JUDGED))
+    err = refused(config)
+    assert f"{config}:23 [suites[1].judge]: a judge suite needs a top-level judge: section" in err
+
+
+def test_judge_suite_column_not_in_dataset(ws, refused):
+    text = insert_after(21, JUDGED.replace("expected_output: answer", "expected_output: reference"))
+    config = ws.gate(text + "judge:\n  base_url: <base_url>\n  model: standin-model\n")
+    err = refused(config)
+    assert f"{config}:23 [suites[1].judge.columns.expected_output]: " in err
+    assert "'reference'" in err and "id, question, answer" in err
+
+
+def test_judge_section_with_a_typo(ws, refused):
+    config = ws.gate(insert_after(21, JUDGED) + "judge:\n  base_url: <base_url>\n  modle: standin-model\n")
+    err = refused(config)
+    assert f"{config}:31 [judge.modle]: unknown key" in err
+
+
 # --- thresholds ----------------------------------------------------------------------------
 
 def test_threshold_on_an_unknown_metric_lists_the_known_ones(ws, refused):

@@ -32,10 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--model", help="override endpoint.model")
     gate.add_argument("--out", default="gate-out", help="directory for the reports (default: gate-out)")
     cache = gate.add_mutually_exclusive_group()
-    cache.add_argument("--cache", dest="cache", action="store_true", default=False,
-                       help="reuse cached responses of the model under test (opt-in)")
-    cache.add_argument("--no-cache", dest="cache", action="store_false", help="always call the endpoint (default)")
-    gate.add_argument("--cache-dir", default=".gatewise-cache", help="where --cache keeps responses")
+    # default None: neither flag given; the model's responses are then called afresh, the judge's replayed
+    cache.add_argument("--cache", dest="cache", action="store_true", default=None,
+                       help="reuse cached responses of the model under test (opt-in; the judge's are reused by default)")
+    cache.add_argument("--no-cache", dest="cache", action="store_false",
+                       help="call the endpoint and the judge afresh for every row")
+    gate.add_argument("--cache-dir", default=".gatewise-cache", help="where cached responses are kept")
     _output_args(gate)
 
     validate = commands.add_parser("validate", help="check config, pin, dataset and template; call nothing")

@@ -20,8 +20,9 @@ def gate(args: argparse.Namespace) -> int:
 
     overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model}
     config = load_config(args.config, overrides=overrides)
-    result = run_gate(config, out_dir=args.out, cache_dir=args.cache_dir, use_cache=args.cache,
-                      console=_console(args))
+    # --cache replays the model's responses (off by default); the judge's are replayed unless --no-cache
+    result = run_gate(config, out_dir=args.out, cache_dir=args.cache_dir, use_cache=args.cache is True,
+                      judge_cache=args.cache is not False, console=_console(args))
     print_verdict(result, Path(args.out))
     return result.exit_code
 
@@ -41,7 +42,8 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
     if result.baseline is not None and result.baseline.note:
         print(f"  baseline: {result.baseline.note}")
     if out is not None:
-        print(f"Reports: {out}/ (summary.md, gate-result.json, results.jsonl, junit.xml, report.html)")
+        html = ", report.html" if (out / "report.html").exists() else ""  # only Evidently suites write it
+        print(f"Reports: {out}/ (summary.md, gate-result.json, results.jsonl, junit.xml{html})")
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -50,10 +52,11 @@ def validate(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     plan = prepare(config)
-    checks = sum(len(s.evidently) for s in config.suites)
+    checks = sum(len(s.evidently) if s.evidently is not None else 1 for s in config.suites)
     print(f"{args.config}: OK — {len(plan.dataset.rows)} rows (sha256 {plan.dataset.sha256[:12]}…), "
           f"{len(config.suites)} suites, {checks} checks, {len(config.parsed_thresholds)} thresholds; "
-          f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}")
+          f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}"
+          + (f"; judge {public_url(config.judge.base_url)} model {config.judge.model}" if config.judge else ""))
     return 0
 
 

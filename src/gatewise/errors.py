@@ -52,6 +52,10 @@ class EndpointUnreachableError(InfraError):
     """The model endpoint could not be reached at all, so no verdict can be given."""
 
 
+class JudgeUnreachableError(InfraError):
+    """The judge endpoint could not be reached at all, so no judge suite can be scored."""
+
+
 class GitHubError(InfraError):
     """GitHub's API could not be reached or answered with an error (never names the token)."""
 

@@ -2,6 +2,8 @@
 
 Everything that can be checked without the network (pin, rows, template, columns) is checked
 before the first call; the Evidently worker starts before the calls so its slow import overlaps them.
+The judge, when a suite needs one, is checked before the model is called, and judges the outputs
+after them.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from .config import EndpointConfig, GateConfig, check_columns
 from .baseline import BaselineRun, load_baseline_results
 from .dataset import Dataset, load_rows, verify_pin
 from .endpoint import DEFAULT_CACHE_DIR, OpenAIEndpoint, ResponseCache, public_url
-from .errors import ConfigError, EndpointUnreachableError
+from .errors import ConfigError, EndpointUnreachableError, JudgeUnreachableError
 from .prompting import PromptTemplate
 from .result import BaselineComparison, EndpointInfo, GateResult
 from .samples import Sample
+from .scores import Score
 from .terminal import Console
 
 
@@ -51,7 +54,14 @@ def prepare(config: GateConfig) -> GatePlan:
     dataset = load_rows(path, sha256=sha, fmt=config.dataset.format, id_column=config.dataset.id_column)
     template.check_columns(dataset)
     for s_index, suite in enumerate(config.suites):
-        for c_index, check in enumerate(suite.evidently):
+        for field, column in suite.judge.columns.items() if suite.judge is not None else ():
+            if column not in dataset.columns:
+                raise ConfigError(
+                    f"judge suite {suite.name!r} reads column {column!r} as its {field}, which the dataset "
+                    f"does not have (columns: {', '.join(dataset.columns)})",
+                    **config.where(f"suites[{s_index}].judge.columns.{field}"),
+                )
+        for c_index, check in enumerate(suite.evidently or ()):
             for column in check_columns(check):
                 if column not in dataset.columns:
                     field = "expected" if column != check.column else "column"
@@ -68,8 +78,12 @@ def prepare(config: GateConfig) -> GatePlan:
 
 
 def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir: str | Path | None = None,
-             use_cache: bool = False, console: Console | None = None) -> GateResult:
-    """Run the whole gate. Raises ``InputError`` (nothing called) or ``InfraError`` (no verdict)."""
+             use_cache: bool = False, judge_cache: bool = True, console: Console | None = None) -> GateResult:
+    """Run the whole gate. Raises ``InputError`` (nothing called) or ``InfraError`` (no verdict).
+
+    ``use_cache`` replays the model's cached responses (opt-in); ``judge_cache`` replays the
+    judge's (on by default: same outputs, same judge, same prompt give the same verdict).
+    """
     console = console or Console(quiet=True)
     timings: dict[str, float] = {}
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -81,28 +95,37 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     if out_dir is not None:
         _clear_stale_reports(Path(out_dir))
 
+    evidently_suites = [s for s in config.suites if s.evidently is not None]
+    judged = any(s.judge is not None for s in config.suites)
     with contextlib.ExitStack() as stack:
-        worker = stack.enter_context(_scoring_worker()) if config.suites else None
+        worker = stack.enter_context(_scoring_worker()) if evidently_suites else None
         cache = ResponseCache(cache_dir or DEFAULT_CACHE_DIR) if use_cache else None
         if cache is not None:
             stack.callback(cache.close)
+        judge_responses = None
+        if judged:
+            # --no-cache: the judge is asked afresh, and its fresh answers are still kept
+            judge_responses = ResponseCache(cache_dir or DEFAULT_CACHE_DIR, read=judge_cache)
+            stack.callback(judge_responses.close)
 
         t1 = time.perf_counter()
-        samples, served = asyncio.run(_collect(plan, config.endpoint, cache, console))
+        samples, served, judged_scores = asyncio.run(
+            _collect(plan, config.endpoint, cache, console, judge_responses, timings))
         if all(not s.ok for s in samples):
             raise EndpointUnreachableError(
                 f"every one of {len(samples)} calls to {public_url(config.endpoint.base_url)} failed; "
                 f"first error: {samples[0].error}"
             )
-        baseline_samples = _collect_baseline(plan, cache, console)
+        baseline_samples, baseline_judged = _collect_baseline(plan, cache, console, judge_responses, timings)
         timings["calls"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
         # the baseline is scored first: a cache hit for the candidate lets the worker go
-        baseline_scores = worker.score(baseline_samples, config.suites) \
-            if worker is not None and baseline_samples else ()
-        cached_as = _score_key(config, samples) if cache is not None and worker is not None else None
-        scores, html = _score(config, samples, worker, cache, cached_as, console)
+        baseline_scores = (*(worker.score(baseline_samples, evidently_suites)
+                             if worker is not None and baseline_samples else ()), *baseline_judged)
+        cached_as = _score_key(evidently_suites, samples) if cache is not None and worker is not None else None
+        scores, html = _score(evidently_suites, samples, worker, cache, cached_as, console)
+        scores = (*scores, *judged_scores)
         timings["scoring"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()
@@ -153,20 +176,24 @@ def _fetch_alias_results(config: GateConfig, console: Console) -> BaselineRun | 
     return dataclasses.replace(run, path=where)
 
 
-def _collect_baseline(plan: GatePlan, cache: ResponseCache | None, console: Console) -> tuple[Sample, ...]:
-    """The baseline endpoint's samples, or () without one. Down is exit 3, never "no regression"."""
+def _collect_baseline(plan: GatePlan, cache: ResponseCache | None, console: Console,
+                      judge_responses: ResponseCache | None, timings: dict[str, float],
+                      ) -> tuple[tuple[Sample, ...], tuple[Score, ...]]:
+    """The baseline endpoint's samples and judge scores, or () without one. Down is exit 3, never
+    "no regression"."""
     settings = plan.config.baseline
     if settings is None or settings.endpoint is None:
-        return ()
+        return (), ()
     url = public_url(settings.endpoint.base_url)
     try:
-        samples, _ = asyncio.run(_collect(plan, settings.endpoint, cache, console, role="baseline"))
+        samples, _, judged = asyncio.run(_collect(plan, settings.endpoint, cache, console, judge_responses,
+                                                  {}, role="baseline"))
     except EndpointUnreachableError as exc:
         raise EndpointUnreachableError(f"baseline endpoint (baseline.endpoint): {exc}") from None
     if all(not s.ok for s in samples):
         raise EndpointUnreachableError(f"baseline endpoint (baseline.endpoint): every one of {len(samples)} "
                                        f"calls to {url} failed; first error: {samples[0].error}")
-    return samples
+    return samples, judged
 
 
 def _decide(plan: GatePlan, samples, scores, baseline_samples, baseline_scores) -> dict:
@@ -239,13 +266,13 @@ def _scoring_worker():
     return ScoringWorker()
 
 
-def _score_key(config: GateConfig, samples) -> str:
+def _score_key(suites, samples) -> str:
     from . import score_cache
 
-    return score_cache.score_key(samples, config.suites)
+    return score_cache.score_key(samples, suites)
 
 
-def _score(config: GateConfig, samples, worker, cache: ResponseCache | None, key: str | None, console: Console):
+def _score(suites, samples, worker, cache: ResponseCache | None, key: str | None, console: Console):
     """Scores, and Evidently's HTML when it came from the cache (else None: written later)."""
     if worker is None:
         return (), None
@@ -257,7 +284,7 @@ def _score(config: GateConfig, samples, worker, cache: ResponseCache | None, key
         console.info("Scores and report taken from the cache (outputs unchanged)")
         return hit
     with console.group(f"Scoring {len(samples)} samples with Evidently"):
-        return worker.score(samples, config.suites), None
+        return worker.score(samples, suites), None
 
 
 def _write_outputs(result: GateResult, config: GateConfig, html: str | None, worker, cache: ResponseCache | None,
@@ -271,18 +298,26 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
             if html is not None:
                 html_path.write_text(html, encoding="utf-8")
             else:
-                worker.write_html(result.samples, config.suites, html_path)
+                worker.write_html(result.samples, [s for s in config.suites if s.evidently is not None], html_path)
                 if cache is not None and cached_as is not None:
                     from . import score_cache
 
-                    score_cache.store(cache, cached_as, result.scores, html_path.read_text(encoding="utf-8"))
+                    # Evidently's scores only: the judge's come from its own cache, per call
+                    evidently = {s.name for s in config.suites if s.evidently is not None}
+                    score_cache.store(cache, cached_as, [s for s in result.scores if s.suite in evidently],
+                                      html_path.read_text(encoding="utf-8"))
         write_reports(result, out)
 
 
 async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache | None, console: Console,
-                   role: str = "model") -> tuple[tuple[Sample, ...], tuple[str, ...]]:
+                   judge_responses: ResponseCache | None, timings: dict[str, float], role: str = "model",
+                   ) -> tuple[tuple[Sample, ...], tuple[str, ...], tuple[Score, ...]]:
+    """The samples, the served model ids, and (with judge suites) the judge's scores: each row is
+    judged as soon as its output arrives, so judging overlaps the calls instead of following them."""
+    config = plan.config
+    judging = await _start_judging(config, judge_responses, console) if judge_responses is not None else None
     endpoint = OpenAIEndpoint(settings, cache=cache)
-    repeats = plan.config.repeats
+    repeats = config.repeats
     what = f"{len(plan.dataset.rows)} rows" + (f" x {repeats} repeats" if repeats > 1 else "")
     try:
         with console.group(f"Checking {role} endpoint {public_url(settings.base_url)}"):
@@ -292,11 +327,85 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
         with console.group(f"Calling {role} {settings.model} for {what} "
                            f"(concurrency {settings.concurrency})"):
             progress = console.progress(plan.calls)
-            samples = await _sample_all(plan, endpoint, progress.advance)
+
+            def on_sample(sample: Sample) -> None:
+                progress.advance(sample)
+                if judging is not None:
+                    judging.submit(sample)
+
+            samples = await _sample_all(plan, endpoint, on_sample)
             progress.close()
+        scores = await judging.finish(samples, console, timings) if judging is not None else ()
     finally:
         await endpoint.aclose()
-    return samples, served
+        if judging is not None:
+            await judging.abort()
+    return samples, served, scores
+
+
+async def _start_judging(config: GateConfig, cache: ResponseCache | None, console: Console) -> "_Judging":
+    """Check the judge (down: exit 3 before the model is called) and start loading deepeval."""
+    from .suites import JudgeClient, JudgeStage
+
+    assert config.judge is not None
+    probe = JudgeClient(config.judge)
+    try:
+        with console.group(f"Checking judge {public_url(config.judge.base_url)}"):
+            await probe.preflight()
+    finally:
+        await probe.aclose()
+    stage = JudgeStage(config.suites, JudgeClient(config.judge, cache=cache))
+    stage.begin()
+    return _Judging(stage)
+
+
+class _Judging:
+    """The judge tasks of one run, keyed by row, with their progress shown once the calls are done."""
+
+    def __init__(self, stage) -> None:
+        self.stage = stage
+        self.tasks: dict[tuple[str, int], asyncio.Task[tuple[Score, ...]]] = {}
+        self.started = time.perf_counter()
+        self._early: list[Score] = []
+        self._progress = None
+
+    def submit(self, sample: Sample) -> None:
+        self.tasks[(sample.row_id, sample.repeat)] = asyncio.get_running_loop().create_task(self._judge(sample))
+
+    async def _judge(self, sample: Sample) -> tuple[Score, ...]:
+        scores = await self.stage.judge(sample)
+        for score in scores:
+            if self._progress is None:
+                self._early.append(score)
+            else:
+                self._progress.tick(score.error is None, note=score.error and f"row {score.row_id}: {score.error}")
+        return scores
+
+    async def finish(self, samples: tuple[Sample, ...], console: Console,
+                     timings: dict[str, float]) -> tuple[Score, ...]:
+        client, suites = self.stage.client, self.stage.suites
+        with console.group(f"Judging {len(samples)} outputs with {client.model} ({len(suites)} suite"
+                           f"{'s' * (len(suites) > 1)}, concurrency {client.config.concurrency})"):
+            self._progress = console.progress(len(samples) * len(suites), "judged rows")
+            for score in self._early:
+                self._progress.tick(score.error is None, note=score.error and f"row {score.row_id}: {score.error}")
+            rows = [await self.tasks[(s.row_id, s.repeat)] for s in samples]
+            self._progress.close()
+            console.info(f"  {client.calls} judge calls, {client.cached} answers from the cache")
+        timings["judging"] = time.perf_counter() - self.started
+        if self.stage.judge_failed_everything:
+            # like a model endpoint whose every call failed: no judge suite measured anything
+            raise JudgeUnreachableError(
+                f"the judge at {public_url(client.config.base_url)} gave no usable answer for any of "
+                f"{self.stage.failed} judged rows; first error: {self.stage.first_failure}")
+        return tuple(score for row in rows for score in row)
+
+    async def abort(self) -> None:
+        """Cancel what is left (after an error) and close the client; safe after ``finish``."""
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.stage.aclose()
 
 
 async def _sample_all(plan: GatePlan, endpoint: OpenAIEndpoint,

@@ -12,6 +12,8 @@ class Score:
     ``value`` is the descriptor's own value (a length, a count, 1.0/0.0 for a boolean check);
     ``passed`` is the check's verdict for the row; ``error`` is set when the row could not be
     scored (its call failed, or the check raised), in which case ``passed`` is False.
+
+    Judge suites also record the judge's ``reason`` and the ``judge_model`` id its responses named.
     """
 
     row_id: str
@@ -20,6 +22,8 @@ class Score:
     passed: bool
     repeat: int = 0
     error: str | None = None
+    reason: str | None = None
+    judge_model: str | None = None
 
     @property
     def suite(self) -> str:

@@ -61,11 +61,15 @@ class ProgressLine:
         self._last_draw = 0.0
 
     def advance(self, sample: Sample) -> None:
+        self.tick(sample.ok, cached=sample.cached, note=None if sample.ok else f"row {sample.row_id}: {sample.error}")
+
+    def tick(self, ok: bool, *, cached: bool = False, note: str | None = None) -> None:
+        """One unit done (a sample, a judged row); ``note`` is shown with --verbose."""
         self.done += 1
-        self.errors += not sample.ok
-        self.cached += sample.cached
-        if not sample.ok:
-            self.console.detail(f"  row {sample.row_id}: {sample.error}")
+        self.errors += not ok
+        self.cached += cached
+        if note:
+            self.console.detail(f"  {note}")
         if self.console.quiet:
             return
         if self.console.live:

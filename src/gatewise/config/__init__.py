@@ -2,11 +2,13 @@
 
 from ._checks import CheckConfig, NUMERIC_DESCRIPTORS, check_columns
 from ._load import load_config
-from ._models import BaselineConfig, ConfidenceConfig, DatasetConfig, EndpointConfig, GateConfig, ModelConfig, PromptConfig, SuiteConfig
+from ._judge import LOWER_IS_BETTER, JudgeColumns, JudgeSuiteConfig, RubricBand
+from ._models import (SUITE_KINDS, BaselineConfig, ConfidenceConfig, DatasetConfig, EndpointConfig, GateConfig, JudgeConfig, ModelConfig, PromptConfig,
+                      SuiteConfig)
 from ._pin import write_pin
 from ._thresholds import Threshold, parse_expression
 
 __all__ = [
-    "BaselineConfig", "CheckConfig", "ConfidenceConfig", "DatasetConfig", "EndpointConfig", "GateConfig", "ModelConfig", "NUMERIC_DESCRIPTORS",
-    "PromptConfig", "SuiteConfig", "Threshold", "check_columns", "load_config", "parse_expression", "write_pin",
+    "BaselineConfig", "CheckConfig", "ConfidenceConfig", "DatasetConfig", "EndpointConfig", "GateConfig", "JudgeColumns", "JudgeConfig", "JudgeSuiteConfig",
+    "LOWER_IS_BETTER", "ModelConfig", "NUMERIC_DESCRIPTORS", "PromptConfig", "RubricBand", "SUITE_KINDS", "SuiteConfig", "Threshold", "check_columns", "load_config", "parse_expression", "write_pin",
 ]

@@ -51,14 +51,16 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
     })
 
 
-# the key the action (and any CI) exports; used when the config names no endpoint.api_key
+# the keys the action (and any CI) exports; used when the config names no api_key for that section
 ENDPOINT_KEY_VARIABLE = "GATEWISE_ENDPOINT_KEY"
+JUDGE_KEY_VARIABLE = "GATEWISE_JUDGE_KEY"
 
 
 def _key_from_environment(data: dict, env: Mapping[str, str]) -> None:
-    endpoint = data.get("endpoint")
-    if isinstance(endpoint, dict) and "api_key" not in endpoint and env.get(ENDPOINT_KEY_VARIABLE):
-        endpoint["api_key"] = env[ENDPOINT_KEY_VARIABLE]
+    for section, variable in (("endpoint", ENDPOINT_KEY_VARIABLE), ("judge", JUDGE_KEY_VARIABLE)):
+        block = data.get(section)
+        if isinstance(block, dict) and "api_key" not in block and env.get(variable):
+            block["api_key"] = env[variable]
 
 
 def _set_dotted(data: dict, dotted: str, value: Any) -> None:

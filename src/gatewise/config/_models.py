@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_core import PydanticCustomError
 
 from ._checks import IDENTIFIER, CheckConfig
+from ._judge import JudgeSuiteConfig
 from ._promote import CanaryConfig, ManifestFileConfig
 from ._thresholds import Threshold
 
@@ -56,6 +57,14 @@ class EndpointConfig(_Strict):
         return None if value in ("", None) else value
 
 
+class JudgeConfig(EndpointConfig):
+    """The judge's OpenAI-compatible endpoint, apart from the model under test. Its key falls back
+    to ``GATEWISE_JUDGE_KEY``; deepeval's prompts need the chat API and room for a reason."""
+
+    api: Literal["chat"] = "chat"
+    max_tokens: int | None = Field(1024, ge=1)
+
+
 class PromptConfig(_Strict):
     system: str | None = Field(None, description="inline system prompt")
     system_file: str | None = Field(None, description="file holding the system prompt, relative to the config")
@@ -75,14 +84,33 @@ class DatasetConfig(_Strict):
     id_column: str = "id"
 
 
+# Every kind of suite is a key of SuiteConfig; a suite sets exactly one of them.
+SUITE_KINDS = ("evidently", "judge")
+
+
 class SuiteConfig(_Strict):
     name: str = Field(pattern=IDENTIFIER)
-    evidently: list[CheckConfig] = Field(min_length=1)
+    evidently: list[CheckConfig] | None = Field(None, min_length=1)
+    judge: JudgeSuiteConfig | None = None
+
+    @property
+    def kind(self) -> str:
+        return next(kind for kind in SUITE_KINDS if getattr(self, kind) is not None)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "SuiteConfig":
+        given = [kind for kind in SUITE_KINDS if getattr(self, kind) is not None]
+        if len(given) != 1:
+            # a model validator's message reaches pydantic's template: no braces in it
+            raise error_at((given[1],) if len(given) > 1 else (),
+                           f"a suite has exactly one kind: one of {', '.join(SUITE_KINDS)}"
+                           + (f" (this one sets {' and '.join(given)})" if given else ""))
+        return self
 
     @model_validator(mode="after")
     def _unique_check_labels(self) -> "SuiteConfig":
         seen: set[str] = set()
-        for index, check in enumerate(self.evidently):
+        for index, check in enumerate(self.evidently or ()):
             if check.label in seen:
                 raise error_at(("evidently", index, "name" if check.name else "descriptor"),
                                f"two checks are called {check.label!r}; give one a distinct name")
@@ -187,6 +215,7 @@ class GateConfig(_Strict):
     version: Literal[1] = 1
     model: ModelConfig | None = None
     endpoint: EndpointConfig
+    judge: JudgeConfig | None = None
     prompt: PromptConfig
     dataset: DatasetConfig
     suites: list[SuiteConfig] = Field(default_factory=list)
@@ -224,6 +253,9 @@ class GateConfig(_Strict):
             if suite.name in seen:
                 raise error_at(("suites", index, "name"), f"two suites are called {suite.name!r}")
             seen.add(suite.name)
+            if suite.judge is not None and self.judge is None:
+                raise error_at(("suites", index, "judge"), "a judge suite needs a top-level judge: section "
+                               "(base_url, model) naming the judge endpoint")
         if self.baseline is not None and self.baseline.alias is not None and self.model is None:
             raise error_at(("baseline", "alias"), "a baseline alias needs model.name: the registered model "
                                                   "whose alias holds the results")
@@ -238,5 +270,7 @@ class GateConfig(_Strict):
         names = list(RESERVED_METRICS)
         for suite in self.suites:
             names.append(suite.name)
-            names.extend(f"{suite.name}.{check.label}" for check in suite.evidently)
+            names.extend(f"{suite.name}.{check.label}" for check in suite.evidently or ())
+            if suite.judge is not None:
+                names.append(f"{suite.name}.{suite.judge.metric}")
         return names

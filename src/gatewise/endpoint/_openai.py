@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from ..config import EndpointConfig
-from ..errors import EndpointUnreachableError
+from ..errors import EndpointUnreachableError, InfraError
 from ..samples import Message, Sample
 from ._cache import ResponseCache, request_key
 from ._url import public_url
@@ -34,8 +34,11 @@ class CallFailed(Exception):
 
 class OpenAIEndpoint:
     def __init__(self, config: EndpointConfig, *, cache: ResponseCache | None = None,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, role: str = "model endpoint", section: str = "endpoint",
+                 unreachable: type[InfraError] = EndpointUnreachableError) -> None:
         self.config = config
+        # which endpoint this is, in messages: the model under test or the judge (config section)
+        self.role, self.section, self._unreachable = role, section, unreachable
         self.cache = cache
         self.policy = RetryPolicy(config.max_retries, config.backoff_s, config.max_backoff_s)
         self._secret = config.api_key.get_secret_value() if config.api_key else None
@@ -86,9 +89,9 @@ class OpenAIEndpoint:
             except openai.NotFoundError:
                 return ()
             except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise EndpointUnreachableError(
-                    f"the endpoint at {public_url(self.config.base_url)} refused the API key "
-                    f"(HTTP {exc.status_code}); check endpoint.api_key"
+                raise self._unreachable(
+                    f"the {self.role} at {public_url(self.config.base_url)} refused the API key "
+                    f"(HTTP {exc.status_code}); check {self.section}.api_key"
                 ) from None
             except Exception as exc:  # noqa: BLE001 - every failure here means "not reachable yet"
                 failure = self._classify(exc)
@@ -96,8 +99,8 @@ class OpenAIEndpoint:
                 if not failure.retryable or attempt == tries:
                     break
                 await asyncio.sleep(self.policy.delay(attempt, failure.retry_after, self._rng))
-        raise EndpointUnreachableError(
-            f"cannot reach the model endpoint at {public_url(self.config.base_url)}: {self.redact(last)}"
+        raise self._unreachable(
+            f"cannot reach the {self.role} at {public_url(self.config.base_url)}: {self.redact(last)}"
         )
 
     # -- one row -----------------------------------------------------------------------------

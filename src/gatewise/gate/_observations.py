@@ -30,23 +30,38 @@ def observations(config: GateConfig, samples: Sequence[Sample],
         by_metric.setdefault(score.metric, []).append(score)
 
     out: dict[str, tuple[Observation, ...]] = {}
+    judge_errors: set[tuple[str, int]] = set()
     for suite in config.suites:
+        if suite.judge is not None:
+            name = f"{suite.name}.{suite.judge.metric}"
+            judged = by_metric.get(name, [])
+            # the row's value is the judge's score; a row it could not judge is an error, not a 0
+            out[name] = out[suite.name] = tuple(_observe(s) for s in judged)
+            judge_errors.update((s.row_id, s.repeat) for s in judged if s.error is not None)
+            continue
         per_row: dict[tuple[str, int], list[Score]] = {}
-        for check in suite.evidently:
+        for check in suite.evidently or ():
             name = f"{suite.name}.{check.label}"
             checked = by_metric.get(name, [])
-            out[name] = tuple(
-                Observation(s.row_id, s.repeat, s.value if s.error is None else None, s.passed, s.error is not None)
-                for s in checked
-            )
+            out[name] = tuple(_observe(s) for s in checked)
             for s in checked:
                 per_row.setdefault((s.row_id, s.repeat), []).append(s)
         out[suite.name] = tuple(_suite_row(row_id, repeat, row) for (row_id, repeat), row in per_row.items())
 
     out["latency_ms"] = tuple(Observation(s.row_id, s.repeat, s.latency_ms, True, False)
                               for s in samples if s.ok and s.latency_ms is not None)
-    out["errors"] = tuple(Observation(s.row_id, s.repeat, 0.0 if s.ok else 1.0, s.ok, False) for s in samples)
+    # rows that errored: their call failed, or the judge could not judge them (fail closed)
+    out["errors"] = tuple(
+        Observation(s.row_id, s.repeat, 0.0 if ok else 1.0, ok, False)
+        for s in samples
+        for ok in [s.ok and (s.row_id, s.repeat) not in judge_errors]
+    )
     return out
+
+
+def _observe(score: Score) -> Observation:
+    errored = score.error is not None
+    return Observation(score.row_id, score.repeat, None if errored else score.value, score.passed, errored)
 
 
 def _suite_row(row_id: str, repeat: int, row: list[Score]) -> Observation:

@@ -20,7 +20,9 @@ def decide(thresholds: Sequence[Threshold], metrics: Mapping[str, Mapping[str, f
            extra: Sequence[ThresholdResult] = ()) -> Verdict:
     """``extra``: results decided elsewhere (the baseline comparison) that count like thresholds."""
     rules = [error_budget(max_errors), *thresholds]
-    errors = sum(1 for s in samples if not s.ok)
+    # the aggregate's count also holds rows a judge could not score; samples alone know only failed calls
+    counted = metrics.get("errors", {}).get("count")
+    errors = int(counted) if counted is not None else sum(1 for s in samples if not s.ok)
     # with repeats, a row is sent k times: the verdict counts rows, each threshold its samples
     rows = len({s.row_id for s in samples}) if any(s.repeat for s in samples) else len(samples)
     results = []

@@ -101,5 +101,5 @@ def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None]:
             samples.append(sample)
             for metric, score in (record.get("scores") or {}).items():
                 scores.append(Score(sample.row_id, str(metric), score.get("value"), bool(score.get("passed")),
-                                    sample.repeat, score.get("error")))
+                                    sample.repeat, score.get("error"), score.get("reason"), score.get("judge_model")))
     return samples, scores

@@ -20,11 +20,15 @@ _LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x8
 
 def row_record(outcome: RowOutcome) -> dict[str, Any]:
     record = outcome.sample.to_dict()
-    record["scores"] = {
-        score.metric: {"value": score.value, "passed": score.passed, "error": score.error}
-        for score in outcome.scores
-    }
+    record["scores"] = {score.metric: _score_record(score) for score in outcome.scores}
     record["passed"] = outcome.passed
+    return record
+
+
+def _score_record(score) -> dict[str, Any]:
+    record = {"value": score.value, "passed": score.passed, "error": score.error}
+    if score.reason is not None or score.judge_model is not None:  # judged rows
+        record.update(reason=score.reason, judge_model=score.judge_model)
     return record
 
 

@@ -208,6 +208,10 @@ def _row_block(number: int, outcome: RowOutcome, show_repeat: bool) -> str:
     if question is not None:
         key, text = question
         facts.append(f"- **{escape_inline(key)}:** {_inline(text, QUESTION_CHARS)}")
+    for score in outcome.failed_checks[:CHECKS_LISTED]:
+        if score.reason:  # a judge said why: the most useful line for a reviewer
+            value = "" if score.value is None else f" {format_number(score.value)}"
+            facts.append(f"- **Judge{value} ({code_span(score.metric)}):** {_inline(score.reason, ERROR_CHARS)}")
     return "\n\n".join([title, "\n".join(facts), _output(outcome)])
 
 

@@ -47,7 +47,8 @@ def build_parser(prog: str = "python -m gatewise.standin") -> argparse.ArgumentP
                         ("--reset-rate", "connection reset with no response"),
                         ("--malformed-rate", "answered 200 with a body that is not JSON"),
                         ("--hang-rate", "never answered"),
-                        ("--slow-stream-ms", "delay between streamed chunks")):
+                        ("--slow-stream-ms", "delay between streamed chunks"),
+                        ("--judge-garbage-rate", "deepeval judge prompts answered with text holding no JSON")):
         field = flag[2:].replace("-", "_")
         faults.add_argument(flag, type=float, default=getattr(defaults, field),
                             help=f"{help_} (default {getattr(defaults, field):g})")
@@ -82,7 +83,8 @@ def _endpoint(args: argparse.Namespace) -> Endpoint:
     faults = Faults(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, error_rate=args.error_rate,
                     rate_limit_rate=args.rate_limit_rate, retry_after_s=args.retry_after_s,
                     reset_rate=args.reset_rate, malformed_rate=args.malformed_rate, hang_rate=args.hang_rate,
-                    slow_stream_ms=args.slow_stream_ms, seed=args.fault_seed)
+                    slow_stream_ms=args.slow_stream_ms, judge_garbage_rate=args.judge_garbage_rate,
+                    seed=args.fault_seed)
     return Endpoint(answers, quality=args.quality, seed=args.seed, answer_format=args.answer_format,
                     faults=faults, model_id=args.model_id, served_model_names=args.served_model_names,
                     api_key=args.api_key)

@@ -30,8 +30,9 @@ class Endpoint:
         if not names:
             raise ValueError("served_model_names must name at least one model")
         model = StandinModel(answers or {}, quality=quality, seed=seed, answer_format=answer_format)
-        self._routes = Routes(model, model_id=model_id, served_model_names=names, api_key=api_key)
         self.dice = FaultDice(faults)
+        self._routes = Routes(model, model_id=model_id, served_model_names=names, api_key=api_key,
+                              faults=lambda: self.dice.faults)
         self.stats = StatsRecorder()
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
@@ -68,7 +69,12 @@ class Endpoint:
                 if request is None:
                     break
                 self.stats.request()
-                if not await self._respond(request, reader, writer):
+                self.stats.started()
+                try:
+                    keep = await self._respond(request, reader, writer)
+                finally:
+                    self.stats.finished()
+                if not keep:
                     break
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away; nothing left to answer

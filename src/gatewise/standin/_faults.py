@@ -37,6 +37,9 @@ class Faults:
     """Fraction of requests never answered: held open until the client gives up."""
     slow_stream_ms: float = 0.0
     """Delay between streamed chunks, in milliseconds."""
+    judge_garbage_rate: float = 0.0
+    """Fraction of deepeval judge prompts answered 200 with text holding no JSON (see ``_judge``).
+    Decided by a hash of the prompt, not the dice: a retry of the same prompt gets the same text."""
     seed: int = 0
     """Seed of the fault dice; the same seed and request order give the same faults."""
 
@@ -47,6 +50,8 @@ class Faults:
         for kind, rate in self._rates():
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"{kind}_rate must be between 0 and 1, got {rate}")
+        if not 0.0 <= self.judge_garbage_rate <= 1.0:
+            raise ValueError(f"judge_garbage_rate must be between 0 and 1, got {self.judge_garbage_rate}")
         total = sum(rate for _, rate in self._rates())
         if total > 1.0 + 1e-9:
             raise ValueError(f"fault rates add up to {total:g}; they must add up to at most 1")

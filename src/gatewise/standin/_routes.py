@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from . import _shapes as shapes
+from ._faults import Faults
 from ._http import Request
+from ._judge import judge_reply
 from ._model import StandinModel
 
 # vLLM serves OpenAI's API under /v1; KServe's huggingface runtime serves it under /openai/v1.
@@ -48,8 +50,9 @@ class Routes:
     """Maps a request to its reply; pure apart from ids and timestamps, so it never waits."""
 
     def __init__(self, model: StandinModel, *, model_id: str, served_model_names: Sequence[str],
-                 api_key: str | None) -> None:
+                 api_key: str | None, faults: Callable[[], Faults] = Faults) -> None:
         self._model, self._model_id, self._api_key = model, model_id, api_key
+        self._faults = faults  # read per request: faults can change while serving
         self._names = list(dict.fromkeys(served_model_names))
         self._handlers: dict[tuple[str, str], Callable[[Request], Reply | StreamReply]] = {}
         for prefix in PREFIXES:
@@ -127,8 +130,10 @@ class Routes:
         return payload
 
     def _complete(self, prompt: str, payload: dict[str, Any]) -> tuple[str, str]:
-        """The model's text for a prompt, cut to ``max_tokens`` words ("length") if asked."""
-        text = self._model.reply(prompt)
+        """The model's text for a prompt, cut to ``max_tokens`` words ("length") if asked. A deepeval
+        judge prompt gets the judge's JSON: one stand-in can be both the model and its judge."""
+        judged = judge_reply(prompt, garbage_rate=self._faults().judge_garbage_rate)
+        text = judged if judged is not None else self._model.reply(prompt)
         limit = payload.get("max_completion_tokens") or payload.get("max_tokens")
         if limit is None:
             return text, "stop"

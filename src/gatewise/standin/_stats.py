@@ -20,6 +20,8 @@ class Stats:
     """Responses started, by HTTP status code (counted just before the first byte is written)."""
     by_fault: Mapping[str, int] = field(default_factory=dict)
     """Faults injected, by kind: reset, hang, error, rate_limit, malformed."""
+    peak_in_flight: int = 0
+    """Most requests being answered at once: what a client's concurrency bound let through."""
 
 
 class StatsRecorder:
@@ -30,10 +32,20 @@ class StatsRecorder:
         self._requests = self._completions = 0
         self._by_status: Counter[int] = Counter()
         self._by_fault: Counter[str] = Counter()
+        self._in_flight = self._peak_in_flight = 0
 
     def request(self) -> None:
         with self._lock:
             self._requests += 1
+
+    def started(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+
+    def finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def response(self, status: int, *, completion: bool = False) -> None:
         with self._lock:
@@ -46,4 +58,5 @@ class StatsRecorder:
 
     def snapshot(self) -> Stats:
         with self._lock:
-            return Stats(self._requests, self._completions, dict(self._by_status), dict(self._by_fault))
+            return Stats(self._requests, self._completions, dict(self._by_status), dict(self._by_fault),
+                         self._peak_in_flight)

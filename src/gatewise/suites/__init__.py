@@ -2,10 +2,12 @@
 
 from ._evidently import score_evidently
 from ._html import write_evidently_html
+from ._judge import JudgeStage, score_judge
+from ._judge_client import JudgeCallError, JudgeClient
 from ._registry import kind_of, scorer, suite_kind, suite_kinds
 from ._worker import ScoringWorker, ScoringWorkerError
 
 __all__ = [
-    "ScoringWorker", "ScoringWorkerError", "kind_of", "score_evidently", "scorer", "suite_kind", "suite_kinds",
-    "write_evidently_html",
+    "JudgeCallError", "JudgeClient", "JudgeStage", "ScoringWorker", "ScoringWorkerError", "kind_of", "score_evidently",
+    "score_judge", "scorer", "suite_kind", "suite_kinds", "write_evidently_html",
 ]

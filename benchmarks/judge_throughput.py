@@ -1,0 +1,154 @@
+"""A G-Eval judge suite over N rows, the stand-in acting as judge: whole-process wall time.
+
+Runs, in one go on this machine (the machines are shared and noisy: compare ratios):
+  1. ``gatewise gate --no-cache`` over N rows (default 1000) with one G-Eval suite, the model under
+     test a stand-in with no latency, the judge another stand-in at L ms latency (100) with judge
+     concurrency C (32): wall time of the whole process, peak memory, the ideal N·L/C;
+  2. the same gate again without ``--no-cache``: every judge answer replayed, 0 judge calls;
+  3. with ``--deepeval``, deepeval's own ``evaluate()`` runner (``AsyncConfig(max_concurrent=C)``)
+     on the same test cases with the same judge model object, for the ratio.
+Each stand-in runs in its own process, so the gate's own cost is what is measured.
+Run: ``.venv/bin/python benchmarks/judge_throughput.py [--rows 1000 --latency-ms 100 --concurrency 32 --deepeval]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def write_rows(directory: Path, rows: int) -> Path:
+    data = directory / "rows.jsonl"
+    with open(data, "w", encoding="utf-8") as handle:
+        for i in range(rows):
+            handle.write(json.dumps({"id": f"r{i:05d}", "question": f"What is item number {i}?",
+                                     "answer": f"Item {i} is the number {i * 7 % 1000}."}) + "\n")
+    return data
+
+
+def write_gate(directory: Path, data: Path, model_url: str, judge_url: str, concurrency: int) -> Path:
+    sha = hashlib.sha256(data.read_bytes()).hexdigest()
+    config = directory / "gate.yaml"
+    config.write_text(f"""
+endpoint: {{ base_url: "{model_url}", model: standin-model, concurrency: {concurrency}, timeout_s: 30 }}
+judge: {{ base_url: "{judge_url}", model: judge-model, concurrency: {concurrency}, timeout_s: 30 }}
+prompt: {{ system: "Answer briefly.", user: "Question: {{question}}" }}
+dataset: {{ path: {data.name}, sha256: "{sha}" }}
+suites:
+  - name: correctness
+    judge:
+      metric: g-eval
+      criteria: "Does the actual output state the same answer as the expected output?"
+      columns: {{ expected_output: answer }}
+thresholds:
+  correctness: {{ mean: ">= 0.8", pass_rate: ">= 0.8" }}
+""", encoding="utf-8")
+    return config
+
+
+class Standin:
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "gatewise.standin", "--port", "0", *args],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            raise SystemExit(f"stand-in did not start: {line!r}")
+        self.url = line.split("listening on", 1)[1].strip()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
+    """Wall seconds, exit code and peak RSS (MiB) of ``cmd``, measured from a fresh interpreter."""
+    # RUSAGE_CHILDREN keeps the maximum over every child ever waited for: a fresh probe per command
+    probe = ("import resource,subprocess,sys,time;t=time.perf_counter();"
+             "c=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL).returncode;"
+             "print(time.perf_counter()-t,c,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss//1024)")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, capture_output=True, text=True,
+                         env={**os.environ, "CI": "true"}).stdout.split()
+    return float(out[0]), int(out[1]), int(out[2])
+
+
+# deepeval's own runner on the same work: the outputs of run 1, the same judge model object
+DEEPEVAL_RUNNER = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from gatewise.config import JudgeConfig
+    from gatewise.suites._deepeval_env import load_deepeval
+    from gatewise.suites._judge_client import JudgeClient
+    load_deepeval(Path(sys.argv[3]))
+    from deepeval import evaluate
+    from deepeval.evaluate import AsyncConfig, CacheConfig, DisplayConfig
+    from deepeval.metrics import GEval
+    from deepeval.test_case import LLMTestCase, SingleTurnParams
+    from gatewise.suites._judge_model import GatewiseJudge
+    judge = GatewiseJudge(JudgeClient(JudgeConfig(base_url=sys.argv[2], model="judge-model", concurrency=1024)))
+    cases = []
+    for line in Path(sys.argv[1]).read_text().splitlines():
+        row = json.loads(line)
+        cases.append(LLMTestCase(input=row["messages"][-1]["content"], actual_output=row["output"],
+                                 expected_output=row["inputs"]["answer"]))
+    metric = GEval(name="correctness", model=judge, criteria="Does the actual output state the same answer as "
+                   "the expected output?", evaluation_params=[SingleTurnParams.INPUT, SingleTurnParams.ACTUAL_OUTPUT,
+                   SingleTurnParams.EXPECTED_OUTPUT])
+    evaluate(cases, [metric], async_config=AsyncConfig(max_concurrent=int(sys.argv[4])),
+             display_config=DisplayConfig(show_indicator=False, print_results=False),
+             cache_config=CacheConfig(write_cache=False, use_cache=False))
+""")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--deepeval", action="store_true", help="also time deepeval's own evaluate() runner")
+    args = parser.parse_args()
+    gatewise = str(BIN / "gatewise")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        data = write_rows(work, args.rows)
+        model = Standin("--answers", str(data), "--quality", "0.9")
+        judge = Standin("--model-id", "judge-model", "--latency-ms", str(args.latency_ms))
+        try:
+            config = write_gate(work, data, model.url, judge.url, args.concurrency)
+            gate = [gatewise, "gate", "--config", str(config), "--quiet", "--cache-dir", str(work / "cache")]
+            wall, code, peak = measured([*gate, "--no-cache", "--out", str(work / "out1")], work)
+            ideal = (args.rows + 1) * args.latency_ms / 1000 / args.concurrency  # +1: G-Eval's steps, once
+            result = json.loads((work / "out1" / "gate-result.json").read_text())
+            print(f"judge gate N={args.rows} L={args.latency_ms:g} ms C={args.concurrency}: wall {wall:.2f} s "
+                  f"(target <= 5 s), ideal judge time {ideal:.2f} s, exit {code}, peak RSS {peak} MiB")
+            print(f"  stages: {result['timings_s']}; correctness mean {result['metrics']['correctness']['mean']:.3f}")
+
+            wall2, code2, _ = measured([*gate, "--out", str(work / "out2")], work)
+            print(f"re-run, judge answers from the cache: wall {wall2:.2f} s, exit {code2}")
+
+            if args.deepeval:
+                scratch = work / "deepeval"
+                scratch.mkdir()
+                theirs, code3, peak3 = measured(
+                    [sys.executable, "-c", DEEPEVAL_RUNNER, str(work / "out1" / "results.jsonl"), judge.url,
+                     str(scratch), str(args.concurrency)], scratch)
+                print(f"deepeval evaluate(), AsyncConfig(max_concurrent={args.concurrency}), same judge model, "
+                      f"whole process: wall {theirs:.2f} s, exit {code3}, peak RSS {peak3} MiB; "
+                      f"ratio deepeval/gatewise {theirs / wall:.2f} (gatewise's run also calls the model)")
+        finally:
+            model.stop()
+            judge.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
