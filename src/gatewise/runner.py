@@ -16,7 +16,7 @@ from typing import Callable
 
 from .config import GateConfig, check_columns
 from .dataset import Dataset, load_rows, verify_pin
-from .endpoint import DEFAULT_CACHE_DIR, OpenAIEndpoint, ResponseCache, public_url
+from .endpoint import DEFAULT_CACHE_DIR, ResponseCache, check_endpoint_inputs, open_endpoint, public_url
 from .errors import ConfigError, EndpointUnreachableError
 from .prompting import PromptTemplate
 from .result import EndpointInfo, GateResult
@@ -28,9 +28,9 @@ from .terminal import Console
 class GatePlan:
     """What a run will do, fully checked: the output of ``prepare`` and all ``validate`` needs."""
 
-    config: GateConfig
+    config: GateConfig  # with data-dependent defaults filled in (features, drift columns)
     dataset: Dataset
-    template: PromptTemplate
+    template: PromptTemplate | None  # None for endpoints sent features, not prompts
 
     @property
     def calls(self) -> int:
@@ -39,13 +39,17 @@ class GatePlan:
 
 def prepare(config: GateConfig) -> GatePlan:
     """Check everything that needs no network; raise ``InputError`` on the first problem."""
-    template = PromptTemplate.from_config(config)
+    from .suites import check_suite_inputs
+
+    template = PromptTemplate.from_config(config) if config.prompt is not None else None
     path = config.resolve(config.dataset.path)
     sha = verify_pin(path, config.dataset.sha256, config_path=config.source)
     dataset = load_rows(path, sha256=sha, fmt=config.dataset.format, id_column=config.dataset.id_column)
-    template.check_columns(dataset)
+    if template is not None:
+        template.check_columns(dataset)
+    config = check_suite_inputs(check_endpoint_inputs(config, dataset), dataset)
     for s_index, suite in enumerate(config.suites):
-        for c_index, check in enumerate(suite.evidently):
+        for c_index, check in enumerate(suite.checks):
             for column in check_columns(check):
                 if column not in dataset.columns:
                     field = "expected" if column != check.column else "column"
@@ -65,6 +69,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     plan = prepare(config)
+    config = plan.config
     timings["prepare"] = time.perf_counter() - t0
     if out_dir is not None:
         _clear_stale_reports(Path(out_dir))
@@ -86,12 +91,12 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
 
         t2 = time.perf_counter()
         cached_as = _score_key(config, samples) if cache is not None and worker is not None else None
-        scores, html = _score(config, samples, worker, cache, cached_as, console)
+        scores, measures, html = _score(config, samples, worker, cache, cached_as, console)
         timings["scoring"] = time.perf_counter() - t2
 
         from .gate import aggregate, decide
 
-        metrics = aggregate(config, samples, scores)
+        metrics = aggregate(config, samples, scores, measures)
         verdict = decide(config.parsed_thresholds, metrics, samples, config.max_errors)
         reported = tuple(sorted({s.model_id for s in samples if s.model_id} or set(served)))
         result = GateResult(
@@ -109,7 +114,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             model_name=config.model.name if config.model else None,
         )
         if out_dir is not None:
-            _write_outputs(result, config, html, worker, cache, cached_as, Path(out_dir), console)
+            _write_outputs(result, config, html, worker, cache, cached_as, Path(out_dir), console, measures)
     return result
 
 
@@ -136,9 +141,9 @@ def _score_key(config: GateConfig, samples) -> str:
 
 
 def _score(config: GateConfig, samples, worker, cache: ResponseCache | None, key: str | None, console: Console):
-    """Scores, and Evidently's HTML when it came from the cache (else None: written later)."""
+    """Scores, dataset-level measures, and Evidently's HTML when it came from the cache (else None)."""
     if worker is None:
-        return (), None
+        return (), (), None
     from . import score_cache
 
     hit = score_cache.load(cache, key) if cache is not None and key is not None else None
@@ -147,11 +152,12 @@ def _score(config: GateConfig, samples, worker, cache: ResponseCache | None, key
         console.info("Scores and report taken from the cache (outputs unchanged)")
         return hit
     with console.group(f"Scoring {len(samples)} samples with Evidently"):
-        return worker.score(samples, config.suites), None
+        measured = worker.measure(samples, config.suites)
+        return worker.score(samples, config.suites) + measured.scores, measured.measures, None
 
 
 def _write_outputs(result: GateResult, config: GateConfig, html: str | None, worker, cache: ResponseCache | None,
-                   cached_as: str | None, out: Path, console: Console) -> None:
+                   cached_as: str | None, out: Path, console: Console, measures=()) -> None:
     from .report import HTML_FILE, write_reports
 
     out.mkdir(parents=True, exist_ok=True)
@@ -165,13 +171,14 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
                 if cache is not None and cached_as is not None:
                     from . import score_cache
 
-                    score_cache.store(cache, cached_as, result.scores, html_path.read_text(encoding="utf-8"))
+                    score_cache.store(cache, cached_as, result.scores, html_path.read_text(encoding="utf-8"),
+                                      measures)
         write_reports(result, out)
 
 
 async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console) -> tuple[tuple[Sample, ...], tuple[str, ...]]:
     config = plan.config
-    endpoint = OpenAIEndpoint(config.endpoint, cache=cache)
+    endpoint = open_endpoint(config, plan.dataset, cache=cache)
     try:
         with console.group(f"Checking endpoint {public_url(config.endpoint.base_url)}"):
             served = await endpoint.preflight()
@@ -187,10 +194,11 @@ async def _collect(plan: GatePlan, cache: ResponseCache | None, console: Console
     return samples, served
 
 
-async def _sample_all(plan: GatePlan, endpoint: OpenAIEndpoint,
+async def _sample_all(plan: GatePlan, endpoint,
                       on_sample: Callable[[Sample], None]) -> tuple[Sample, ...]:
     async def one(row) -> Sample:
-        sample = await endpoint.sample(row.id, dict(row.values), plan.template.render(row))
+        messages = plan.template.render(row) if plan.template is not None else ()
+        sample = await endpoint.sample(row.id, dict(row.values), messages)
         on_sample(sample)
         return sample
 

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 from ._models import GateConfig
-from ._thresholds import STATISTICS, Threshold, parse_expression
+from ._thresholds import ROW_STATISTICS, Threshold, parse_expression
 from ._yaml import LoadedYaml, key_path, parse_yaml
 
 # statistics that make sense for each built-in metric
@@ -109,6 +109,9 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
         message = "unknown key (check its spelling and the README's config reference)"
     elif err["type"] == "missing":
         message = "required key is missing"
+    elif err["type"] == "union_tag_invalid" and path[:1] == ["endpoint"]:
+        path.append("kind")
+        message = f"unknown endpoint kind; one of: {err['ctx']['expected_tags']}"
     elif err["type"] == "union_tag_invalid":
         from ._checks import descriptor_names
         message = f"unknown descriptor; one of: {', '.join(descriptor_names())}"
@@ -124,12 +127,13 @@ def _parse_thresholds(config: GateConfig, loaded: LoadedYaml) -> tuple[Threshold
     parsed: list[Threshold] = []
     for metric, stats in config.thresholds.items():
         path = ("thresholds", metric)
-        if metric not in metrics:
+        predictive = config.statistics_of(metric)
+        if metric not in metrics and predictive is None:
             raise ConfigError(
                 f"no suite or check called {metric!r}; known metrics: {', '.join(sorted(metrics))}",
                 file=loaded.file, line=loaded.line_of(path), key=key_path(path),
             )
-        allowed = _BUILTIN_STATS.get(metric, set(STATISTICS) - {"count", "rate"})
+        allowed = _BUILTIN_STATS.get(metric) or predictive or set(ROW_STATISTICS) - {"count", "rate"}
         for statistic, expression in stats.items():
             spath = (*path, statistic)
             where = {"file": loaded.file, "line": loaded.line_of(spath), "key": key_path(spath)}

@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 from ..config import GateConfig
 from ..samples import Sample
-from ..scores import Score
+from ..scores import Measure, Score
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
 
@@ -44,15 +44,18 @@ def _outcomes(passed: Iterable[bool], values: Sequence[float], errors: int, tota
     return stats
 
 
-def aggregate(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Score]) -> dict[str, dict[str, float | None]]:
+def aggregate(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Score],
+              measures: Sequence[Measure] = ()) -> dict[str, dict[str, float | None]]:
     metrics: dict[str, dict[str, float | None]] = {}
     by_metric: dict[str, list[Score]] = {}
     for score in scores:
         by_metric.setdefault(score.metric, []).append(score)
 
     for suite in config.suites:
+        if suite.kind != "evidently":
+            continue
         per_row: dict[tuple[str, int], list[Score]] = {}
-        for check in suite.evidently:
+        for check in suite.checks:
             name = f"{suite.name}.{check.label}"
             checked = by_metric.get(name, [])
             metrics[name] = _outcomes(
@@ -72,8 +75,22 @@ def aggregate(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Sc
             len(rows),
         )
 
+    metrics.update(_dataset_metrics(config, measures, by_metric))
     latencies = [s.latency_ms for s in samples if s.ok and s.latency_ms is not None]
     metrics["latency_ms"] = {k: v for k, v in describe(latencies).items()}
     errors = sum(1 for s in samples if not s.ok)
     metrics["errors"] = {"count": float(errors), "rate": errors / len(samples) if samples else None}
+    return metrics
+
+
+def _dataset_metrics(config: GateConfig, measures: Sequence[Measure],
+                     by_metric: dict[str, list[Score]]) -> dict[str, dict[str, float | None]]:
+    """The statistics dataset-level suites computed, plus the rows each could not score."""
+    metrics: dict[str, dict[str, float | None]] = {}
+    for suite in config.suites:
+        if suite.kind in ("classification", "regression"):
+            rows = by_metric.get(suite.name, [])
+            metrics[suite.name] = {"error_count": float(sum(1 for s in rows if s.error is not None))}
+    for measure in measures:
+        metrics.setdefault(measure.metric, {})[measure.statistic] = measure.value
     return metrics

@@ -2,10 +2,12 @@
 
 from ._evidently import score_evidently
 from ._html import write_evidently_html
+from ._inputs import check_suite_inputs
+from ._measure import DATASET_KINDS, measure_suites
 from ._registry import kind_of, scorer, suite_kind, suite_kinds
 from ._worker import ScoringWorker, ScoringWorkerError
 
 __all__ = [
-    "ScoringWorker", "ScoringWorkerError", "kind_of", "score_evidently", "scorer", "suite_kind", "suite_kinds",
-    "write_evidently_html",
+    "DATASET_KINDS", "ScoringWorker", "ScoringWorkerError", "check_suite_inputs", "kind_of", "measure_suites",
+    "score_evidently", "scorer", "suite_kind", "suite_kinds", "write_evidently_html",
 ]

@@ -1,0 +1,64 @@
+"""``classification:`` suites: predicted class against the label column, through Evidently.
+
+Accuracy and macro-averaged precision, recall and F1 for the suite; precision, recall and F1 per
+class as ``suite.<class>``. Each row scores 1 when its prediction is its label.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..config import SuiteConfig
+from ..config._predictive import PART_STATISTICS, SUITE_STATISTICS
+from ..samples import Sample
+from ..scores import Measure, Measured, Score
+from ._predictions import class_key, failed, named, result_value, scored_rows
+from ._registry import suite_kind
+
+TRUTH, PREDICTION = "label", "prediction"
+STATISTICS = tuple(s for s in SUITE_STATISTICS["classification"] if s != "error_count")
+
+
+@suite_kind("classification")
+def measure_classification(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Measured:
+    measured = Measured()
+    for suite in suites:
+        measured += _one_suite(samples, suite)
+    return measured
+
+
+def _one_suite(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
+    assert suite.classification is not None
+    rows, errors = scored_rows(samples, suite.classification.label, class_key)
+    if not rows:
+        return failed(samples, suite, STATISTICS, "no row has both a prediction and a label")
+    scores = [Score(s.row_id, "", float(truth == predicted), truth == predicted, s.repeat)
+              for s, truth, predicted in rows]
+    try:
+        measures = _evidently_measures(suite.name, [(t, p) for _, t, p in rows])
+    except Exception as exc:  # noqa: BLE001 - Evidently's failures are many and untyped
+        return failed(samples, suite, STATISTICS, f"Evidently could not compute the classification metrics: "
+                                                  f"{type(exc).__name__}: {exc}")
+    return Measured(named([*scores, *errors], suite), measures)
+
+
+def _evidently_measures(suite: str, pairs: list[tuple[str, str]]) -> tuple[Measure, ...]:
+    import pandas as pd
+    from evidently import DataDefinition, Dataset, MulticlassClassification, Report
+    from evidently.metrics import Accuracy, F1ByLabel, F1Score, Precision, PrecisionByLabel, Recall, RecallByLabel
+
+    frame = pd.DataFrame({TRUTH: [t for t, _ in pairs], PREDICTION: [p for _, p in pairs]}, dtype=object)
+    definition = DataDefinition(
+        classification=[MulticlassClassification(target=TRUTH, prediction_labels=PREDICTION)],
+        categorical_columns=[TRUTH, PREDICTION])
+    overall = {"accuracy": Accuracy(), "precision": Precision(), "recall": Recall(), "f1": F1Score()}
+    by_class = {"precision": PrecisionByLabel(), "recall": RecallByLabel(), "f1": F1ByLabel()}
+    report = Report([*overall.values(), *by_class.values()], include_tests=False)
+    context = report.run(Dataset.from_pandas(frame, data_definition=definition), None).context
+    measures = [Measure(suite, stat, result_value(context.get_metric_result(m))) for stat, m in overall.items()]
+    assert tuple(by_class) == PART_STATISTICS["classification"]
+    classes = sorted({*frame[TRUTH], *frame[PREDICTION]})
+    for stat, metric in by_class.items():
+        values = getattr(context.get_metric_result(metric), "values", {}) or {}
+        measures.extend(Measure(f"{suite}.{label}", stat, result_value(values.get(label))) for label in classes)
+    return tuple(measures)
