@@ -25,6 +25,8 @@ from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from ._url import public_url
 
 ERROR_CHARS = 300
+# immediate re-sends of a request whose pooled connection the server had closed; not attempts
+STALE_CONNECTION_RESENDS = 2
 
 
 @dataclass(frozen=True)
@@ -193,10 +195,20 @@ class V2Endpoint:
                       error=self.redact(f"{reason} (batch of rows; after {attempts} attempt{plural})"))
 
     async def _call(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = await self._http().post(f"/v2/models/{self.config.model}/infer", json=body)
-        except Exception as exc:  # noqa: BLE001 - mapped to retryable / final below
-            raise self._classify_transport(exc) from None
+        import httpx
+
+        path = f"/v2/models/{self.config.model}/infer"
+        for resend in range(STALE_CONNECTION_RESENDS + 1):
+            try:
+                response = await self._http().post(path, json=body)
+                break
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                # KServe (uvicorn) closes a connection after a 500; a request that went out on it
+                # meanwhile fails without an answer. Sent again on a fresh connection, it gets one.
+                if resend == STALE_CONNECTION_RESENDS:
+                    raise self._classify_transport(exc) from None
+            except Exception as exc:  # noqa: BLE001 - mapped to retryable / final below
+                raise self._classify_transport(exc) from None
         if response.status_code != 200:
             raise CallFailed(f"HTTP {response.status_code}: {_error_text(response)}",
                              retryable=response.status_code in RETRYABLE_STATUSES,
