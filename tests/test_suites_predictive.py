@@ -259,3 +259,17 @@ def test_a_target_that_is_not_a_number_names_its_row(tmp_path, refused):
     config = write_v2_gate(tmp_path, DEAD, rows, model="diabetes",
                            suites="\n  - name: reg\n    regression: {target: progression}\n")
     assert "row 'd-4' has no usable target in column 'progression' ('high')" in refused(config)
+
+
+# -- the example gate shipped in quality/predictive -----------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "quality" / "predictive" / "gate.yaml"
+
+
+def test_the_example_predictive_gate_passes_against_an_iris_classifier(tmp_path, server, capsys, monkeypatch):
+    monkeypatch.setenv("GATEWISE_ENDPOINT_URL", server.base_url)
+    code, stdout, stderr = run_gate(EXAMPLE, tmp_path / "out", capsys)
+    assert code == 0, stdout + stderr
+    result = json.loads((tmp_path / "out" / "gate-result.json").read_text())
+    assert {t["metric"] for t in result["thresholds"]} == {"errors", "species", "species.2", "drift", "latency_ms"}
+    assert result["counts"]["samples"] == 75 and result["counts"]["errors"] == 0
