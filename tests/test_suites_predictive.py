@@ -89,6 +89,8 @@ def test_classification_thresholds_reach_the_verdict_and_the_reports(classified)
     assert "| `clf` | accuracy |" in summary and "| `clf.0` | recall |" in summary
     junit = (out / "junit.xml").read_text()
     assert "clf.accuracy" in junit
+    # Evidently's own rendering of the suite's metrics
+    assert "Accuracy metric" in (out / "report.html").read_text()
 
 
 def test_misclassified_rows_are_the_failing_rows(classified, models):
@@ -146,12 +148,13 @@ def drift_runs(tmp_path_factory, server):
       reference: {{path: reference.jsonl, sha256: "{sha}"}}
 """, thresholds='\n  drift: {drifted_share: "<= 0.3"}\n  drift.petal_length: {drift_detected: "== 0"}\n')
         code = main(["gate", "--config", str(config), "--out", str(directory / "out")])
-        runs[name] = (code, json.loads((directory / "out" / "gate-result.json").read_text()), reference)
+        runs[name] = (code, json.loads((directory / "out" / "gate-result.json").read_text()), reference,
+                      directory / "out")
     return runs
 
 
 def test_drift_scores_are_kolmogorov_smirnov_p_values_per_feature(drift_runs):
-    for name, (_, result, reference) in drift_runs.items():
+    for name, (_, result, reference, _) in drift_runs.items():
         for column in IRIS_FEATURES:  # the default columns: the features, not the id or the label
             expected = stats.ks_2samp([r[column] for r in reference], [r[column] for r in IRIS[1::2]]).pvalue
             assert result["metrics"][f"drift.{column}"]["drift_score"] == pytest.approx(expected), (name, column)
@@ -160,10 +163,13 @@ def test_drift_scores_are_kolmogorov_smirnov_p_values_per_feature(drift_runs):
 
 
 def test_no_drift_passes_and_a_shifted_feature_fails_the_gate(drift_runs):
-    like_code, like, _ = drift_runs["like"]
+    like_code, like, _, out = drift_runs["like"]
     assert like_code == 0
     assert like["metrics"]["drift"] == {"drifted_share": 0.0, "drifted_count": 0.0}
-    code, result, _ = drift_runs["shifted"]
+    # one report page, a section per suite
+    html = (out / "report.html").read_text()
+    assert '"title": "clf"' in html and '"title": "drift"' in html
+    code, result, _, _ = drift_runs["shifted"]
     assert code == 1
     assert result["metrics"]["drift"] == {"drifted_share": 0.25, "drifted_count": 1.0}
     failed = {(t["metric"], t["statistic"]) for t in result["thresholds"] if not t["passed"]}

@@ -6,7 +6,7 @@ class as ``suite.<class>``. Each row scores 1 when its prediction is its label.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..config import SuiteConfig
 from ..config._predictive import PART_STATISTICS, SUITE_STATISTICS
@@ -35,14 +35,22 @@ def _one_suite(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
     scores = [Score(s.row_id, "", float(truth == predicted), truth == predicted, s.repeat)
               for s, truth, predicted in rows]
     try:
-        measures = _evidently_measures(suite.name, [(t, p) for _, t, p in rows])
+        measures = _measures(suite.name, *_report([(t, p) for _, t, p in rows]))
     except Exception as exc:  # noqa: BLE001 - Evidently's failures are many and untyped
         return failed(samples, suite, STATISTICS, f"Evidently could not compute the classification metrics: "
                                                   f"{type(exc).__name__}: {exc}")
     return Measured(named([*scores, *errors], suite), measures)
 
 
-def _evidently_measures(suite: str, pairs: list[tuple[str, str]]) -> tuple[Measure, ...]:
+def snapshot(samples: Sequence[Sample], suite: SuiteConfig) -> Any:
+    """Evidently's run of this suite's metrics, for the HTML report; None without rows to show."""
+    assert suite.classification is not None
+    rows, _ = scored_rows(samples, suite.classification.label, class_key)
+    return _report([(t, p) for _, t, p in rows])[0] if rows else None
+
+
+def _report(pairs: list[tuple[str, str]]) -> tuple[Any, dict[str, Any], dict[str, Any], list[str]]:
+    """Evidently's snapshot, its overall and per-class metrics, and the classes seen."""
     import pandas as pd
     from evidently import DataDefinition, Dataset, MulticlassClassification, Report
     from evidently.metrics import Accuracy, F1ByLabel, F1Score, Precision, PrecisionByLabel, Recall, RecallByLabel
@@ -54,10 +62,15 @@ def _evidently_measures(suite: str, pairs: list[tuple[str, str]]) -> tuple[Measu
     overall = {"accuracy": Accuracy(), "precision": Precision(), "recall": Recall(), "f1": F1Score()}
     by_class = {"precision": PrecisionByLabel(), "recall": RecallByLabel(), "f1": F1ByLabel()}
     report = Report([*overall.values(), *by_class.values()], include_tests=False)
-    context = report.run(Dataset.from_pandas(frame, data_definition=definition), None).context
+    run = report.run(Dataset.from_pandas(frame, data_definition=definition), None)
+    return run, overall, by_class, sorted({*frame[TRUTH], *frame[PREDICTION]})
+
+
+def _measures(suite: str, run: Any, overall: dict[str, Any], by_class: dict[str, Any],
+              classes: list[str]) -> tuple[Measure, ...]:
+    context = run.context
     measures = [Measure(suite, stat, result_value(context.get_metric_result(m))) for stat, m in overall.items()]
     assert tuple(by_class) == PART_STATISTICS["classification"]
-    classes = sorted({*frame[TRUTH], *frame[PREDICTION]})
     for stat, metric in by_class.items():
         values = getattr(context.get_metric_result(metric), "values", {}) or {}
         measures.extend(Measure(f"{suite}.{label}", stat, result_value(values.get(label))) for label in classes)

@@ -38,8 +38,7 @@ def _one_suite(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
     columns = list(drift.columns)
     current = _first_of_each_row(samples)
     try:
-        reference = _reference_rows(drift.reference.path, drift.reference.sha256, drift.reference.format)
-        measures = _evidently_measures(suite.name, columns, current, reference, drift.method, drift.threshold)
+        measures = _measures(suite.name, *_report(suite, current))
     except Exception as exc:  # noqa: BLE001 - an unreadable reference or an Evidently failure: nothing measured
         # every row carries the reason, so the summary shows why the drift thresholds read n/a
         none = failed(samples, suite, STATISTICS, f"drift could not be computed: {type(exc).__name__}: {exc}")
@@ -66,12 +65,21 @@ def _reference_rows(path: str, sha256: str | None, fmt: str | None) -> list[dict
     return [record for _, record in read_records(path, fmt)]
 
 
-def _evidently_measures(suite: str, columns: list[str], current: list[dict], reference: list[dict],
-                        method: str | None, threshold: float | None) -> tuple[Measure, ...]:
+def snapshot(samples: Sequence[Sample], suite: SuiteConfig) -> Any:
+    """Evidently's run of this suite's metrics, for the HTML report."""
+    return _report(suite, _first_of_each_row(samples))[0]
+
+
+def _report(suite: SuiteConfig, current: list[dict]) -> tuple[Any, Any, dict[str, Any]]:
+    """Evidently's snapshot, its drifted-columns metric and each column's drift metric."""
     import pandas as pd
     from evidently import DataDefinition, Dataset, Report
-    from evidently.legacy.tests.base_test import TestStatus
     from evidently.metrics import DriftedColumnsCount, ValueDrift
+
+    drift = suite.drift
+    assert drift is not None and drift.columns
+    columns, method, threshold = list(drift.columns), drift.method, drift.threshold
+    reference = _reference_rows(drift.reference.path, drift.reference.sha256, drift.reference.format)
 
     numeric = [c for c in columns if all(number(r.get(c)) is not None for r in (*current, *reference))]
 
@@ -84,9 +92,16 @@ def _evidently_measures(suite: str, columns: list[str], current: list[dict], ref
     options = {"method": method, "threshold": threshold}
     share = DriftedColumnsCount(columns=columns, **options)
     per_column = {c: ValueDrift(column=c, **options) for c in columns}
-    context = Report([share, *per_column.values()], include_tests=True).run(
+    run = Report([share, *per_column.values()], include_tests=True).run(
         Dataset.from_pandas(frame(current), data_definition=definition),
-        Dataset.from_pandas(frame(reference), data_definition=definition)).context
+        Dataset.from_pandas(frame(reference), data_definition=definition))
+    return run, share, per_column
+
+
+def _measures(suite: str, run: Any, share: Any, per_column: dict[str, Any]) -> tuple[Measure, ...]:
+    from evidently.legacy.tests.base_test import TestStatus
+
+    context = run.context
     counted = context.get_metric_result(share)
     measures = [Measure(suite, "drifted_share", result_value(counted.share)),
                 Measure(suite, "drifted_count", result_value(counted.count))]

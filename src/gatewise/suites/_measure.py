@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..config import SuiteConfig
 from ..samples import Sample
@@ -22,3 +22,22 @@ def measure_suites(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> 
             disable_telemetry()  # before the first Evidently import
             measured += scorer(suite.kind)(samples, [suite])
     return measured
+
+
+_SNAPSHOTS = {"classification": _classification.snapshot, "regression": _regression.snapshot,
+              "drift": _drift.snapshot}
+
+
+def dataset_snapshots(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> list[tuple[str, Any]]:
+    """(suite name, Evidently snapshot) of each dataset-level suite that has something to show."""
+    snapshots = []
+    for suite in suites:
+        if suite.kind in DATASET_KINDS:
+            disable_telemetry()
+            try:
+                snapshot = _SNAPSHOTS[suite.kind](samples, suite)
+            except Exception:  # noqa: BLE001 - the scores already carry the failure; the page just lacks it
+                snapshot = None
+            if snapshot is not None:
+                snapshots.append((suite.name, snapshot))
+    return snapshots

@@ -6,7 +6,7 @@ Each row scores its absolute error.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..config import SuiteConfig
 from ..samples import Sample
@@ -33,14 +33,21 @@ def _one_suite(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
         return failed(samples, suite, STATISTICS, "no row has both a numeric prediction and a numeric target")
     scores = [Score(s.row_id, "", abs(p - t), True, s.repeat) for s, t, p in rows]
     try:
-        measures = _evidently_measures(suite.name, [(t, p) for _, t, p in rows])
+        measures = _measures(suite.name, *_report([(t, p) for _, t, p in rows]))
     except Exception as exc:  # noqa: BLE001 - Evidently's failures are many and untyped
         return failed(samples, suite, STATISTICS, f"Evidently could not compute the regression metrics: "
                                                   f"{type(exc).__name__}: {exc}")
     return Measured(named([*scores, *errors], suite), measures)
 
 
-def _evidently_measures(suite: str, pairs: list[tuple[float, float]]) -> tuple[Measure, ...]:
+def snapshot(samples: Sequence[Sample], suite: SuiteConfig) -> Any:
+    """Evidently's run of this suite's metrics, for the HTML report; None without rows to show."""
+    assert suite.regression is not None
+    rows, _ = scored_rows(samples, suite.regression.target, number)
+    return _report([(t, p) for _, t, p in rows])[0] if rows else None
+
+
+def _report(pairs: list[tuple[float, float]]) -> tuple[Any, dict[str, Any]]:
     import pandas as pd
     from evidently import DataDefinition, Dataset, Regression, Report
     from evidently.metrics import MAE, MAPE, RMSE
@@ -49,9 +56,13 @@ def _evidently_measures(suite: str, pairs: list[tuple[float, float]]) -> tuple[M
     definition = DataDefinition(regression=[Regression(target=TRUTH, prediction=PREDICTION)],
                                 numerical_columns=[TRUTH, PREDICTION])
     metrics = {"mae": MAE(), "rmse": RMSE(), "mape": MAPE()}
-    context = Report(list(metrics.values()), include_tests=False).run(
-        Dataset.from_pandas(frame, data_definition=definition), None).context
-    values = {stat: result_value(context.get_metric_result(metric)) for stat, metric in metrics.items()}
+    run = Report(list(metrics.values()), include_tests=False).run(
+        Dataset.from_pandas(frame, data_definition=definition), None)
+    return run, metrics
+
+
+def _measures(suite: str, run: Any, metrics: dict[str, Any]) -> tuple[Measure, ...]:
+    values = {stat: result_value(run.context.get_metric_result(metric)) for stat, metric in metrics.items()}
     if values["mape"] is not None:
         values["mape"] /= 100.0  # Evidently's MAPE is in percent
     return tuple(Measure(suite, stat, value) for stat, value in values.items())
