@@ -134,6 +134,37 @@ def test_errored_rows_fail_the_gate_by_default(tmp_path, server, gate):
     assert "FAIL errors.count" in stdout
 
 
+def test_a_503_is_retried_and_the_retry_counted(tmp_path, server, models, gate):
+    # flaky fails each request the first time it sees it: each batch fails once, then works
+    config = write_v2_gate(tmp_path, server.base_url, ROWS, model="flaky", endpoint=FEATURES + "  batch_size: 50\n")
+    code, _, stderr, out = gate(config)
+    assert code == 0, stderr
+    lines = results(out)
+    assert [line["prediction"] for line in lines] == expected_classes(models, ROWS)
+    assert {line["attempts"] for line in lines} == {2}
+    result = json.loads((out / "gate-result.json").read_text())
+    assert result["counts"]["calls"] == 150 * 2  # per row: the attempts of its batch
+
+
+def test_without_retries_a_503_is_final(tmp_path, server, gate):
+    # a batch size of its own, so flaky has not seen these requests before
+    config = write_v2_gate(tmp_path, server.base_url, ROWS, model="flaky",
+                           endpoint=FEATURES + "  batch_size: 30\n  max_retries: 0\n")
+    config.write_text(config.read_text().replace("  max_retries: 1\n", "", 1))
+    code, _, stderr, _ = gate(config)
+    assert code == 3
+    assert "HTTP 503: Model with name flaky is not ready. warming up" in stderr and "after 1 attempt)" in stderr
+
+
+def test_a_400_is_not_retried(tmp_path, server, gate):
+    config = write_v2_gate(tmp_path, server.base_url, ROWS, model="refusing",
+                           endpoint=FEATURES + "  max_retries: 3\n")
+    config.write_text(config.read_text().replace("  max_retries: 1\n", "", 1))
+    code, _, stderr, _ = gate(config)
+    assert code == 3
+    assert "HTTP 400: the features are not what this model takes" in stderr and "after 1 attempt)" in stderr
+
+
 def test_a_malformed_body_makes_row_errors_not_predictions(tmp_path, server, gate):
     # "short" answers one prediction fewer than it is sent: no row can be matched to a prediction
     config = write_v2_gate(tmp_path, server.base_url, ROWS[:20], model="short", endpoint=FEATURES + "  batch_size: 10\n")

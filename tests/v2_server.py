@@ -7,7 +7,10 @@ prediction per row out) plus two misbehaving models: ``broken`` answers every re
 a free 127.0.0.1 port, waits until it is ready, and stops its whole process group.
 
 ``picky`` serves that model too, but fails (500) any batch holding a row whose first
-feature is above ``PICKY_LIMIT``: some batches fail, the others do not.
+feature is above ``PICKY_LIMIT``: some batches fail, the others do not. ``flaky`` answers a
+request it has not seen before with a 503 (KServe's ``ModelNotReady``), and the same request sent
+again with the model's predictions; ``refusing``
+answers every request with a 400 (``InvalidInput``).
 """
 
 from __future__ import annotations
@@ -72,6 +75,21 @@ def _serve(http_port: int, models_dir: Path) -> None:
                 raise ValueError(f"a feature is above {PICKY_LIMIT}")
             return super().predict(payload, headers, response_headers)
 
+    class FlakyModel(SklearnModel):
+        seen: set = set()
+
+        def predict(self, payload, headers=None, response_headers=None):
+            features = np.asarray(get_predict_input(payload), dtype=float)
+            key = features.tobytes()
+            if key not in FlakyModel.seen:
+                FlakyModel.seen.add(key)
+                raise kserve.errors.ModelNotReady(self.name, "warming up")
+            return super().predict(payload, headers, response_headers)
+
+    class RefusingModel(BrokenModel):
+        def predict(self, payload, headers=None, response_headers=None):
+            raise kserve.errors.InvalidInput("the features are not what this model takes")
+
     models: list = []
     for path in sorted(models_dir.glob("*.joblib")):
         models.append(SklearnModel(path.stem, path))
@@ -80,6 +98,8 @@ def _serve(http_port: int, models_dir: Path) -> None:
     models.append(BrokenModel("broken"))
     models.append(ShortModel("short", base))
     models.append(PickyModel("picky", base))
+    models.append(FlakyModel("flaky", base))
+    models.append(RefusingModel("refusing"))
     for model in models:
         model.load()
     kserve.ModelServer(http_port=http_port, enable_grpc=False, workers=1).start(models)
