@@ -102,6 +102,28 @@ def test_misclassified_rows_are_the_failing_rows(classified, models):
     assert all(line["scores"]["clf"]["value"] == float(line["row_id"] not in wrong) for line in lines)
 
 
+@pytest.mark.parametrize("positive", [None, "dog", "cat"])
+def test_two_classes_give_macro_averages_or_the_positive_class(positive):
+    # Evidently calls two classes binary; the suite still means macro unless a positive class is named
+    from gatewise.config import SuiteConfig
+    from gatewise.samples import Sample
+    from gatewise.suites import measure_suites
+
+    rng = np.random.default_rng(5)
+    truth = rng.choice(["cat", "dog"], size=200)
+    predicted = np.where(rng.random(200) < 0.8, truth, np.where(truth == "cat", "dog", "cat"))
+    samples = [Sample(row_id=str(i), inputs={"pet": t}, messages=(), output=p, prediction=p)
+               for i, (t, p) in enumerate(zip(truth, predicted))]
+    suite = SuiteConfig(name="pets", classification={"label": "pet", "positive": positive})
+    values = {(m.metric, m.statistic): m.value for m in measure_suites(samples, [suite]).measures}
+    average = {"average": "macro"} if positive is None else {"average": "binary", "pos_label": positive}
+    assert values[("pets", "accuracy")] == pytest.approx(skm.accuracy_score(truth, predicted))
+    assert values[("pets", "precision")] == pytest.approx(skm.precision_score(truth, predicted, **average))
+    assert values[("pets", "recall")] == pytest.approx(skm.recall_score(truth, predicted, **average))
+    assert values[("pets", "f1")] == pytest.approx(skm.f1_score(truth, predicted, **average))
+    assert values[("pets.dog", "recall")] == pytest.approx(skm.recall_score(truth, predicted, pos_label="dog"))
+
+
 def test_a_classifier_below_its_threshold_fails_the_gate(tmp_path, server, capsys):
     config = write_v2_gate(tmp_path, server.base_url, IRIS, suites=CLASSIFICATION,
                            thresholds='\n  clf: {accuracy: ">= 0.999"}\n  clf.2: {precision: ">= 0.999"}\n')
@@ -211,6 +233,13 @@ def test_a_threshold_on_an_unknown_class_lists_the_classes(tmp_path, refused):
 def test_bad_classification_thresholds(tmp_path, refused, thresholds, message):
     config = write_v2_gate(tmp_path, DEAD, IRIS, suites=CLASSIFICATION, thresholds=thresholds)
     assert message in refused(config)
+
+
+def test_a_positive_class_the_labels_lack_is_refused(tmp_path, refused):
+    config = write_v2_gate(tmp_path, DEAD, IRIS,
+                           suites="\n  - name: clf\n    classification: {label: species, positive: 4}\n")
+    err = refused(config)
+    assert f"{config}:14 [suites[0].classification.positive]: no class '4' in label column 'species'" in err
 
 
 def test_a_suite_with_two_kinds_is_refused(tmp_path, refused):

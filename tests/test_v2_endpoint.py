@@ -167,7 +167,8 @@ def test_a_400_is_not_retried(tmp_path, server, gate):
 
 def test_a_malformed_body_makes_row_errors_not_predictions(tmp_path, server, gate):
     # "short" answers one prediction fewer than it is sent: no row can be matched to a prediction
-    config = write_v2_gate(tmp_path, server.base_url, ROWS[:20], model="short", endpoint=FEATURES + "  batch_size: 10\n")
+    config = write_v2_gate(tmp_path, server.base_url, ROWS[:20], model="short",
+                           endpoint=FEATURES + "  batch_size: 10\n")
     code, _, stderr, _ = gate(config)
     assert code == 3
     assert "malformed response: 10 rows were sent" in stderr

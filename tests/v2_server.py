@@ -2,15 +2,18 @@
 
 Run as a script (``python tests/v2_server.py --http-port N --models DIR``) it loads every
 ``DIR/<name>.joblib`` the way KServe's sklearn server does (one ``[n, f]`` FP64 tensor in, one
-prediction per row out) plus two misbehaving models: ``broken`` answers every request with a 500,
-``short`` answers with one prediction fewer than it was sent (``iris``'s, or the first model's). ``V2Server`` starts that process on
-a free 127.0.0.1 port, waits until it is ready, and stops its whole process group.
+prediction per row out), plus models that misbehave in the ways a real server does:
 
-``picky`` serves that model too, but fails (500) any batch holding a row whose first
-feature is above ``PICKY_LIMIT``: some batches fail, the others do not. ``flaky`` answers a
-request it has not seen before with a 503 (KServe's ``ModelNotReady``), and the same request sent
-again with the model's predictions; ``refusing``
-answers every request with a 400 (``InvalidInput``).
+- ``broken`` answers every request with a 500;
+- ``short`` answers with one prediction fewer than it was sent (``iris``'s, or the first model's);
+- ``picky`` serves that model too, but fails (500) any batch holding a row whose first feature is
+  above ``PICKY_LIMIT``: some batches fail, the others do not;
+- ``flaky`` answers a request it has not seen before with a 503 (KServe's ``ModelNotReady``), and
+  the same request sent again with the model's predictions;
+- ``refusing`` answers every request with a 400 (``InvalidInput``).
+
+``V2Server`` starts that process on a free 127.0.0.1 port, waits until it is ready, and stops its
+whole process group.
 """
 
 from __future__ import annotations

@@ -10,5 +10,6 @@ from ._thresholds import Threshold, parse_expression
 __all__ = [
     "CheckConfig", "DatasetConfig", "EndpointConfig", "GateConfig", "ModelConfig", "NUMERIC_DESCRIPTORS",
     "PromptConfig", "SUITE_KINDS", "SuiteConfig", "ClassificationConfig", "DriftConfig", "ReferenceConfig",
-    "RegressionConfig", "V2EndpointConfig", "Threshold", "check_columns", "load_config", "parse_expression", "write_pin",
+    "RegressionConfig", "V2EndpointConfig", "Threshold", "check_columns", "load_config", "parse_expression",
+    "write_pin",
 ]

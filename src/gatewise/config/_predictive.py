@@ -61,9 +61,12 @@ class V2EndpointConfig(_Strict):
 
 
 class ClassificationConfig(_Strict):
-    """Predicted class against the ``label`` column: accuracy, macro precision/recall/F1, per class."""
+    """Predicted class against the ``label`` column: accuracy, precision/recall/F1 (macro, or of the
+    ``positive`` class), and per class."""
 
     label: str = Field(min_length=1, description="dataset column holding the true class")
+    positive: str | int | None = Field(
+        None, description="a class whose precision/recall/F1 the suite reports instead of macro averages")
 
 
 class RegressionConfig(_Strict):

@@ -44,6 +44,12 @@ def _check_classes(config: "GateConfig", dataset: "Dataset", suite: "SuiteConfig
     """A threshold on ``suite.<class>`` must name a class the label column holds."""
     assert suite.classification is not None
     classes = sorted({class_key(row.values.get(suite.classification.label)) for row in dataset.rows} - {None})
+    positive = class_key(suite.classification.positive)
+    if positive is not None and positive not in classes:
+        index = config.suites.index(suite)
+        raise ConfigError(f"no class {positive!r} in label column {suite.classification.label!r} "
+                          f"(classes: {', '.join(classes)})",
+                          **config.where(f"suites[{index}].classification.positive"))
     for metric in config.thresholds:
         head, _, part = metric.partition(".")
         if head == suite.name and part and part not in classes:

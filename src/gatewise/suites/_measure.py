@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 from ..config import SuiteConfig
@@ -20,7 +21,10 @@ def measure_suites(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> 
     for suite in suites:
         if suite.kind in DATASET_KINDS:
             disable_telemetry()  # before the first Evidently import
-            measured += scorer(suite.kind)(samples, [suite])
+            with warnings.catch_warnings():
+                # scikit-learn's "ill-defined precision" and friends: the values say it already
+                warnings.simplefilter("ignore")
+                measured += scorer(suite.kind)(samples, [suite])
     return measured
 
 
@@ -35,7 +39,9 @@ def dataset_snapshots(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) 
         if suite.kind in DATASET_KINDS:
             disable_telemetry()
             try:
-                snapshot = _SNAPSHOTS[suite.kind](samples, suite)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    snapshot = _SNAPSHOTS[suite.kind](samples, suite)
             except Exception:  # noqa: BLE001 - the scores already carry the failure; the page just lacks it
                 snapshot = None
             if snapshot is not None:
