@@ -174,15 +174,33 @@ def test_a_malformed_body_makes_row_errors_not_predictions(tmp_path, server, gat
     assert "malformed response: 10 rows were sent" in stderr
 
 
-def test_a_cached_rerun_calls_nothing(tmp_path, server, models, gate):
-    config = write_v2_gate(tmp_path, server.base_url, ROWS, endpoint=FEATURES)
+def test_a_cached_rerun_calls_nothing_and_measures_the_same(tmp_path, server, models, gate):
+    config = write_v2_gate(tmp_path, server.base_url, ROWS, endpoint=FEATURES,
+                           suites="\n  - name: clf\n    classification: {label: species}\n",
+                           thresholds='{clf: {accuracy: ">= 0.9"}}')
     cache = str(tmp_path / "cache")
-    assert gate(config, "--cache", "--cache-dir", cache)[0] == 0
     code, _, stderr, out = gate(config, "--cache", "--cache-dir", cache)
+    assert code == 0, stderr
+    first = json.loads((out / "gate-result.json").read_text())
+    code, stdout, stderr, out = gate(config, "--cache", "--cache-dir", cache)
     assert code == 0, stderr
     result = json.loads((out / "gate-result.json").read_text())
     assert result["counts"]["cached"] == len(ROWS) and result["counts"]["calls"] == 0
     assert [line["prediction"] for line in results(out)] == expected_classes(models, ROWS)
+    # the scores and the dataset-level statistics both come back from the cache
+    assert "taken from the cache" in stderr + stdout
+    for metric in ("clf", "clf.0", "clf.1", "clf.2"):
+        assert result["metrics"][metric] == first["metrics"][metric]
+
+
+def test_the_server_and_all_its_processes_are_gone_after_stop(models):
+    import os
+
+    server = V2Server(models[0]).start()
+    group = server.process.pid
+    server.stop()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)
 
 
 # -- bad config: exit 2 before any call --------------------------------------------------------
