@@ -35,8 +35,9 @@ def _one_suite(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
         return failed(samples, suite, STATISTICS, "no row has both a prediction and a label")
     scores = [Score(s.row_id, "", float(truth == predicted), truth == predicted, s.repeat)
               for s, truth, predicted in rows]
+    positive = _positive(suite)
     try:
-        measures = _measures(suite.name, _positive(suite), *_report([(t, p) for _, t, p in rows], _positive(suite)))
+        measures = _measures(suite.name, positive, *_report([(t, p) for _, t, p in rows], positive))
     except Exception as exc:  # noqa: BLE001 - Evidently's failures are many and untyped
         return failed(samples, suite, STATISTICS, f"Evidently could not compute the classification metrics: "
                                                   f"{type(exc).__name__}: {exc}")
