@@ -243,6 +243,15 @@ def test_an_unknown_endpoint_kind_lists_the_kinds(tmp_path, gate):
     assert f"{config}:2 [endpoint.kind]: unknown endpoint kind" in stderr and "'v2'" in stderr
 
 
+def test_v2_keys_without_kind_v2_say_what_is_missing(tmp_path, gate):
+    config = write_v2_gate(tmp_path, f"http://127.0.0.1:{free_port()}", ROWS, endpoint=FEATURES,
+                           extra="prompt: {user: \"{sepal_length}\"}\n")
+    config.write_text(config.read_text().replace("  kind: v2\n", ""))
+    code, _, stderr, _ = gate(config)
+    assert code == 2
+    assert f"{config}:8 [endpoint.features]: unknown key for an OpenAI-compatible endpoint; it is a v2 key" in stderr
+
+
 def test_a_text_feature_in_a_matrix_names_its_row(tmp_path, gate):
     rows = [dict(row) for row in ROWS[:5]]
     rows[3]["petal_width"] = "wide"

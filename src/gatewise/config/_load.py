@@ -107,6 +107,8 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
     message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key (check its spelling and the README's config reference)"
+        if _is_v2_key_on_another_kind(path, data):
+            message = "unknown key for an OpenAI-compatible endpoint; it is a v2 key: set kind: v2"
     elif err["type"] == "missing":
         message = "required key is missing"
     elif err["type"] == "union_tag_invalid" and path[:1] == ["endpoint"]:
@@ -120,6 +122,14 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
     elif err["type"] == "string_type" and path[:1] == ["thresholds"] and len(path) == 3:
         message = "a threshold is an operator and a number, quoted: e.g. \">= 0.9\""
     return loaded.line_of(tuple(path)), key_path(tuple(path)), message
+
+
+def _is_v2_key_on_another_kind(path: list[Any], data: Any) -> bool:
+    from ._predictive import V2EndpointConfig
+
+    endpoint = data.get("endpoint") if isinstance(data, dict) else None
+    return (len(path) == 2 and path[0] == "endpoint" and isinstance(endpoint, dict) and "kind" not in endpoint
+            and path[1] in V2EndpointConfig.model_fields)
 
 
 def _parse_thresholds(config: GateConfig, loaded: LoadedYaml) -> tuple[Threshold, ...]:
