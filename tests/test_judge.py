@@ -353,7 +353,7 @@ def _line_of(config: Path, text: str) -> int:
     ('\n  - name: correctness\n    judge: { metric: bias, criteria: "Fair?" }\n',
      "suites[0].judge.criteria", "judge: {", "criteria applies to g-eval only"),
     ('\n  - name: correctness\n    evidently: [ { descriptor: IsValidJSON } ]\n    judge: { metric: bias }\n',
-     "suites[0].judge", "judge: {", "a suite has exactly one kind"),
+     "suites[0].judge", "judge: {", "a suite needs exactly one of"),
     ('\n  - name: correctness\n    judge:\n      metric: g-eval\n      criteria: "Right?"\n      rubric:\n'
      '        - { score_range: [0, 5], expected_outcome: wrong }\n'
      '        - { score_range: [5, 10], expected_outcome: right }\n',

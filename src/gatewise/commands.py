@@ -50,9 +50,9 @@ def validate(args: argparse.Namespace) -> int:
     from .endpoint import public_url
     from .runner import prepare
 
-    config = load_config(args.config)
-    plan = prepare(config)
-    checks = sum(len(s.evidently) if s.evidently is not None else 1 for s in config.suites)
+    plan = prepare(load_config(args.config))
+    config = plan.config
+    checks = sum(len(s.checks) or 1 for s in config.suites)
     print(f"{args.config}: OK — {len(plan.dataset.rows)} rows (sha256 {plan.dataset.sha256[:12]}…), "
           f"{len(config.suites)} suites, {checks} checks, {len(config.parsed_thresholds)} thresholds; "
           f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}"

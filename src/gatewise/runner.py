@@ -22,7 +22,7 @@ from typing import Callable
 from .config import EndpointConfig, GateConfig, check_columns
 from .baseline import BaselineRun, load_baseline_results
 from .dataset import Dataset, load_rows, verify_pin
-from .endpoint import DEFAULT_CACHE_DIR, OpenAIEndpoint, ResponseCache, public_url
+from .endpoint import DEFAULT_CACHE_DIR, ResponseCache, check_endpoint_inputs, open_endpoint, public_url
 from .errors import ConfigError, EndpointUnreachableError, JudgeUnreachableError
 from .prompting import PromptTemplate
 from .result import BaselineComparison, EndpointInfo, GateResult
@@ -35,9 +35,9 @@ from .terminal import Console
 class GatePlan:
     """What a run will do, fully checked: the output of ``prepare`` and all ``validate`` needs."""
 
-    config: GateConfig
+    config: GateConfig  # with data-dependent defaults filled in (features, drift columns)
     dataset: Dataset
-    template: PromptTemplate
+    template: PromptTemplate | None  # None for endpoints sent features, not prompts
     baseline_run: BaselineRun | None = None  # baseline.results, read before any call
 
     @property
@@ -48,11 +48,15 @@ class GatePlan:
 
 def prepare(config: GateConfig) -> GatePlan:
     """Check everything that needs no network; raise ``InputError`` on the first problem."""
-    template = PromptTemplate.from_config(config)
+    from .suites import check_suite_inputs
+
+    template = PromptTemplate.from_config(config) if config.prompt is not None else None
     path = config.resolve(config.dataset.path)
     sha = verify_pin(path, config.dataset.sha256, config_path=config.source)
     dataset = load_rows(path, sha256=sha, fmt=config.dataset.format, id_column=config.dataset.id_column)
-    template.check_columns(dataset)
+    if template is not None:
+        template.check_columns(dataset)
+    config = check_suite_inputs(check_endpoint_inputs(config, dataset), dataset)
     for s_index, suite in enumerate(config.suites):
         for field, column in suite.judge.columns.items() if suite.judge is not None else ():
             if column not in dataset.columns:
@@ -61,7 +65,7 @@ def prepare(config: GateConfig) -> GatePlan:
                     f"does not have (columns: {', '.join(dataset.columns)})",
                     **config.where(f"suites[{s_index}].judge.columns.{field}"),
                 )
-        for c_index, check in enumerate(suite.evidently or ()):
+        for c_index, check in enumerate(suite.checks):
             for column in check_columns(check):
                 if column not in dataset.columns:
                     field = "expected" if column != check.column else "column"
@@ -89,13 +93,15 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     plan = prepare(config)
+    config = plan.config
     timings["prepare"] = time.perf_counter() - t0
     if config.baseline is not None and config.baseline.alias is not None:
         plan = dataclasses.replace(plan, baseline_run=_fetch_alias_results(config, console))
     if out_dir is not None:
         _clear_stale_reports(Path(out_dir))
 
-    evidently_suites = [s for s in config.suites if s.evidently is not None]
+    # every suite but the judge's is scored by Evidently in the worker process
+    evidently_suites = [s for s in config.suites if s.judge is None]
     judged = any(s.judge is not None for s in config.suites)
     with contextlib.ExitStack() as stack:
         worker = stack.enter_context(_scoring_worker()) if evidently_suites else None
@@ -124,12 +130,12 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         baseline_scores = (*(worker.score(baseline_samples, evidently_suites)
                              if worker is not None and baseline_samples else ()), *baseline_judged)
         cached_as = _score_key(evidently_suites, samples) if cache is not None and worker is not None else None
-        scores, html = _score(evidently_suites, samples, worker, cache, cached_as, console)
+        scores, measures, html = _score(evidently_suites, samples, worker, cache, cached_as, console)
         scores = (*scores, *judged_scores)
         timings["scoring"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()
-        verdict_parts = _decide(plan, samples, scores, baseline_samples, baseline_scores)
+        verdict_parts = _decide(plan, samples, scores, baseline_samples, baseline_scores, measures)
         timings["verdict"] = time.perf_counter() - t3
         reported = tuple(sorted({s.model_id for s in samples if s.model_id} or set(served)))
         result = GateResult(
@@ -150,7 +156,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             **verdict_parts,
         )
         if out_dir is not None:
-            _write_outputs(result, config, html, worker, cache, cached_as, Path(out_dir), console)
+            _write_outputs(result, config, html, worker, cache, cached_as, Path(out_dir), console, measures)
     return result
 
 
@@ -196,16 +202,19 @@ def _collect_baseline(plan: GatePlan, cache: ResponseCache | None, console: Cons
     return samples, judged
 
 
-def _decide(plan: GatePlan, samples, scores, baseline_samples, baseline_scores) -> dict:
+def _decide(plan: GatePlan, samples, scores, baseline_samples, baseline_scores, measures=()) -> dict:
     """Metrics, intervals, repeat agreement, the baseline comparison and the verdict."""
     from .gate import (aggregate_observations, compare_with_baseline, decide, metric_intervals, observations,
-                       regression_results, repeat_agreement)
+                       regression_results, repeat_agreement, with_dataset_metrics)
 
     config = plan.config
     observed = observations(config, samples, scores)
-    metrics = aggregate_observations(observed)
+    metrics = with_dataset_metrics(config, aggregate_observations(observed), observed, measures)
     intervals = metric_intervals(observed, level=config.confidence.level, resamples=config.confidence.resamples,
                                  seed=config.confidence.seed)
+    # only statistics the metrics report carry an interval (dataset-level suites report their own)
+    intervals = {m: {k: v for k, v in stats.items() if k in metrics.get(m, {})} for m, stats in intervals.items()}
+    intervals = {m: stats for m, stats in intervals.items() if stats}
     comparison = None
     extra: tuple = ()
     if config.baseline is not None:
@@ -273,9 +282,9 @@ def _score_key(suites, samples) -> str:
 
 
 def _score(suites, samples, worker, cache: ResponseCache | None, key: str | None, console: Console):
-    """Scores, and Evidently's HTML when it came from the cache (else None: written later)."""
+    """Scores, dataset-level measures, and Evidently's HTML when it came from the cache (else None)."""
     if worker is None:
-        return (), None
+        return (), (), None
     from . import score_cache
 
     hit = score_cache.load(cache, key) if cache is not None and key is not None else None
@@ -284,11 +293,12 @@ def _score(suites, samples, worker, cache: ResponseCache | None, key: str | None
         console.info("Scores and report taken from the cache (outputs unchanged)")
         return hit
     with console.group(f"Scoring {len(samples)} samples with Evidently"):
-        return worker.score(samples, suites), None
+        measured = worker.measure(samples, suites)
+        return worker.score(samples, suites) + measured.scores, measured.measures, None
 
 
 def _write_outputs(result: GateResult, config: GateConfig, html: str | None, worker, cache: ResponseCache | None,
-                   cached_as: str | None, out: Path, console: Console) -> None:
+                   cached_as: str | None, out: Path, console: Console, measures=()) -> None:
     from .report import HTML_FILE, write_reports
 
     out.mkdir(parents=True, exist_ok=True)
@@ -298,14 +308,14 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
             if html is not None:
                 html_path.write_text(html, encoding="utf-8")
             else:
-                worker.write_html(result.samples, [s for s in config.suites if s.evidently is not None], html_path)
+                worker.write_html(result.samples, [s for s in config.suites if s.judge is None], html_path)
                 if cache is not None and cached_as is not None:
                     from . import score_cache
 
                     # Evidently's scores only: the judge's come from its own cache, per call
-                    evidently = {s.name for s in config.suites if s.evidently is not None}
+                    evidently = {s.name for s in config.suites if s.judge is None}
                     score_cache.store(cache, cached_as, [s for s in result.scores if s.suite in evidently],
-                                      html_path.read_text(encoding="utf-8"))
+                                      html_path.read_text(encoding="utf-8"), measures)
         write_reports(result, out)
 
 
@@ -316,7 +326,7 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
     judged as soon as its output arrives, so judging overlaps the calls instead of following them."""
     config = plan.config
     judging = await _start_judging(config, judge_responses, console) if judge_responses is not None else None
-    endpoint = OpenAIEndpoint(settings, cache=cache)
+    endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings)
     repeats = config.repeats
     what = f"{len(plan.dataset.rows)} rows" + (f" x {repeats} repeats" if repeats > 1 else "")
     try:
@@ -408,10 +418,11 @@ class _Judging:
         await self.stage.aclose()
 
 
-async def _sample_all(plan: GatePlan, endpoint: OpenAIEndpoint,
+async def _sample_all(plan: GatePlan, endpoint,
                       on_sample: Callable[[Sample], None]) -> tuple[Sample, ...]:
     async def one(row, repeat: int) -> Sample:
-        sample = await endpoint.sample(row.id, dict(row.values), plan.template.render(row), repeat)
+        messages = plan.template.render(row) if plan.template is not None else ()
+        sample = await endpoint.sample(row.id, dict(row.values), messages, repeat)
         on_sample(sample)
         return sample
 

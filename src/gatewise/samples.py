@@ -33,6 +33,8 @@ class Sample:
     model_id: str | None = None
     attempts: int = 1
     cached: bool = False
+    # a predictive model's answer as it came (a class or a number); ``output`` is its text
+    prediction: float | int | str | bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -53,4 +55,5 @@ class Sample:
             "model_id": self.model_id,
             "attempts": self.attempts,
             "cached": self.cached,
+            "prediction": self.prediction,
         }

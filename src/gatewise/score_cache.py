@@ -17,7 +17,7 @@ from . import __version__
 from .config import SuiteConfig
 from .endpoint import ResponseCache
 from .samples import Sample
-from .scores import Score
+from .scores import Measure, Score
 
 
 def score_key(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> str:
@@ -30,18 +30,22 @@ def score_key(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> str:
             "suites": [s.model_dump(mode="json") for s in suites]}
     digest.update(json.dumps(head, sort_keys=True).encode())
     for s in samples:
-        row = [s.row_id, s.repeat, s.output, s.error, dict(s.inputs)]
+        row = [s.row_id, s.repeat, s.output, s.error, dict(s.inputs), s.prediction]
         digest.update(json.dumps(row, sort_keys=True, default=str).encode())
         digest.update(b"\n")
     return "scores:" + digest.hexdigest()
 
 
-def load(cache: ResponseCache, key: str) -> tuple[tuple[Score, ...], str] | None:
+def load(cache: ResponseCache, key: str) -> tuple[tuple[Score, ...], tuple[Measure, ...], str] | None:
+    """Scores, dataset-level measures and the HTML stored under ``key``, or None."""
     record = cache.get(key)
-    if record is None:
+    if record is None or "measures" not in record:  # a record from before measures: score again
         return None
-    return tuple(Score(**s) for s in record["scores"]), record["html"]
+    return (tuple(Score(**s) for s in record["scores"]), tuple(Measure(**m) for m in record["measures"]),
+            record["html"])
 
 
-def store(cache: ResponseCache, key: str, scores: Sequence[Score], html: str) -> None:
-    cache.put(key, {"scores": [asdict(s) for s in scores], "html": html})
+def store(cache: ResponseCache, key: str, scores: Sequence[Score], html: str,
+          measures: Sequence[Measure] = ()) -> None:
+    cache.put(key, {"scores": [asdict(s) for s in scores], "measures": [asdict(m) for m in measures],
+                    "html": html})

@@ -28,3 +28,27 @@ class Score:
     @property
     def suite(self) -> str:
         return self.metric.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A statistic of a whole dataset that a suite computed, such as a classifier's accuracy.
+
+    ``metric`` is the suite (``clf``) or one of its parts (``clf.setosa``, ``drift.age``);
+    ``value`` is None when it could not be computed, which fails any threshold on it.
+    """
+
+    metric: str
+    statistic: str
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a dataset-level suite produced: per-row scores and the dataset's statistics."""
+
+    scores: tuple[Score, ...] = ()
+    measures: tuple[Measure, ...] = ()
+
+    def __add__(self, other: "Measured") -> "Measured":
+        return Measured(self.scores + other.scores, self.measures + other.measures)

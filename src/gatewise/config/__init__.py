@@ -3,12 +3,16 @@
 from ._checks import CheckConfig, NUMERIC_DESCRIPTORS, check_columns
 from ._load import load_config
 from ._judge import LOWER_IS_BETTER, JudgeColumns, JudgeSuiteConfig, RubricBand
-from ._models import (SUITE_KINDS, BaselineConfig, ConfidenceConfig, DatasetConfig, EndpointConfig, GateConfig, JudgeConfig, ModelConfig, PromptConfig,
-                      SuiteConfig)
+from ._models import (SUITE_KINDS, BaselineConfig, ConfidenceConfig, DatasetConfig, EndpointConfig, GateConfig,
+                      JudgeConfig, ModelConfig, PromptConfig, SuiteConfig)
+from ._predictive import ClassificationConfig, DriftConfig, ReferenceConfig, RegressionConfig, V2EndpointConfig
 from ._pin import write_pin
 from ._thresholds import Threshold, parse_expression
 
 __all__ = [
-    "BaselineConfig", "CheckConfig", "ConfidenceConfig", "DatasetConfig", "EndpointConfig", "GateConfig", "JudgeColumns", "JudgeConfig", "JudgeSuiteConfig",
-    "LOWER_IS_BETTER", "ModelConfig", "NUMERIC_DESCRIPTORS", "PromptConfig", "RubricBand", "SUITE_KINDS", "SuiteConfig", "Threshold", "check_columns", "load_config", "parse_expression", "write_pin",
+    "BaselineConfig", "CheckConfig", "ClassificationConfig", "ConfidenceConfig", "DatasetConfig", "DriftConfig",
+    "EndpointConfig", "GateConfig", "JudgeColumns", "JudgeConfig", "JudgeSuiteConfig", "LOWER_IS_BETTER",
+    "ModelConfig", "NUMERIC_DESCRIPTORS", "PromptConfig", "ReferenceConfig", "RegressionConfig", "RubricBand",
+    "SUITE_KINDS", "SuiteConfig", "Threshold", "V2EndpointConfig", "check_columns", "load_config",
+    "parse_expression", "write_pin",
 ]

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 from ._models import GateConfig
-from ._thresholds import DIRECTIONAL_OPERATORS, MODES, STATISTICS, Threshold, parse_expression
+from ._thresholds import DIRECTIONAL_OPERATORS, MODES, ROW_STATISTICS, STATISTICS, Threshold, parse_expression
 from ._yaml import LoadedYaml, key_path, parse_yaml
 
 # statistics that make sense for each built-in metric
@@ -109,8 +109,13 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
     message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key (check its spelling and the README's config reference)"
+        if _is_v2_key_on_another_kind(path, data):
+            message = "unknown key for an OpenAI-compatible endpoint; it is a v2 key: set kind: v2"
     elif err["type"] == "missing":
         message = "required key is missing"
+    elif err["type"] == "union_tag_invalid" and path[:1] == ["endpoint"]:
+        path.append("kind")
+        message = f"unknown endpoint kind; one of: {err['ctx']['expected_tags']}"
     elif err["type"] == "union_tag_invalid":
         from ._checks import descriptor_names
         message = f"unknown descriptor; one of: {', '.join(descriptor_names())}"
@@ -119,17 +124,26 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
     return loaded.line_of(tuple(path)), key_path(tuple(path)), message
 
 
+def _is_v2_key_on_another_kind(path: list[Any], data: Any) -> bool:
+    from ._predictive import V2EndpointConfig
+
+    endpoint = data.get("endpoint") if isinstance(data, dict) else None
+    return (len(path) == 2 and path[0] == "endpoint" and isinstance(endpoint, dict) and "kind" not in endpoint
+            and path[1] in V2EndpointConfig.model_fields)
+
+
 def _parse_thresholds(config: GateConfig, loaded: LoadedYaml) -> tuple[Threshold, ...]:
     metrics = set(config.metric_names())
     parsed: list[Threshold] = []
     for metric, stats in config.thresholds.items():
         path = ("thresholds", metric)
-        if metric not in metrics:
+        predictive = config.statistics_of(metric)
+        if metric not in metrics and predictive is None:
             raise ConfigError(
                 f"no suite or check called {metric!r}; known metrics: {', '.join(sorted(metrics))}",
                 file=loaded.file, line=loaded.line_of(path), key=key_path(path),
             )
-        allowed = _BUILTIN_STATS.get(metric, set(STATISTICS) - {"count", "rate"})
+        allowed = _BUILTIN_STATS.get(metric) or predictive or set(ROW_STATISTICS) - {"count", "rate"}
         for statistic, spec in stats.items():
             spath = (*path, statistic)
             where = {"file": loaded.file, "line": loaded.line_of(spath), "key": key_path(spath)}

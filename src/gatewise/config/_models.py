@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, SecretStr, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ._checks import IDENTIFIER, CheckConfig
 from ._judge import JudgeSuiteConfig
+from ._predictive import (PART_STATISTICS, SUITE_STATISTICS, ClassificationConfig, DriftConfig, RegressionConfig,
+                          V2EndpointConfig)
 from ._promote import CanaryConfig, ManifestFileConfig
 from ._thresholds import Threshold
 
@@ -30,6 +32,9 @@ class ModelConfig(_Strict):
 
 
 class EndpointConfig(_Strict):
+    """An OpenAI-compatible endpoint (vLLM at /v1, KServe at /openai/v1): the default kind."""
+
+    kind: Literal["openai"] = "openai"
     base_url: str = Field(min_length=1)
     model: str = Field(min_length=1)
     api_key: SecretStr | None = None
@@ -84,33 +89,59 @@ class DatasetConfig(_Strict):
     id_column: str = "id"
 
 
-# Every kind of suite is a key of SuiteConfig; a suite sets exactly one of them.
-SUITE_KINDS = ("evidently", "judge")
+def _endpoint_kind(value: Any) -> str:
+    kind = value.get("kind", "openai") if isinstance(value, dict) else getattr(value, "kind", "openai")
+    return kind if isinstance(kind, str) else repr(kind)
+
+
+# the endpoint's ``kind`` picks its model; without one it is OpenAI-compatible
+AnyEndpointConfig = Annotated[
+    Union[Annotated[EndpointConfig, Tag("openai")], Annotated[V2EndpointConfig, Tag("v2")]],
+    Discriminator(_endpoint_kind),
+]
+
+# every key that makes a suite of that kind; a suite sets exactly one of them
+SUITE_KINDS = ("evidently", "judge", "classification", "regression", "drift")
 
 
 class SuiteConfig(_Strict):
     name: str = Field(pattern=IDENTIFIER)
     evidently: list[CheckConfig] | None = Field(None, min_length=1)
     judge: JudgeSuiteConfig | None = None
+    classification: ClassificationConfig | None = None
+    regression: RegressionConfig | None = None
+    drift: DriftConfig | None = None
 
     @property
     def kind(self) -> str:
         return next(kind for kind in SUITE_KINDS if getattr(self, kind) is not None)
 
+    @property
+    def checks(self) -> list[CheckConfig]:
+        """The Evidently checks of an ``evidently`` suite; none for other kinds."""
+        return list(self.evidently or ())
+
+    def truth_column(self) -> str | None:
+        """The dataset column a predictive suite compares predictions with (never a feature)."""
+        if self.classification is not None:
+            return self.classification.label
+        if self.regression is not None:
+            return self.regression.target
+        return None
+
     @model_validator(mode="after")
     def _one_kind(self) -> "SuiteConfig":
         given = [kind for kind in SUITE_KINDS if getattr(self, kind) is not None]
         if len(given) != 1:
-            # a model validator's message reaches pydantic's template: no braces in it
-            raise error_at((given[1],) if len(given) > 1 else (),
-                           f"a suite has exactly one kind: one of {', '.join(SUITE_KINDS)}"
-                           + (f" (this one sets {' and '.join(given)})" if given else ""))
+            at = ("name",) if not given else (given[1],)
+            found = f"it has {' and '.join(given)}" if given else "it has none"
+            raise error_at(at, f"a suite needs exactly one of: {', '.join(SUITE_KINDS)} ({found})")
         return self
 
     @model_validator(mode="after")
     def _unique_check_labels(self) -> "SuiteConfig":
         seen: set[str] = set()
-        for index, check in enumerate(self.evidently or ()):
+        for index, check in enumerate(self.checks):
             if check.label in seen:
                 raise error_at(("evidently", index, "name" if check.name else "descriptor"),
                                f"two checks are called {check.label!r}; give one a distinct name")
@@ -214,9 +245,9 @@ class GateConfig(_Strict):
 
     version: Literal[1] = 1
     model: ModelConfig | None = None
-    endpoint: EndpointConfig
+    endpoint: AnyEndpointConfig
     judge: JudgeConfig | None = None
-    prompt: PromptConfig
+    prompt: PromptConfig | None  # required for openai endpoints; a v2 endpoint sends features, not prompts
     dataset: DatasetConfig
     suites: list[SuiteConfig] = Field(default_factory=list)
     # a value is an expression (">= 0.9") or {expect: ">= 0.9", mode: confident}; checked by the loader
@@ -242,6 +273,23 @@ class GateConfig(_Strict):
             line = self.key_lines.get(probe)
             probe = probe.rsplit(".", 1)[0] if "." in probe else ""
         return {"file": self.source, "line": line, "key": key}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_prompt_for_v2(cls, data: Any) -> Any:
+        # only a v2 endpoint may leave prompt: out; for every other kind it stays a missing key
+        if isinstance(data, dict) and "prompt" not in data and isinstance(data.get("endpoint"), dict) \
+                and data["endpoint"].get("kind") == "v2":
+            return {**data, "prompt": None}
+        return data
+
+    @model_validator(mode="after")
+    def _prompt_matches_endpoint(self) -> "GateConfig":
+        if self.endpoint.kind == "v2" and self.prompt is not None:
+            raise error_at(("prompt",), "a v2 endpoint is sent feature columns, not a prompt; remove prompt:")
+        if self.endpoint.kind != "v2" and self.prompt is None:
+            raise error_at(("prompt",), f"an {self.endpoint.kind} endpoint needs a prompt: (system and user)")
+        return self
 
     @model_validator(mode="after")
     def _unique_suites(self) -> "GateConfig":
@@ -270,7 +318,26 @@ class GateConfig(_Strict):
         names = list(RESERVED_METRICS)
         for suite in self.suites:
             names.append(suite.name)
-            names.extend(f"{suite.name}.{check.label}" for check in suite.evidently or ())
+            names.extend(f"{suite.name}.{check.label}" for check in suite.checks)
             if suite.judge is not None:
                 names.append(f"{suite.name}.{suite.judge.metric}")
+            if suite.drift is not None and suite.drift.columns:
+                names.extend(f"{suite.name}.{column}" for column in suite.drift.columns)
         return names
+
+    def statistics_of(self, metric: str) -> frozenset[str] | None:
+        """The statistics a threshold may name on a predictive suite's metric; None for other metrics.
+
+        ``suite.<class>`` of a classification suite is accepted here; whether the class exists
+        is checked against the dataset before the run.
+        """
+        head, _, part = metric.partition(".")
+        suite = next((s for s in self.suites if s.name == head), None)
+        if suite is None or suite.kind not in SUITE_STATISTICS:
+            return None
+        if not part:
+            return frozenset(SUITE_STATISTICS[suite.kind])
+        if suite.kind not in PART_STATISTICS or (suite.drift is not None and suite.drift.columns
+                                                 and part not in suite.drift.columns):
+            return None
+        return frozenset(PART_STATISTICS[suite.kind])

@@ -28,6 +28,22 @@ STATISTICS = {
     "count": "number of rows (errors: rows that errored)",
     "rate": "share of rows that errored (errors only)",
 }
+ROW_STATISTICS = frozenset(STATISTICS)
+
+# statistics of a whole dataset that predictive suites compute (Evidently), not of per-row values
+STATISTICS.update({
+    "accuracy": "share of rows whose predicted class is the label",
+    "precision": "precision, macro-averaged over classes (per class on suite.<class>)",
+    "recall": "recall, macro-averaged over classes (per class on suite.<class>)",
+    "f1": "F1 score, macro-averaged over classes (per class on suite.<class>)",
+    "mae": "mean absolute error",
+    "rmse": "root mean squared error",
+    "mape": "mean absolute percentage error, as a fraction (0.05 is 5 %)",
+    "drifted_share": "share of input columns whose distribution drifted from the reference",
+    "drifted_count": "input columns whose distribution drifted from the reference",
+    "drift_score": "the column's drift test statistic or p-value (Evidently's drift score)",
+    "drift_detected": "1 when the column drifted, else 0",
+})
 
 
 @dataclass(frozen=True)

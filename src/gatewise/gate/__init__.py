@@ -1,7 +1,7 @@
 """From per-row scores to a decision: aggregate statistics and their intervals, repeat agreement,
 the baseline comparison, then thresholds -> ``Verdict``."""
 
-from ._aggregate import aggregate, aggregate_observations, percentile
+from ._aggregate import aggregate, aggregate_observations, percentile, with_dataset_metrics
 from ._agreement import repeat_agreement
 from ._baseline import compare_suite, compare_with_baseline, regression_blocks, regression_results
 from ._confidence import STATISTICS_WITH_INTERVALS, metric_intervals
@@ -11,7 +11,7 @@ from ._observations import Observation, observations
 from ._verdict import decide, error_budget
 
 __all__ = [
-    "Observation", "STATISTICS_WITH_INTERVALS", "aggregate", "aggregate_observations", "bootstrap_cluster_mean",
+    "Observation", "STATISTICS_WITH_INTERVALS", "aggregate", "aggregate_observations", "with_dataset_metrics", "bootstrap_cluster_mean",
     "bootstrap_mean", "bootstrap_mean_difference_distribution", "compare_suite", "compare_with_baseline", "decide",
     "error_budget", "metric_intervals", "observations", "percentile", "percentile_interval", "quantile_interval",
     "regression_blocks", "regression_results", "repeat_agreement", "wilson",

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 from ..config import GateConfig
 from ..samples import Sample
-from ..scores import Score
+from ..scores import Measure, Score
 from ._observations import Observation, observations
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
@@ -59,5 +59,24 @@ def aggregate_observations(observed: Mapping[str, Sequence[Observation]]) -> dic
     return metrics
 
 
-def aggregate(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Score]) -> dict[str, dict[str, float | None]]:
-    return aggregate_observations(observations(config, samples, scores))
+def with_dataset_metrics(config: GateConfig, metrics: Mapping[str, Mapping[str, float | None]],
+                         observed: Mapping[str, Sequence[Observation]],
+                         measures: Sequence[Measure]) -> dict[str, dict[str, float | None]]:
+    """``metrics`` with the statistics dataset-level suites computed (accuracy, mae, drift...).
+
+    Their per-row observations exist for pairing with a baseline; as statistics they show only
+    the rows that could not be scored, next to what Evidently measured over the whole dataset."""
+    out = {name: dict(stats) for name, stats in metrics.items()}
+    for suite in config.suites:
+        if suite.kind in ("classification", "regression"):
+            rows = observed.get(suite.name, ())
+            out[suite.name] = {"error_count": float(sum(1 for o in rows if o.errored))}
+    for measure in measures:
+        out.setdefault(measure.metric, {})[measure.statistic] = measure.value
+    return out
+
+
+def aggregate(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Score],
+              measures: Sequence[Measure] = ()) -> dict[str, dict[str, float | None]]:
+    observed = observations(config, samples, scores)
+    return with_dataset_metrics(config, aggregate_observations(observed), observed, measures)

@@ -39,6 +39,12 @@ def observations(config: GateConfig, samples: Sequence[Sample],
             out[name] = out[suite.name] = tuple(_observe(s) for s in judged)
             judge_errors.update((s.row_id, s.repeat) for s in judged if s.error is not None)
             continue
+        if suite.kind in ("classification", "regression"):
+            # one score per row (right class / absolute error), kept for pairing with a baseline
+            out[suite.name] = tuple(_observe(s) for s in by_metric.get(suite.name, []))
+            continue
+        if suite.kind == "drift":
+            continue  # a property of the whole dataset, not of rows
         per_row: dict[tuple[str, int], list[Score]] = {}
         for check in suite.evidently or ():
             name = f"{suite.name}.{check.label}"

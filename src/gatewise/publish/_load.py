@@ -96,7 +96,7 @@ def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None]:
                 latency_ms=record.get("latency_ms"), prompt_tokens=record.get("prompt_tokens"),
                 completion_tokens=record.get("completion_tokens"), finish_reason=record.get("finish_reason"),
                 model_id=record.get("model_id"), attempts=int(record.get("attempts") or 1),
-                cached=bool(record.get("cached")),
+                cached=bool(record.get("cached")), prediction=record.get("prediction"),
             )
             samples.append(sample)
             for metric, score in (record.get("scores") or {}).items():

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import re
 
-RATE_STATISTICS = frozenset({"pass_rate", "rate"})
-COUNT_STATISTICS = frozenset({"fail_count", "error_count", "count"})
+RATE_STATISTICS = frozenset({"pass_rate", "rate", "accuracy", "precision", "recall", "f1", "mape", "drifted_share"})
+COUNT_STATISTICS = frozenset({"fail_count", "error_count", "count", "drifted_count"})
 LATENCY_METRIC = "latency_ms"
 
 ZWJ = "\u200d"

@@ -17,7 +17,8 @@ _SCORERS: dict[str, ScoreFn] = {}
 
 
 def suite_kind(name: str) -> Callable[[F], F]:
-    """Register ``fn(samples, suites, ...) -> tuple[Score, ...]`` as the scorer of suites of ``name``."""
+    """Register ``fn(samples, suites, ...)`` as the scorer of suites of ``name``: it returns
+    ``tuple[Score, ...]`` (per-row kinds) or ``Measured`` (dataset-level kinds: scores and statistics)."""
 
     def register(fn: F) -> F:
         if name in _SCORERS and _SCORERS[name] is not fn:

@@ -24,10 +24,11 @@ from typing import Any, Callable, Sequence
 from ..config import SuiteConfig
 from ..errors import InfraError
 from ..samples import Sample
-from ..scores import Score
+from ..scores import Measured, Score
 from ..telemetry import disable_telemetry
 from ._evidently import load_evidently, score_evidently
 from ._html import write_evidently_html
+from ._measure import measure_suites
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,10 @@ class ScoringWorker:
     def score(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> tuple[Score, ...]:
         """``score_evidently`` in the worker: one Score per sample per check."""
         return self._call(f"scoring {len(samples)} samples", score_evidently, samples, suites)
+
+    def measure(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Measured:
+        """``measure_suites`` in the worker: the dataset-level suites' row scores and statistics."""
+        return self._call(f"measuring {len(samples)} samples", measure_suites, samples, suites)
 
     def write_html(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig], path: str | Path) -> Path:
         """``write_evidently_html`` in the worker."""
