@@ -53,10 +53,15 @@ def connect(tracking_uri: str) -> Any:
     For a local sqlite URI the database's directory is created, so the embedded default works
     on a fresh checkout.
     """
+    import logging
+
     from mlflow import MlflowClient
 
     database = local_sqlite_path(tracking_uri)
     if database is not None:
         database.parent.mkdir(parents=True, exist_ok=True)
+        # its schema-migration INFO lines are noise in gatewise's own output
+        logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
     return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
