@@ -17,9 +17,6 @@ from ._url import public_url
 from ._retry import RETRYABLE_STATUSES, Attempts, CallFailed, GaveUp, RetryPolicy, parse_retry_after
 
 
-PREFLIGHT_MIN_RETRIES = 3
-
-
 class OpenAIEndpoint:
     def __init__(self, config: EndpointConfig, *, cache: ResponseCache | None = None,
                  seed: int | None = None, role: str = "model endpoint", section: str = "endpoint",
@@ -67,8 +64,7 @@ class OpenAIEndpoint:
         import openai
 
         last: str = ""
-        # generous even when rows get no retries: this call alone decides "unreachable"
-        tries = max(self.policy.max_retries, PREFLIGHT_MIN_RETRIES) + 1
+        tries = self._attempts.preflight_tries
         for attempt in range(1, tries + 1):
             try:
                 page = await self._openai().models.list()

@@ -14,6 +14,8 @@ from typing import Any, Awaitable, Callable
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 # a server asking for longer than this is treated as down for this run
 MAX_RETRY_AFTER_S = 120.0
+# retries of a preflight call even when rows get none: that call alone decides "unreachable"
+PREFLIGHT_MIN_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class Attempts:
         self.policy = policy
         self._slots = asyncio.Semaphore(concurrency)
         self._rng = random.Random(seed)
+
+    @property
+    def preflight_tries(self) -> int:
+        return max(self.policy.max_retries, PREFLIGHT_MIN_RETRIES) + 1
 
     async def backoff(self, attempt: int, failure: CallFailed) -> None:
         """Wait before attempt ``attempt + 1``."""

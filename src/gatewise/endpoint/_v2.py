@@ -18,7 +18,6 @@ from ..errors import EndpointUnreachableError
 from ..samples import Message, Sample
 from ._cache import ResponseCache, request_key
 from ._features import FeatureEncoding
-from ._openai import PREFLIGHT_MIN_RETRIES
 from ._retry import RETRYABLE_STATUSES, Attempts, CallFailed, GaveUp, RetryPolicy, parse_retry_after
 from ._url import public_url
 
@@ -88,7 +87,7 @@ class V2Endpoint:
     async def _ready(self, path: str, *, what: str) -> None:
         where = f"{public_url(self.config.base_url)}{path}"
         last = ""
-        tries = max(self.policy.max_retries, PREFLIGHT_MIN_RETRIES) + 1
+        tries = self._attempts.preflight_tries
         for attempt in range(1, tries + 1):
             try:
                 response = await self._http().get(path)
