@@ -200,7 +200,8 @@ class BaselineConfig(_Strict):
     """Paired comparison with a previous model on the same rows."""
 
     results: str | None = Field(None, min_length=1, description="results.jsonl, gate-result.json, or their directory")
-    endpoint: EndpointConfig | None = Field(None, description="a second endpoint called in the same run")
+    endpoint: AnyEndpointConfig | None = Field(None, description="a second endpoint of the model's kind, called "
+                                                                 "in the same run")
     alias: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+$",
                               description="the results of this MLflow alias of model.name, e.g. champion")
     max_regression: float = Field(0.02, ge=0.0, le=1.0, description="largest tolerated drop of a suite's mean")
@@ -282,6 +283,11 @@ class GateConfig(_Strict):
             if suite.judge is not None and self.judge is None:
                 raise error_at(("suites", index, "judge"), "a judge suite needs a top-level judge: section "
                                "(base_url, model) naming the judge endpoint")
+        baseline_endpoint = self.baseline.endpoint if self.baseline is not None else None
+        if baseline_endpoint is not None and baseline_endpoint.kind != self.endpoint.kind:
+            raise error_at(("baseline", "endpoint", "kind"),
+                           f"the baseline endpoint is sent the same rows as the model, so it needs the "
+                           f"endpoint's kind ({self.endpoint.kind}), not {baseline_endpoint.kind}")
         if self.baseline is not None and self.baseline.alias is not None and self.model is None:
             raise error_at(("baseline", "alias"), "a baseline alias needs model.name: the registered model "
                                                   "whose alias holds the results")
