@@ -280,6 +280,19 @@ def test_a_v2_baseline_endpoint_is_sent_the_same_features_and_paired_by_row(tmp_
     assert comparison["candidate"] == comparison["baseline"] and comparison["delta"] == 0
 
 
+def test_a_classification_suite_pairs_each_row_right_or_wrong_with_the_baseline_endpoint(tmp_path, server, models,
+                                                                                        gate):
+    config = write_v2_gate(tmp_path, server.base_url, ROWS, suites=CLASSIFIER,
+                           extra=f"baseline:\n  endpoint: {{ kind: v2, base_url: {server.base_url}, model: iris }}\n")
+    code, _, stderr, out = gate(config)
+    assert code == 0, stderr
+    [comparison] = json.loads((out / "gate-result.json").read_text())["baseline"]["metrics"]
+    right = sum(p == row["species"] for p, row in zip(expected_classes(models, ROWS), ROWS)) / len(ROWS)
+    assert comparison["metric"] == "clf" and comparison["n"] == len(ROWS)
+    assert comparison["baseline"] == pytest.approx(right) and comparison["candidate"] == pytest.approx(right)
+    assert comparison["delta"] == 0
+
+
 def test_a_v2_baseline_endpoint_that_is_down_is_exit_3(tmp_path, server, gate):
     dead = f"http://127.0.0.1:{free_port()}"
     config = write_v2_gate(tmp_path, server.base_url, ROWS, suites=CLASSIFIER,
