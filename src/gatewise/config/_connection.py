@@ -1,17 +1,13 @@
 """How gatewise reaches a server: the connection settings every endpoint kind shares (URL, key,
-requests in flight, timeout, retries), and the strict frozen base of every config model."""
+requests in flight, timeout, retries)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-
-class StrictModel(BaseModel):
-    """A config section: unknown keys are errors, values never change after loading."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from ._strict import StrictModel
 
 
 class ConnectionConfig(StrictModel):

@@ -9,7 +9,8 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ._checks import IDENTIFIER, CheckConfig
-from ._connection import ConnectionConfig, StrictModel as _Strict
+from ._connection import ConnectionConfig
+from ._strict import StrictModel as _Strict
 from ._judge import JudgeSuiteConfig
 from ._predictive import (PART_STATISTICS, SUITE_STATISTICS, ClassificationConfig, DriftConfig, RegressionConfig,
                           V2EndpointConfig)

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from ._connection import ConnectionConfig, StrictModel as _Strict
+from ._connection import ConnectionConfig
+from ._strict import StrictModel as _Strict
 
 # default columns that are never features: the row id is added by the loader, these by name
 NOT_FEATURES = ("label", "target")
