@@ -19,20 +19,15 @@ import os
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+from _common import BIN, Standin, measured, write_rows
 
 
 def make_gate(directory: Path, rows: int, concurrency: int, url: str) -> Path:
-    data = directory / "rows.jsonl"
-    with open(data, "w", encoding="utf-8") as handle:
-        for i in range(rows):
-            handle.write(json.dumps({"id": f"r{i:05d}", "question": f"What is item number {i}?",
-                                     "answer": f"Item {i} is the number {i * 7 % 1000}."}) + "\n")
+    data = write_rows(directory, rows)
     sha = hashlib.sha256(data.read_bytes()).hexdigest()
     config = directory / "gate.yaml"
     config.write_text(f"""
@@ -54,21 +49,6 @@ thresholds:
     return config
 
 
-class Standin:
-    def __init__(self, answers: Path, latency_ms: float) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gatewise.standin", "--port", "0", "--answers", str(answers),
-             "--latency-ms", str(latency_ms)], stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on" not in line:
-            raise SystemExit(f"stand-in did not start: {line!r}")
-        self.url = line.split("listening on", 1)[1].strip()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
     """Wall seconds, exit code, peak RSS (MiB) of the largest process in the tree."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -78,17 +58,6 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return wall, code, max(peak, before) // 1024
-
-
-def gate_peak_rss(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
-    # RUSAGE_CHILDREN keeps the maximum over every child ever waited for, so measure in a fresh
-    # interpreter to get this command's own peak
-    probe = ("import resource,subprocess,sys,time,os;t=time.perf_counter();"
-             "c=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL).returncode;"
-             "print(time.perf_counter()-t,c,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss//1024)")
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, capture_output=True, text=True,
-                         env={**os.environ, "CI": "true"}).stdout.split()
-    return float(out[0]), int(out[1]), int(out[2])
 
 
 def main() -> int:
@@ -106,11 +75,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         config = make_gate(work, args.rows, args.concurrency, "http://127.0.0.1:1/v1")
-        server = Standin(work / "rows.jsonl", args.latency_ms)
+        server = Standin("--answers", str(work / "rows.jsonl"), "--latency-ms", str(args.latency_ms))
         try:
             config = make_gate(work, args.rows, args.concurrency, server.url)
             gate = [gatewise, "gate", "--config", str(config), "--quiet"]
-            wall, code, peak = gate_peak_rss([*gate, "--out", str(work / "out1")], work)
+            wall, code, peak = measured([*gate, "--out", str(work / "out1")], work)
             ideal = args.rows * args.latency_ms / 1000 / args.concurrency
             print(f"gate N={args.rows} L={args.latency_ms:g} ms C={args.concurrency}: wall {wall:.2f} s, "
                   f"ideal {ideal:.2f} s, ratio {wall / ideal:.2f} (target <= 1.35), exit {code}, peak RSS {peak} MiB")
@@ -129,10 +98,11 @@ def main() -> int:
         if not args.skip_10k:
             big = work / "big"
             big.mkdir()
-            server = Standin(make_gate(big, 10_000, 64, "http://x/v1").parent / "rows.jsonl", 1)
+            answers = make_gate(big, 10_000, 64, "http://x/v1").parent / "rows.jsonl"
+            server = Standin("--answers", str(answers), "--latency-ms", "1")
             try:
                 config = make_gate(big, 10_000, 64, server.url)
-                wall, code, peak = gate_peak_rss(
+                wall, code, peak = measured(
                     [gatewise, "gate", "--config", str(config), "--quiet", "--out", str(big / "out")], big)
                 print(f"gate N=10000 L=1 ms C=64: wall {wall:.2f} s, exit {code}, peak RSS {peak} MiB (target <= 500 MB)")
             finally:

@@ -16,23 +16,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
-
-
-def write_rows(directory: Path, rows: int) -> Path:
-    data = directory / "rows.jsonl"
-    with open(data, "w", encoding="utf-8") as handle:
-        for i in range(rows):
-            handle.write(json.dumps({"id": f"r{i:05d}", "question": f"What is item number {i}?",
-                                     "answer": f"Item {i} is the number {i * 7 % 1000}."}) + "\n")
-    return data
+from _common import BIN, Standin, measured, write_rows
 
 
 def write_gate(directory: Path, data: Path, model_url: str, judge_url: str, concurrency: int) -> Path:
@@ -53,31 +42,6 @@ thresholds:
   correctness: {{ mean: ">= 0.8", pass_rate: ">= 0.8" }}
 """, encoding="utf-8")
     return config
-
-
-class Standin:
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "gatewise.standin", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on" not in line:
-            raise SystemExit(f"stand-in did not start: {line!r}")
-        self.url = line.split("listening on", 1)[1].strip()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
-def measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
-    """Wall seconds, exit code and peak RSS (MiB) of ``cmd``, measured from a fresh interpreter."""
-    # RUSAGE_CHILDREN keeps the maximum over every child ever waited for: a fresh probe per command
-    probe = ("import resource,subprocess,sys,time;t=time.perf_counter();"
-             "c=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL).returncode;"
-             "print(time.perf_counter()-t,c,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss//1024)")
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, capture_output=True, text=True,
-                         env={**os.environ, "CI": "true"}).stdout.split()
-    return float(out[0]), int(out[1]), int(out[2])
 
 
 # deepeval's own runner on the same work: the outputs of run 1, the same judge model object

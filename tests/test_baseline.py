@@ -305,3 +305,30 @@ def test_the_champion_alias_is_the_baseline(tmp_path, baseline_out, worse_model,
     (comparison,) = result.baseline.metrics
     assert comparison.baseline == 1.0 and comparison.delta < -0.2
     assert [r.threshold.key for r in result.verdict.failed] == ["correctness.mean vs baseline"]
+
+
+def test_only_suites_whose_row_value_is_higher_is_better_are_compared_with_the_baseline():
+    # a regression row's value is its error and a drift suite has no rows: comparing their means
+    # would block an improvement (or always block, having nothing to pair), so thresholds gate them
+    from gatewise.config import GateConfig
+    from gatewise.gate import Observation, compare_with_baseline
+
+    config = GateConfig.model_validate({
+        "endpoint": {"kind": "v2", "base_url": "http://127.0.0.1:9", "model": "m"},
+        "dataset": {"path": "rows.jsonl"},
+        "suites": [{"name": "clf", "classification": {"label": "y"}},
+                   {"name": "reg", "regression": {"target": "t"}},
+                   {"name": "drift", "drift": {"reference": {"path": "ref.jsonl"}, "columns": ["a"]}},
+                   {"name": "fmt", "evidently": [{"descriptor": "IsValidJSON"}]}],
+        "baseline": {"results": "before/"},
+    })
+    rows = [f"r{i}" for i in range(40)]
+    candidate = {"clf": tuple(Observation(r, 0, 1.0, True, False) for r in rows),
+                 "reg": tuple(Observation(r, 0, 0.5, True, False) for r in rows),  # error halved: better
+                 "fmt": tuple(Observation(r, 0, 1.0, True, False) for r in rows)}
+    baseline = {"clf": candidate["clf"], "fmt": candidate["fmt"],
+                "reg": tuple(Observation(r, 0, 1.0, True, False) for r in rows)}
+    comparison = compare_with_baseline(config, candidate, baseline, paired=True, source="before/", kind="results",
+                                       dataset_sha256=None)
+    assert [item.metric for item in comparison.metrics] == ["clf", "fmt"]
+    assert all(item.n == len(rows) and item.delta == 0 for item in comparison.metrics)

@@ -259,3 +259,54 @@ def test_a_text_feature_in_a_matrix_names_its_row(tmp_path, gate):
     code, _, stderr, _ = gate(config)
     assert code == 2
     assert "row 'iris-3', feature 'petal_width': 'wide' is not a number" in stderr
+
+
+# -- a baseline endpoint of the same kind ---------------------------------------------------------
+
+CLASSIFIER = "\n  - name: clf\n    classification: {label: species}\n"
+
+
+def test_a_v2_baseline_endpoint_is_sent_the_same_features_and_paired_by_row(tmp_path, server, gate):
+    # a per-row check on the predicted class's text: 1 where the model says setosa (class 0)
+    setosa = "\n  - name: setosa\n    evidently: [{descriptor: RegExp, pattern: \"^0$\"}]\n"
+    config = write_v2_gate(tmp_path, server.base_url, ROWS, endpoint=FEATURES, suites=setosa,
+                           extra=f"baseline:\n  endpoint: {{ kind: v2, base_url: {server.base_url}, model: iris }}\n")
+    code, _, stderr, out = gate(config)
+    assert code == 0, stderr
+    document = json.loads((out / "gate-result.json").read_text())
+    comparison = document["baseline"]["metrics"][0]
+    assert document["baseline"]["kind"] == "endpoint" and document["baseline"]["paired"] is True
+    assert comparison["n"] == len(ROWS) and 0 < comparison["baseline"] < 1
+    assert comparison["candidate"] == comparison["baseline"] and comparison["delta"] == 0
+
+
+def test_a_classification_suite_pairs_each_row_right_or_wrong_with_the_baseline_endpoint(tmp_path, server, models,
+                                                                                        gate):
+    config = write_v2_gate(tmp_path, server.base_url, ROWS, suites=CLASSIFIER,
+                           extra=f"baseline:\n  endpoint: {{ kind: v2, base_url: {server.base_url}, model: iris }}\n")
+    code, _, stderr, out = gate(config)
+    assert code == 0, stderr
+    [comparison] = json.loads((out / "gate-result.json").read_text())["baseline"]["metrics"]
+    right = sum(p == row["species"] for p, row in zip(expected_classes(models, ROWS), ROWS)) / len(ROWS)
+    assert comparison["metric"] == "clf" and comparison["n"] == len(ROWS)
+    assert comparison["baseline"] == pytest.approx(right) and comparison["candidate"] == pytest.approx(right)
+    assert comparison["delta"] == 0
+
+
+def test_a_v2_baseline_endpoint_that_is_down_is_exit_3(tmp_path, server, gate):
+    dead = f"http://127.0.0.1:{free_port()}"
+    config = write_v2_gate(tmp_path, server.base_url, ROWS, suites=CLASSIFIER,
+                           extra=f"baseline:\n  endpoint: {{ kind: v2, base_url: {dead}, model: iris }}\n")
+    code, _, stderr, out = gate(config)
+    assert code == 3
+    assert "baseline endpoint (baseline.endpoint)" in stderr and not (out / "gate-result.json").exists()
+
+
+def test_a_baseline_endpoint_of_another_kind_names_the_key(tmp_path, gate):
+    config = write_v2_gate(tmp_path, f"http://127.0.0.1:{free_port()}", ROWS, suites=CLASSIFIER,
+                           extra="baseline:\n  endpoint: { base_url: http://127.0.0.1:9/v1, model: iris }\n")
+    code, _, stderr, out = gate(config)
+    assert code == 2
+    assert f"{config}:18 [baseline.endpoint]: the baseline endpoint is sent the same rows as the model, so it " \
+           "needs the endpoint's kind (v2), not openai" in stderr
+    assert not out.exists()

@@ -127,7 +127,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
 
         t2 = time.perf_counter()
         # the baseline is scored first: a cache hit for the candidate lets the worker go
-        baseline_scores = (*(worker.score(baseline_samples, evidently_suites)
+        baseline_scores = (*(_baseline_row_scores(worker, baseline_samples, evidently_suites)
                              if worker is not None and baseline_samples else ()), *baseline_judged)
         cached_as = _score_key(evidently_suites, samples) if cache is not None and worker is not None else None
         scores, measures, html = _score(evidently_suites, samples, worker, cache, cached_as, console)
@@ -279,6 +279,12 @@ def _score_key(suites, samples) -> str:
     from . import score_cache
 
     return score_cache.score_key(samples, suites)
+
+
+def _baseline_row_scores(worker, samples, suites) -> tuple[Score, ...]:
+    """The baseline endpoint's per-row scores: Evidently checks, and the rows of the dataset-level
+    suites (a classification row's right or wrong), so those suites pair row by row too."""
+    return (*worker.score(samples, suites), *worker.measure(samples, suites).scores)
 
 
 def _score(suites, samples, worker, cache: ResponseCache | None, key: str | None, console: Console):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from ._strict import StrictModel
 
 JudgeMetric = Literal["g-eval", "answer-relevancy", "faithfulness", "hallucination", "bias", "toxicity"]
 
@@ -23,9 +25,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class RubricBand(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class RubricBand(StrictModel):
     score_range: tuple[int, int] = Field(description="inclusive band of the 0-10 judge score")
     expected_outcome: str = Field(min_length=1)
 
@@ -38,10 +38,8 @@ class RubricBand(BaseModel):
         return value
 
 
-class JudgeColumns(BaseModel):
+class JudgeColumns(StrictModel):
     """Which dataset column fills each deepeval test-case field; ``input`` defaults to the prompt sent."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     input: str | None = None
     expected_output: str | None = None
@@ -52,9 +50,7 @@ class JudgeColumns(BaseModel):
         return [(field, column) for field, column in self.model_dump().items() if column is not None]
 
 
-class JudgeSuiteConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class JudgeSuiteConfig(StrictModel):
     metric: JudgeMetric
     criteria: str | None = Field(None, min_length=1, description="g-eval: what a good answer is")
     evaluation_steps: list[str] | None = Field(None, min_length=1, description="g-eval: the steps, instead of criteria")

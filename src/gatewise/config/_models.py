@@ -5,19 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, SecretStr, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ._checks import IDENTIFIER, CheckConfig
+from ._connection import ConnectionConfig
+from ._strict import StrictModel as _Strict
 from ._judge import JudgeSuiteConfig
 from ._predictive import (PART_STATISTICS, SUITE_STATISTICS, ClassificationConfig, DriftConfig, RegressionConfig,
                           V2EndpointConfig)
 from ._promote import CanaryConfig, ManifestFileConfig
 from ._thresholds import Threshold
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def error_at(at: tuple[str | int, ...], message: str) -> PydanticCustomError:
@@ -31,35 +29,16 @@ class ModelConfig(_Strict):
     source: str | None = Field(None, description="what promotion pins, e.g. hf://org/model@rev")
 
 
-class EndpointConfig(_Strict):
+class EndpointConfig(ConnectionConfig):
     """An OpenAI-compatible endpoint (vLLM at /v1, KServe at /openai/v1): the default kind."""
 
     kind: Literal["openai"] = "openai"
-    base_url: str = Field(min_length=1)
     model: str = Field(min_length=1)
-    api_key: SecretStr | None = None
     api: Literal["chat", "completions"] = "chat"
-    concurrency: int = Field(16, ge=1, le=1024)
-    timeout_s: float = Field(60.0, gt=0)
-    max_retries: int = Field(4, ge=0, le=20)
-    backoff_s: float = Field(0.5, gt=0, description="base of the exponential backoff")
-    max_backoff_s: float = Field(20.0, gt=0)
     temperature: float | None = Field(0.0, ge=0)
     max_tokens: int | None = Field(512, ge=1)
     seed: int | None = None
     extra_body: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
-
-    @field_validator("api_key", mode="before")
-    @classmethod
-    def _empty_key_is_none(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
 
 
 class JudgeConfig(EndpointConfig):
@@ -222,7 +201,8 @@ class BaselineConfig(_Strict):
     """Paired comparison with a previous model on the same rows."""
 
     results: str | None = Field(None, min_length=1, description="results.jsonl, gate-result.json, or their directory")
-    endpoint: EndpointConfig | None = Field(None, description="a second endpoint called in the same run")
+    endpoint: AnyEndpointConfig | None = Field(None, description="a second endpoint of the model's kind, called "
+                                                                 "in the same run")
     alias: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+$",
                               description="the results of this MLflow alias of model.name, e.g. champion")
     max_regression: float = Field(0.02, ge=0.0, le=1.0, description="largest tolerated drop of a suite's mean")
@@ -304,6 +284,11 @@ class GateConfig(_Strict):
             if suite.judge is not None and self.judge is None:
                 raise error_at(("suites", index, "judge"), "a judge suite needs a top-level judge: section "
                                "(base_url, model) naming the judge endpoint")
+        baseline_endpoint = self.baseline.endpoint if self.baseline is not None else None
+        if baseline_endpoint is not None and baseline_endpoint.kind != self.endpoint.kind:
+            raise error_at(("baseline", "endpoint", "kind"),
+                           f"the baseline endpoint is sent the same rows as the model, so it needs the "
+                           f"endpoint's kind ({self.endpoint.kind}), not {baseline_endpoint.kind}")
         if self.baseline is not None and self.baseline.alias is not None and self.model is None:
             raise error_at(("baseline", "alias"), "a baseline alias needs model.name: the registered model "
                                                   "whose alias holds the results")

@@ -3,19 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
+
+from ._connection import ConnectionConfig
+from ._strict import StrictModel as _Strict
 
 # default columns that are never features: the row id is added by the loader, these by name
 NOT_FEATURES = ("label", "target")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class V2EndpointConfig(_Strict):
+class V2EndpointConfig(ConnectionConfig):
     """A model served over the Open Inference Protocol (KServe V2): ``POST /v2/models/{model}/infer``."""
 
     kind: Literal["v2"]
@@ -29,22 +28,6 @@ class V2EndpointConfig(_Strict):
     output: str | None = Field(None, description="the response tensor holding the predictions; default the first")
     batch_size: int = Field(64, ge=1, le=100_000)
     concurrency: int = Field(4, ge=1, le=1024, description="batches in flight")
-    timeout_s: float = Field(60.0, gt=0)
-    max_retries: int = Field(4, ge=0, le=20)
-    backoff_s: float = Field(0.5, gt=0, description="base of the exponential backoff")
-    max_backoff_s: float = Field(20.0, gt=0)
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
-
-    @field_validator("api_key", mode="before")
-    @classmethod
-    def _empty_key_is_none(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
 
     @field_validator("features")
     @classmethod

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from ._strict import StrictModel
 
 # where KServe's InferenceService keeps the share of traffic sent to the newest revision
 KSERVE_CANARY_PATH = "spec.predictor.canaryTrafficPercent"
 
 
-class CanaryConfig(BaseModel):
+class CanaryConfig(StrictModel):
     """``promote.canary``: the promotion PR sends ``traffic_percent`` to the new version;
     ``gatewise promote --complete`` (and a rollback) set it to 100. With several manifest files,
     ``path`` is in the first one."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     traffic_percent: int = Field(10, ge=1, le=99, description="share of traffic for the new version, 1-99")
     path: str = Field(KSERVE_CANARY_PATH, min_length=1, description="edit path of the traffic share")
@@ -25,10 +25,8 @@ def repository_path(value: str) -> str:
     return value
 
 
-class ManifestFileConfig(BaseModel):
+class ManifestFileConfig(StrictModel):
     """One entry of ``promote.manifests.files``: a file in the manifests repo and its edits."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: str = Field(min_length=1, description="the manifest file in the repo")
     set: dict[str, str | int | float] = Field(min_length=1, description="path in the manifest -> value template")

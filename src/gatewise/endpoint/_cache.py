@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..samples import Message, Sample
+
 DEFAULT_CACHE_DIR = ".gatewise-cache"
 
 
@@ -46,6 +48,14 @@ class ResponseCache:
             return None
         self.hits += 1
         return json.loads(row[0])
+
+    def sample(self, key: str, *, row_id: str, inputs: Mapping[str, Any], messages: tuple[Message, ...],
+               repeat: int) -> Sample | None:
+        """The answer an earlier run stored for this request, as a sample marked cached; None on a miss."""
+        hit = self.get(key)
+        if hit is None:
+            return None
+        return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat, attempts=0, cached=True, **hit)
 
     def put(self, key: str, record: Mapping[str, Any]) -> None:
         with self._lock:

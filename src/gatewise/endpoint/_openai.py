@@ -6,10 +6,7 @@ retries (the SDK's are off) so that ``Retry-After`` is honoured and every attemp
 
 from __future__ import annotations
 
-import asyncio
 import json
-import random
-import time
 from typing import Any
 
 from ..config import EndpointConfig
@@ -17,19 +14,7 @@ from ..errors import EndpointUnreachableError, InfraError
 from ..samples import Message, Sample
 from ._cache import ResponseCache, request_key
 from ._url import public_url
-from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-
-
-PREFLIGHT_MIN_RETRIES = 3
-
-
-class CallFailed(Exception):
-    """One attempt failed; ``retryable`` says whether another attempt may succeed."""
-
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
-                 unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable, self.retry_after, self.unreachable = retryable, retry_after, unreachable
+from ._retry import RETRYABLE_STATUSES, Attempts, CallFailed, GaveUp, RetryPolicy, parse_retry_after
 
 
 class OpenAIEndpoint:
@@ -41,9 +26,8 @@ class OpenAIEndpoint:
         self.role, self.section, self._unreachable = role, section, unreachable
         self.cache = cache
         self.policy = RetryPolicy(config.max_retries, config.backoff_s, config.max_backoff_s)
+        self._attempts = Attempts(self.policy, config.concurrency, seed)
         self._secret = config.api_key.get_secret_value() if config.api_key else None
-        self._slots = asyncio.Semaphore(config.concurrency)
-        self._rng = random.Random(seed)
         self._client: Any = None
 
     @property
@@ -80,8 +64,7 @@ class OpenAIEndpoint:
         import openai
 
         last: str = ""
-        # generous even when rows get no retries: this call alone decides "unreachable"
-        tries = max(self.policy.max_retries, PREFLIGHT_MIN_RETRIES) + 1
+        tries = self._attempts.preflight_tries
         for attempt in range(1, tries + 1):
             try:
                 page = await self._openai().models.list()
@@ -98,7 +81,7 @@ class OpenAIEndpoint:
                 last = str(failure)
                 if not failure.retryable or attempt == tries:
                     break
-                await asyncio.sleep(self.policy.delay(attempt, failure.retry_after, self._rng))
+                await self._attempts.backoff(attempt, failure)
         raise self._unreachable(
             f"cannot reach the {self.role} at {public_url(self.config.base_url)}: {self.redact(last)}"
         )
@@ -123,28 +106,21 @@ class OpenAIEndpoint:
         key = None
         if self.cache is not None:
             key = request_key(self.identity, {**body, "extra_body": self.config.extra_body}, repeat)
-            if (hit := self.cache.get(key)) is not None:
-                return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat,
-                              attempts=0, cached=True, **hit)
-        attempts = 0
-        while True:
-            attempts += 1
-            try:
-                async with self._slots:
-                    started = time.perf_counter()
-                    record = await self._call(body)
-                    record["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
-            except CallFailed as failure:
-                if failure.retryable and attempts <= self.policy.max_retries:
-                    await asyncio.sleep(self.policy.delay(attempts, failure.retry_after, self._rng))
-                    continue
-                return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat,
-                              output=None, attempts=attempts,
-                              error=self.redact(f"{failure} (after {attempts} attempt{'s' * (attempts > 1)})"))
-            if self.cache is not None and key is not None:
-                self.cache.put(key, record)
+            hit = self.cache.sample(key, row_id=row_id, inputs=inputs, messages=messages, repeat=repeat)
+            if hit is not None:
+                return hit
+        try:
+            record, _, latency_ms, attempts = await self._attempts.run(lambda: self._call(body))
+        except GaveUp as gave_up:
+            attempts = gave_up.attempts
             return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat,
-                          attempts=attempts, **record)
+                          output=None, attempts=attempts,
+                          error=self.redact(f"{gave_up.failure} (after {attempts} attempt{'s' * (attempts > 1)})"))
+        record["latency_ms"] = latency_ms
+        if self.cache is not None and key is not None:
+            self.cache.put(key, record)
+        return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat,
+                      attempts=attempts, **record)
 
     async def _call(self, body: dict[str, Any]) -> dict[str, Any]:
         client = self._openai()

@@ -1,17 +1,21 @@
 """When to retry a failed call, and for how long to wait: exponential backoff with full jitter
-that never waits less than the server's ``Retry-After``."""
+that never waits less than the server's ``Retry-After``; ``Attempts`` runs one call under it."""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import random
 import time
 from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
 
 # statuses worth another try; 4xx other than these are the caller's mistake and final
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 # a server asking for longer than this is treated as down for this run
 MAX_RETRY_AFTER_S = 120.0
+# retries of a preflight call even when rows get none: that call alone decides "unreachable"
+PREFLIGHT_MIN_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -43,3 +47,59 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+class CallFailed(Exception):
+    """One attempt failed; ``retryable`` says whether another attempt may succeed."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
+                 unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable, self.retry_after, self.unreachable = retryable, retry_after, unreachable
+
+
+class GaveUp(Exception):
+    """The last attempt's ``failure`` was final, or the retries ran out after ``attempts`` tries."""
+
+    def __init__(self, failure: CallFailed, attempts: int) -> None:
+        super().__init__(str(failure))
+        self.failure, self.attempts = failure, attempts
+
+
+class Attempts:
+    """Tries of a call, each holding one of ``concurrency`` slots, retried under ``policy``."""
+
+    def __init__(self, policy: RetryPolicy, concurrency: int, seed: int | None = None) -> None:
+        self.policy = policy
+        self._slots = asyncio.Semaphore(concurrency)
+        self._rng = random.Random(seed)
+
+    @property
+    def preflight_tries(self) -> int:
+        return max(self.policy.max_retries, PREFLIGHT_MIN_RETRIES) + 1
+
+    async def backoff(self, attempt: int, failure: CallFailed) -> None:
+        """Wait before attempt ``attempt + 1``."""
+        await asyncio.sleep(self.policy.delay(attempt, failure.retry_after, self._rng))
+
+    async def run(self, call: Callable[[], Awaitable[Any]],
+                  read: Callable[[Any], Any] = lambda payload: payload) -> tuple[Any, Any, float, int]:
+        """``(payload, read(payload), latency_ms, attempts)`` of the first attempt that succeeds.
+
+        ``read`` turns the payload into what the caller wants, outside the slot; a ``CallFailed``
+        from it (a malformed body) is retried like one from ``call``. Raises ``GaveUp``.
+        """
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                async with self._slots:
+                    started = time.perf_counter()
+                    payload = await call()
+                    latency_ms = round((time.perf_counter() - started) * 1000, 3)
+                return payload, read(payload), latency_ms, attempts
+            except CallFailed as failure:
+                if failure.retryable and attempts <= self.policy.max_retries:
+                    await self.backoff(attempts, failure)
+                    continue
+                raise GaveUp(failure, attempts) from None

@@ -10,8 +10,6 @@ prediction.
 from __future__ import annotations
 
 import asyncio
-import random
-import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -20,8 +18,7 @@ from ..errors import EndpointUnreachableError
 from ..samples import Message, Sample
 from ._cache import ResponseCache, request_key
 from ._features import FeatureEncoding
-from ._openai import PREFLIGHT_MIN_RETRIES, CallFailed
-from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from ._retry import RETRYABLE_STATUSES, Attempts, CallFailed, GaveUp, RetryPolicy, parse_retry_after
 from ._url import public_url
 
 ERROR_CHARS = 300
@@ -46,9 +43,8 @@ class V2Endpoint:
         self.encoding = encoding
         self.cache = cache
         self.policy = RetryPolicy(config.max_retries, config.backoff_s, config.max_backoff_s)
+        self._attempts = Attempts(self.policy, config.concurrency, seed)
         self._secret = config.api_key.get_secret_value() if config.api_key else None
-        self._slots = asyncio.Semaphore(config.concurrency)
-        self._rng = random.Random(seed)
         self._client: Any = None
         self._queue: list[_Pending] = []
         self._flush_scheduled = False
@@ -91,7 +87,7 @@ class V2Endpoint:
     async def _ready(self, path: str, *, what: str) -> None:
         where = f"{public_url(self.config.base_url)}{path}"
         last = ""
-        tries = max(self.policy.max_retries, PREFLIGHT_MIN_RETRIES) + 1
+        tries = self._attempts.preflight_tries
         for attempt in range(1, tries + 1):
             try:
                 response = await self._http().get(path)
@@ -115,7 +111,7 @@ class V2Endpoint:
             last = str(failure)
             if not failure.retryable or attempt == tries:
                 break
-            await asyncio.sleep(self.policy.delay(attempt, failure.retry_after, self._rng))
+            await self._attempts.backoff(attempt, failure)
         raise EndpointUnreachableError(f"cannot reach the model endpoint at {where}: {self.redact(last)}")
 
     # -- rows --------------------------------------------------------------------------------
@@ -127,9 +123,9 @@ class V2Endpoint:
         key = None
         if self.cache is not None:
             key = request_key(self.identity, {"features": list(features)}, repeat)
-            if (hit := self.cache.get(key)) is not None:
-                return Sample(row_id=row_id, inputs=inputs, messages=(), repeat=repeat, attempts=0, cached=True,
-                              **hit)
+            hit = self.cache.sample(key, row_id=row_id, inputs=inputs, messages=(), repeat=repeat)
+            if hit is not None:
+                return hit
         answer: asyncio.Future[Sample] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(row_id, inputs, features, repeat, key, answer))
         if len(self._queue) >= self.config.batch_size:
@@ -159,21 +155,11 @@ class V2Endpoint:
 
     async def _predict(self, batch: list[_Pending]) -> list[Sample]:
         body = self.encoding.request([p.features for p in batch])
-        attempts = 0
-        while True:
-            attempts += 1
-            try:
-                async with self._slots:
-                    started = time.perf_counter()
-                    payload = await self._call(body)
-                    latency_ms = round((time.perf_counter() - started) * 1000, 3)
-                predictions = read_predictions(payload, len(batch), self.config.output)
-            except CallFailed as failure:
-                if failure.retryable and attempts <= self.policy.max_retries:
-                    await asyncio.sleep(self.policy.delay(attempts, failure.retry_after, self._rng))
-                    continue
-                return [self._failed(p, str(failure), attempts) for p in batch]
-            break
+        try:
+            payload, predictions, latency_ms, attempts = await self._attempts.run(
+                lambda: self._call(body), lambda payload: read_predictions(payload, len(batch), self.config.output))
+        except GaveUp as gave_up:
+            return [self._failed(p, str(gave_up.failure), gave_up.attempts) for p in batch]
         model_id = payload.get("model_name") if isinstance(payload.get("model_name"), str) else None
         samples = []
         for pending, prediction in zip(batch, predictions):

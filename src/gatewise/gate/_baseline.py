@@ -22,6 +22,10 @@ from ._intervals import bootstrap_mean_difference_distribution, percentile_inter
 from ._observations import Observation
 
 STATISTIC = "mean vs baseline"
+# suites whose row value is a share or score in [0, 1], higher is better, so a drop is a regression.
+# A regression suite's row value is its error (lower is better, in the target's units) and a drift
+# suite has no rows: their thresholds gate them, a mean difference would not mean "worse".
+COMPARED_KINDS = ("evidently", "judge", "classification")
 
 
 def regression_blocks(delta: float | None, interval: tuple[float, float] | None, max_regression: float,
@@ -86,7 +90,7 @@ def compare_with_baseline(config: GateConfig, candidate: Mapping[str, Sequence[O
     compared = tuple(
         compare_suite(suite.name, candidate.get(suite.name, ()), baseline.get(suite.name, ()), paired=paired,
                       settings=settings, resamples=config.confidence.resamples, seed=config.confidence.seed)
-        for suite in config.suites
+        for suite in config.suites if suite.kind in COMPARED_KINDS
     )
     return BaselineComparison(source, kind, paired, dataset_sha256, settings.max_regression, settings.confidence,
                               settings.rule, compared, note)

@@ -13,7 +13,7 @@ from ..config import SuiteConfig
 from ..config._predictive import PART_STATISTICS, SUITE_STATISTICS
 from ..samples import Sample
 from ..scores import Measure, Measured, Score
-from ._predictions import class_key, failed, named, result_value, scored_rows
+from ._predictions import class_key, each_suite, failed, named, result_value, scored_rows
 from ._registry import suite_kind
 
 TRUTH, PREDICTION = "label", "prediction"
@@ -21,14 +21,8 @@ STATISTICS = tuple(s for s in SUITE_STATISTICS["classification"] if s != "error_
 
 
 @suite_kind("classification")
-def measure_classification(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Measured:
-    measured = Measured()
-    for suite in suites:
-        measured += _one_suite(samples, suite)
-    return measured
-
-
-def _one_suite(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
+@each_suite
+def measure_classification(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
     assert suite.classification is not None
     rows, errors = scored_rows(samples, suite.classification.label, class_key)
     if not rows:

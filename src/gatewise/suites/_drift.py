@@ -14,7 +14,7 @@ from ..config import SuiteConfig
 from ..config._predictive import PART_STATISTICS
 from ..samples import Sample
 from ..scores import Measure, Measured
-from ._predictions import failed, number, result_value
+from ._predictions import each_suite, failed, number, result_value
 from ._registry import suite_kind
 
 STATISTICS = ("drifted_share", "drifted_count")
@@ -25,14 +25,8 @@ class ReferenceChanged(Exception):
 
 
 @suite_kind("drift")
-def measure_drift(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Measured:
-    measured = Measured()
-    for suite in suites:
-        measured += _one_suite(samples, suite)
-    return measured
-
-
-def _one_suite(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
+@each_suite
+def measure_drift(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
     drift = suite.drift
     assert drift is not None and drift.columns, "prepare() fills in the drift columns"
     columns = list(drift.columns)

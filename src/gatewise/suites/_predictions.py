@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, Sequence
 
 from ..config import SuiteConfig
 from ..samples import Sample
 from ..scores import Measure, Measured, Score
+
+
+OneSuite = Callable[[Sequence[Sample], SuiteConfig], Measured]
+
+
+def each_suite(one_suite: OneSuite) -> Callable[[Sequence[Sample], Sequence[SuiteConfig]], Measured]:
+    """A kind's scorer (``fn(samples, suites)``) from the function that measures one of its suites."""
+
+    @functools.wraps(one_suite)
+    def measure(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Measured:
+        return sum((one_suite(samples, suite) for suite in suites), Measured())
+
+    return measure
 
 
 def scored_rows(samples: Sequence[Sample], truth: str,

@@ -1,6 +1,6 @@
 """Which function scores which kind of suite, filled by the ``@suite_kind`` decorator.
 
-A kind's name is the ``SuiteConfig`` key that holds its checks (``evidently:``, later ``judge:``),
+A kind's name is the ``SuiteConfig`` key that holds its settings (``evidently:``, ``judge:``, ``drift:`` …),
 so a new kind of suite is a new module with a decorated function, not an edit here.
 """
 

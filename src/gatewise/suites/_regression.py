@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from ..config import SuiteConfig
 from ..samples import Sample
 from ..scores import Measure, Measured, Score
-from ._predictions import failed, named, number, result_value, scored_rows
+from ._predictions import each_suite, failed, named, number, result_value, scored_rows
 from ._registry import suite_kind
 
 TRUTH, PREDICTION = "target", "prediction"
@@ -19,14 +19,8 @@ STATISTICS = ("mae", "rmse", "mape")
 
 
 @suite_kind("regression")
-def measure_regression(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Measured:
-    measured = Measured()
-    for suite in suites:
-        measured += _one_suite(samples, suite)
-    return measured
-
-
-def _one_suite(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
+@each_suite
+def measure_regression(samples: Sequence[Sample], suite: SuiteConfig) -> Measured:
     assert suite.regression is not None
     rows, errors = scored_rows(samples, suite.regression.target, number)
     if not rows:
