@@ -11,7 +11,7 @@ from typing import Any
 from ..config import Threshold
 from ..errors import InputError
 from ..report import GATE_RESULT_FILE, RESULTS_FILE, SUMMARY_FILE
-from ..result import SCHEMA_VERSION, EndpointInfo, GateResult, ThresholdResult, Verdict
+from ..result import SCHEMA_VERSION, EndpointInfo, GateResult, JudgeInfo, ThresholdResult, Verdict
 from ..samples import Message, Sample
 from ..scores import Score
 
@@ -55,6 +55,7 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
             timings_s=dict(data.get("timings_s") or {}), model_name=data.get("model_name"),
             confidence_level=float((data.get("confidence") or {}).get("level") or 0.95),
             repeats=int((data.get("repeats") or {}).get("k") or 1),
+            judge=_judge(data.get("judge")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path} (or {RESULTS_FILE} beside it) is not a complete gate result: "
@@ -62,6 +63,14 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
     summary = out / SUMMARY_FILE
     return GateRun(result, path, rows_loaded=samples is not None,
                    summary_path=summary if summary.is_file() else None)
+
+
+def _judge(data: dict[str, Any] | None) -> JudgeInfo | None:
+    """The judge block; absent (a result written before it existed) or null: no judge."""
+    if not data:
+        return None
+    return JudgeInfo(str(data["base_url"]), str(data["model"]), tuple(data.get("reported_model_ids") or ()),
+                     int(data.get("calls") or 0), int(data.get("cached") or 0))
 
 
 def _verdict(data: dict[str, Any]) -> Verdict:
