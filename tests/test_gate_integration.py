@@ -309,3 +309,31 @@ def test_a_judge_suite_against_results_of_another_dataset_says_aggregates_only(t
     assert comparison["candidate"] == pytest.approx(1 - wrong / len(lines))
     # half the rows wrong is a drop no unpaired interval can call noise
     assert code == 1 and "correctness.mean vs baseline" in stdout, stderr
+
+
+# -- gatewise validate names what the run will compare and how ----------------------------------------
+
+def test_validate_names_the_judge_repeats_confidence_and_baseline_endpoint(tmp_path, capsys, judge, good_model,
+                                                                          poor_model):
+    config = judged_gate(tmp_path, poor_model, judge.base_url, extra=(
+        "repeats: 3\nconfidence: { mode: confident, level: 0.9 }\nbaseline:\n" + endpoint_block(good_model.base_url)
+        + "  rule: point\n"))
+    calls = judge.stats.requests, good_model.stats.requests, poor_model.stats.requests
+    assert main(["validate", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"{config}: OK — " in out and out.count("\n") == 1
+    assert f"judge {judge.base_url} model {JUDGE_MODEL}" in out
+    assert "repeats 3; confidence confident at 0.9" in out
+    assert (f"baseline endpoint {good_model.base_url} model standin-model, rule point "
+            "(max regression 0.02, confidence 0.99)") in out
+    assert (judge.stats.requests, good_model.stats.requests, poor_model.stats.requests) == calls
+
+
+def test_validate_says_a_baseline_run_on_another_dataset_compares_aggregates_only(tmp_path, capsys, v2, strong_out):
+    config = write_v2_gate(tmp_path, v2.base_url, IRIS[:30], suites=CLASSIFICATION, thresholds="{}",
+                           extra=f"baseline: {{ results: {strong_out} }}\n")
+    assert main(["validate", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "repeats 1; confidence point at 0.95" in out and "judge" not in out
+    assert f"baseline results {strong_out}, {len(IRIS)} rows of another dataset: aggregates only, rule significant" \
+        in out
