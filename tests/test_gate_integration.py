@@ -63,6 +63,13 @@ def read(out: Path) -> tuple[dict, list[dict], str]:
     return document, lines, (out / "summary.md").read_text(encoding="utf-8")
 
 
+def pr_comment(out: Path, config: Path) -> str:
+    """What ``gatewise publish`` posts for the run in ``out``: rendered again from its files."""
+    from gatewise.publish import feedback_from_run, load_gate_run
+
+    return feedback_from_run(load_gate_run(out), str(config)).markdown(65536)
+
+
 def threshold(document: dict, key: str) -> dict:
     (line,) = [t for t in document["thresholds"] if f"{t['metric']}.{t['statistic']}" == key]
     return line
@@ -158,6 +165,7 @@ def test_a_judge_suite_fails_its_regression_line_against_a_better_baseline_endpo
     assert f"correctness: {len(wrong)} rows got worse" in summary
     for row_id in wrong:
         assert f"`{row_id}`" in summary
+    assert pr_comment(tmp_path / "out", config) == summary  # the PR comment says the same
 
 
 # -- (b) a judge suite with repeats ------------------------------------------------------------------
@@ -194,6 +202,7 @@ def test_a_judge_suite_with_repeats_reports_agreement_and_judges_every_output(tm
     for x in lines:
         expected = 0.5 if x["row_id"] in flaky else 1.0
         assert x["agreement"] == {"correctness": expected}
+    assert pr_comment(tmp_path / "out", config) == summary  # the PR comment says the same
 
 
 # -- (c), (d) predictive suites over KServe V2 with a baseline from an earlier run -----------------
@@ -274,6 +283,7 @@ def test_a_v2_classifier_is_paired_by_row_id_with_an_earlier_runs_results(tmp_pa
     assert {r["row_id"] for r in comparison["worse_rows"]} <= worse
     assert code == 1 and "clf.mean vs baseline" in stdout, stderr
     assert "rows got worse" in summary
+    assert pr_comment(tmp_path / "out", config) == summary
 
 
 def test_a_baseline_run_on_another_dataset_is_compared_by_aggregates_only(tmp_path, capsys, v2, strong_out):
@@ -292,6 +302,7 @@ def test_a_baseline_run_on_another_dataset_is_compared_by_aggregates_only(tmp_pa
     assert "aggregates only, rows not paired" in summary
     assert f"the baseline ran on another dataset (sha256 {baseline_sha[:12]}" in summary
     assert "rows got worse" not in summary
+    assert pr_comment(tmp_path / "out", config) == summary  # the PR comment says the same
 
 
 def test_a_judge_suite_against_results_of_another_dataset_says_aggregates_only(tmp_path, capsys, judge, good_model,
