@@ -305,13 +305,37 @@ def test_a_baseline_run_on_another_dataset_is_compared_by_aggregates_only(tmp_pa
     assert pr_comment(tmp_path / "out", config) == summary  # the PR comment says the same
 
 
-def test_a_judge_suite_against_results_of_another_dataset_says_aggregates_only(tmp_path, capsys, judge, good_model,
-                                                                              poor_model):
-    assert gate(capsys, judged_gate(tmp_path / "before", good_model, judge.base_url), tmp_path / "before" / "out")[0] == 0
-    config = judged_gate(tmp_path / "now", poor_model, judge.base_url, rows=example_rows(30),
-                         extra=f"baseline: {{ results: {tmp_path / 'before' / 'out'} }}\n")
-    code, stdout, stderr = gate(capsys, config, tmp_path / "now" / "out")
-    document, lines, summary = read(tmp_path / "now" / "out")
+@pytest.fixture(scope="module")
+def judged_good_out(tmp_path_factory, judge, good_model):
+    """A judged run of the good model over ROWS: the results later judged runs compare with."""
+    directory = tmp_path_factory.mktemp("judged-good")
+    config = judged_gate(directory, good_model, judge.base_url)
+    assert main(["gate", "--config", str(config), "--out", str(directory / "out"), "--cache-dir",
+                 str(directory / "cache")]) == 0
+    return directory / "out"
+
+
+def test_a_judge_suite_is_paired_by_row_id_with_an_earlier_judged_run(tmp_path, capsys, judge, poor_model,
+                                                                     judged_good_out):
+    config = judged_gate(tmp_path, poor_model, judge.base_url, extra=f"baseline: {{ results: {judged_good_out} }}\n")
+    code, stdout, stderr = gate(capsys, config, tmp_path / "out")
+    document, lines, summary = read(tmp_path / "out")
+    wrong = {x["row_id"] for x in lines if not states_answer(x["output"], x["inputs"]["answer"])}
+    assert code == 1 and "correctness.mean vs baseline" in stdout, stderr
+    assert document["baseline"]["kind"] == "results" and document["baseline"]["paired"] is True
+    (comparison,) = document["baseline"]["metrics"]
+    assert comparison["n"] == len(ROWS) and comparison["baseline"] == 1.0
+    assert {r["row_id"] for r in comparison["worse_rows"]} == wrong
+    assert f"correctness: {len(wrong)} rows got worse" in summary
+    assert pr_comment(tmp_path / "out", config) == summary
+
+
+def test_a_judge_suite_against_results_of_another_dataset_says_aggregates_only(tmp_path, capsys, judge, poor_model,
+                                                                              judged_good_out):
+    config = judged_gate(tmp_path, poor_model, judge.base_url, rows=example_rows(30),
+                         extra=f"baseline: {{ results: {judged_good_out} }}\n")
+    code, stdout, stderr = gate(capsys, config, tmp_path / "out")
+    document, lines, summary = read(tmp_path / "out")
     assert document["baseline"]["paired"] is False
     assert "aggregates only, rows not paired" in summary and "another dataset" in summary
     (comparison,) = document["baseline"]["metrics"]
