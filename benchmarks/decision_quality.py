@@ -132,7 +132,8 @@ def main() -> None:
     table = dataset(args.rows)
     print(f"rule={settings.rule} max_regression={settings.max_regression} confidence={settings.confidence} "
           f"rows={args.rows} PRs per cell={args.prs} baseline quality={BASELINE_QUALITY} "
-          f"worse model={BASELINE_QUALITY - args.drop:.2f} model={'served over HTTP' if args.served else 'in process'}; "
+          f"worse model={BASELINE_QUALITY - args.drop:.2f} "
+          f"model={'served over HTTP' if args.served else 'in process'}; "
           f"rates with 95% Wilson intervals")
     print(f"{'noise':>5} {'flip rate':>9} {'repeats':>7}  {'false block (A/A)':<24} {'detection (-5 pts)':<24} "
           f"targets  seconds")

@@ -135,7 +135,8 @@ def test_publish_reads_the_judge_back_and_mlflow_params_name_it(tmp_path, capsys
 
 def test_a_judge_suite_fails_its_regression_line_against_a_better_baseline_endpoint(
         tmp_path, capsys, judge, good_model, poor_model):
-    config = judged_gate(tmp_path, poor_model, judge.base_url, extra="baseline:\n" + endpoint_block(good_model.base_url))
+    config = judged_gate(tmp_path, poor_model, judge.base_url,
+                         extra="baseline:\n" + endpoint_block(good_model.base_url))
     before = judge.stats.completions
     code, stdout, stderr = gate(capsys, config, tmp_path / "out")
     assert code == 1, stderr
