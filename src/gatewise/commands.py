@@ -53,11 +53,39 @@ def validate(args: argparse.Namespace) -> int:
     plan = prepare(load_config(args.config))
     config = plan.config
     checks = sum(len(s.checks) or 1 for s in config.suites)
-    print(f"{args.config}: OK — {len(plan.dataset.rows)} rows (sha256 {plan.dataset.sha256[:12]}…), "
-          f"{len(config.suites)} suites, {checks} checks, {len(config.parsed_thresholds)} thresholds; "
-          f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}"
-          + (f"; judge {public_url(config.judge.base_url)} model {config.judge.model}" if config.judge else ""))
+    parts = [f"{len(plan.dataset.rows)} rows (sha256 {plan.dataset.sha256[:12]}…), {len(config.suites)} suites, "
+             f"{checks} checks, {len(config.parsed_thresholds)} thresholds",
+             f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}"]
+    if config.judge:
+        parts.append(f"judge {public_url(config.judge.base_url)} model {config.judge.model}")
+    parts.append(f"repeats {config.repeats}; confidence {config.confidence.mode} at {config.confidence.level:g}")
+    if (baseline := _baseline_source(plan)) is not None:
+        parts.append(baseline)
+    print(f"{args.config}: OK — " + "; ".join(parts))
     return 0
+
+
+def _baseline_source(plan) -> str | None:
+    """Where the baseline comes from and its rule, in the words of the config; None without one."""
+    from .endpoint import public_url
+
+    settings = plan.config.baseline
+    if settings is None:
+        return None
+    if settings.endpoint is not None:
+        source = f"endpoint {public_url(settings.endpoint.base_url)} model {settings.endpoint.model}"
+    elif settings.alias is not None:
+        model = plan.config.model.name if plan.config.model else "?"
+        source = f"alias {settings.alias} of {model} (from MLflow at gate time)"
+    else:
+        run = plan.baseline_run
+        source = f"results {settings.results}"
+        if run is not None:
+            source += f", {len({s.row_id for s in run.scores})} rows"
+            if run.dataset_sha256 is not None and run.dataset_sha256 != plan.dataset.sha256:
+                source += " of another dataset: aggregates only"
+    return (f"baseline {source}, rule {settings.rule} (max regression {settings.max_regression:g}, "
+            f"confidence {settings.confidence:g})")
 
 
 def pin(args: argparse.Namespace) -> int:

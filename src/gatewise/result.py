@@ -147,6 +147,25 @@ class EndpointInfo:
 
 
 @dataclass(frozen=True)
+class JudgeInfo:
+    """Who judged the judge suites, without credentials, and how often it was asked: ``calls``
+    are requests sent (retries included), ``cached`` answers replayed, over candidate and baseline."""
+
+    base_url: str
+    model: str
+    reported_model_ids: tuple[str, ...]
+    calls: int
+    cached: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", public_url(self.base_url))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"base_url": self.base_url, "model": self.model,
+                "reported_model_ids": list(self.reported_model_ids), "calls": self.calls, "cached": self.cached}
+
+
+@dataclass(frozen=True)
 class GateResult:
     config_path: str
     config_sha256: str
@@ -166,6 +185,7 @@ class GateResult:
     repeats: int = 1
     agreement: tuple[SuiteAgreement, ...] = ()
     baseline: BaselineComparison | None = None
+    judge: JudgeInfo | None = None  # None: no judge suites
     schema_version: str = SCHEMA_VERSION
 
     @property
@@ -198,6 +218,7 @@ class GateResult:
                 "api": self.endpoint.api,
                 "reported_model_ids": list(self.endpoint.reported_model_ids),
             },
+            "judge": self.judge.to_dict() if self.judge else None,
             "counts": {
                 "samples": len(self.samples),
                 "errors": self.verdict.error_count,

@@ -25,7 +25,7 @@ from .dataset import Dataset, load_rows, verify_pin
 from .endpoint import DEFAULT_CACHE_DIR, ResponseCache, check_endpoint_inputs, open_endpoint, public_url
 from .errors import ConfigError, EndpointUnreachableError, JudgeUnreachableError
 from .prompting import PromptTemplate
-from .result import BaselineComparison, EndpointInfo, GateResult
+from .result import BaselineComparison, EndpointInfo, GateResult, JudgeInfo
 from .samples import Sample
 from .scores import Score
 from .terminal import Console
@@ -115,14 +115,15 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             stack.callback(judge_responses.close)
 
         t1 = time.perf_counter()
-        samples, served, judged_scores = asyncio.run(
+        samples, served, judged_scores, judge_asked = asyncio.run(
             _collect(plan, config.endpoint, cache, console, judge_responses, timings))
         if all(not s.ok for s in samples):
             raise EndpointUnreachableError(
                 f"every one of {len(samples)} calls to {public_url(config.endpoint.base_url)} failed; "
                 f"first error: {samples[0].error}"
             )
-        baseline_samples, baseline_judged = _collect_baseline(plan, cache, console, judge_responses, timings)
+        baseline_samples, baseline_judged, baseline_judge_asked = _collect_baseline(
+            plan, cache, console, judge_responses, timings)
         timings["calls"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
@@ -153,6 +154,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             confidence_settings={"mode": config.confidence.mode, "resamples": config.confidence.resamples,
                                  "seed": config.confidence.seed},
             repeats=config.repeats,
+            judge=_judge_info(config, (*judged_scores, *baseline_judged), judge_asked, baseline_judge_asked),
             **verdict_parts,
         )
         if out_dir is not None:
@@ -182,24 +184,33 @@ def _fetch_alias_results(config: GateConfig, console: Console) -> BaselineRun | 
     return dataclasses.replace(run, path=where)
 
 
+def _judge_info(config: GateConfig, judged: tuple[Score, ...], *asked: tuple[int, int]) -> JudgeInfo | None:
+    """The judge's identity for gate-result.json, with the ids its answers named; None without one."""
+    if config.judge is None or not any(s.judge is not None for s in config.suites):
+        return None
+    reported = tuple(sorted({s.judge_model for s in judged if s.judge_model}))
+    return JudgeInfo(config.judge.base_url, config.judge.model, reported,
+                     calls=sum(calls for calls, _ in asked), cached=sum(cached for _, cached in asked))
+
+
 def _collect_baseline(plan: GatePlan, cache: ResponseCache | None, console: Console,
                       judge_responses: ResponseCache | None, timings: dict[str, float],
-                      ) -> tuple[tuple[Sample, ...], tuple[Score, ...]]:
-    """The baseline endpoint's samples and judge scores, or () without one. Down is exit 3, never
-    "no regression"."""
+                      ) -> tuple[tuple[Sample, ...], tuple[Score, ...], tuple[int, int]]:
+    """The baseline endpoint's samples, judge scores and judge (calls, cached), or empty without
+    one. Down is exit 3, never "no regression"."""
     settings = plan.config.baseline
     if settings is None or settings.endpoint is None:
-        return (), ()
+        return (), (), (0, 0)
     url = public_url(settings.endpoint.base_url)
     try:
-        samples, _, judged = asyncio.run(_collect(plan, settings.endpoint, cache, console, judge_responses,
-                                                  {}, role="baseline"))
+        samples, _, judged, judge_asked = asyncio.run(_collect(plan, settings.endpoint, cache, console,
+                                                               judge_responses, {}, role="baseline"))
     except EndpointUnreachableError as exc:
         raise EndpointUnreachableError(f"baseline endpoint (baseline.endpoint): {exc}") from None
     if all(not s.ok for s in samples):
         raise EndpointUnreachableError(f"baseline endpoint (baseline.endpoint): every one of {len(samples)} "
                                        f"calls to {url} failed; first error: {samples[0].error}")
-    return samples, judged
+    return samples, judged, judge_asked
 
 
 def _decide(plan: GatePlan, samples, scores, baseline_samples, baseline_scores, measures=()) -> dict:
@@ -327,9 +338,10 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
 
 async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache | None, console: Console,
                    judge_responses: ResponseCache | None, timings: dict[str, float], role: str = "model",
-                   ) -> tuple[tuple[Sample, ...], tuple[str, ...], tuple[Score, ...]]:
-    """The samples, the served model ids, and (with judge suites) the judge's scores: each row is
-    judged as soon as its output arrives, so judging overlaps the calls instead of following them."""
+                   ) -> tuple[tuple[Sample, ...], tuple[str, ...], tuple[Score, ...], tuple[int, int]]:
+    """The samples, the served model ids, and (with judge suites) the judge's scores and its
+    (calls, cached) counts: each row is judged as soon as its output arrives, so judging overlaps
+    the calls instead of following them."""
     config = plan.config
     judging = await _start_judging(config, judge_responses, console) if judge_responses is not None else None
     endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings)
@@ -356,7 +368,8 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
         await endpoint.aclose()
         if judging is not None:
             await judging.abort()
-    return samples, served, scores
+    asked = (judging.stage.client.calls, judging.stage.client.cached) if judging is not None else (0, 0)
+    return samples, served, scores, asked
 
 
 async def _start_judging(config: GateConfig, cache: ResponseCache | None, console: Console) -> "_Judging":

@@ -36,18 +36,23 @@ class ResponseCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, record TEXT NOT NULL)")
-        self._pending: list[tuple[str, str]] = []
+        # written in batches; read from here too, so a later stage of the same run (the baseline
+        # judged after the candidate) finds what an earlier one stored
+        self._pending: dict[str, str] = {}
         self.hits = 0
 
     def get(self, key: str) -> dict[str, Any] | None:
         if not self.read:
             return None
         with self._lock:
-            row = self._db.execute("SELECT record FROM responses WHERE key = ?", (key,)).fetchone()
-        if row is None:
+            record = self._pending.get(key)
+            if record is None:
+                row = self._db.execute("SELECT record FROM responses WHERE key = ?", (key,)).fetchone()
+                record = row[0] if row is not None else None
+        if record is None:
             return None
         self.hits += 1
-        return json.loads(row[0])
+        return json.loads(record)
 
     def sample(self, key: str, *, row_id: str, inputs: Mapping[str, Any], messages: tuple[Message, ...],
                repeat: int) -> Sample | None:
@@ -59,14 +64,14 @@ class ResponseCache:
 
     def put(self, key: str, record: Mapping[str, Any]) -> None:
         with self._lock:
-            self._pending.append((key, json.dumps(record, ensure_ascii=False)))
+            self._pending[key] = json.dumps(record, ensure_ascii=False)
             if len(self._pending) >= 256:
                 self._flush()
 
     def _flush(self) -> None:
         if self._pending:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?)", self._pending)
+            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?)", self._pending.items())
             self._db.execute("COMMIT")
             self._pending.clear()
 

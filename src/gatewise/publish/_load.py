@@ -11,7 +11,8 @@ from typing import Any
 from ..config import Threshold
 from ..errors import InputError
 from ..report import GATE_RESULT_FILE, RESULTS_FILE, SUMMARY_FILE
-from ..result import SCHEMA_VERSION, EndpointInfo, GateResult, ThresholdResult, Verdict
+from ..result import (SCHEMA_VERSION, BaselineComparison, EndpointInfo, GateResult, JudgeInfo, MetricComparison,
+                      RowChange, SuiteAgreement, ThresholdResult, Verdict)
 from ..samples import Message, Sample
 from ..scores import Score
 
@@ -42,7 +43,7 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
         raise InputError(f"{path}: schema_version is {found!r}, expected {SCHEMA_VERSION!r}")
     try:
         verdict = _verdict(data)
-        samples, scores = _rows(out / RESULTS_FILE)
+        samples, scores, row_agreement = _rows(out / RESULTS_FILE)
         endpoint = data["endpoint"]
         result = GateResult(
             config_path=str(data["config"]["path"]), config_sha256=str(data["config"]["sha256"]),
@@ -54,7 +55,13 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
             verdict=verdict, started_at=str(data["started_at"]),
             timings_s=dict(data.get("timings_s") or {}), model_name=data.get("model_name"),
             confidence_level=float((data.get("confidence") or {}).get("level") or 0.95),
+            confidence_settings={k: v for k, v in (data.get("confidence") or {}).items() if k != "level"},
+            intervals={str(m): {str(stat): (float(ci[0]), float(ci[1])) for stat, ci in stats.items()}
+                       for m, stats in (data.get("intervals") or {}).items()},
             repeats=int((data.get("repeats") or {}).get("k") or 1),
+            agreement=_agreement(data.get("repeats") or {}, row_agreement),
+            baseline=_baseline(data.get("baseline")),
+            judge=_judge(data.get("judge")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path} (or {RESULTS_FILE} beside it) is not a complete gate result: "
@@ -62,6 +69,41 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
     summary = out / SUMMARY_FILE
     return GateRun(result, path, rows_loaded=samples is not None,
                    summary_path=summary if summary.is_file() else None)
+
+
+def _agreement(repeats: dict[str, Any], rows: dict[str, dict[str, float]]) -> tuple[SuiteAgreement, ...]:
+    """Per-suite agreement across repeats; ``rows``: each row's own, per suite, from results.jsonl."""
+    return tuple(SuiteAgreement(str(suite), int(item["rows"]), float(item["agreement"]), int(item["flaky_rows"]),
+                                rows.get(suite, {}))
+                 for suite, item in (repeats.get("suites") or {}).items())
+
+
+def _baseline(data: dict[str, Any] | None) -> BaselineComparison | None:
+    """The comparison with the baseline, so the PR comment shows the rows that got worse."""
+    if not data:
+        return None
+
+    def number(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    metrics = tuple(MetricComparison(
+        str(m["metric"]), str(m["statistic"]), number(m.get("baseline")), number(m.get("candidate")),
+        number(m.get("delta")), (float(m["interval"][0]), float(m["interval"][1])) if m.get("interval") else None,
+        int(m.get("n") or 0), int(m.get("worse_count") or 0), int(m.get("better_count") or 0),
+        tuple(RowChange(str(r["row_id"]), float(r["baseline"]), float(r["candidate"]), bool(r["baseline_passed"]),
+                        bool(r["candidate_passed"])) for r in m.get("worse_rows") or ()),
+    ) for m in data.get("metrics") or ())
+    return BaselineComparison(str(data["source"]), str(data["kind"]), bool(data["paired"]), data.get("dataset_sha256"),
+                              float(data["max_regression"]), float(data["confidence"]), str(data["rule"]), metrics,
+                              data.get("note"))
+
+
+def _judge(data: dict[str, Any] | None) -> JudgeInfo | None:
+    """The judge block; absent (a result written before it existed) or null: no judge."""
+    if not data:
+        return None
+    return JudgeInfo(str(data["base_url"]), str(data["model"]), tuple(data.get("reported_model_ids") or ()),
+                     int(data.get("calls") or 0), int(data.get("cached") or 0))
 
 
 def _verdict(data: dict[str, Any]) -> Verdict:
@@ -77,13 +119,15 @@ def _verdict(data: dict[str, Any]) -> Verdict:
                    error_count=int(data["counts"]["errors"]))
 
 
-def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None]:
+def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None, dict[str, dict[str, float]]]:
+    """Samples, scores and (with repeats) suite -> row id -> agreement; Nones without the file."""
     try:
         handle = path.open(encoding="utf-8")
     except FileNotFoundError:
-        return None, None
+        return None, None, {}
     samples: list[Sample] = []
     scores: list[Score] = []
+    agreement: dict[str, dict[str, float]] = {}
     with handle:
         for line in handle:
             if not line.strip():
@@ -102,4 +146,7 @@ def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None]:
             for metric, score in (record.get("scores") or {}).items():
                 scores.append(Score(sample.row_id, str(metric), score.get("value"), bool(score.get("passed")),
                                     sample.repeat, score.get("error"), score.get("reason"), score.get("judge_model")))
-    return samples, scores
+            for suite, value in (record.get("agreement") or {}).items():
+                if value is not None:
+                    agreement.setdefault(str(suite), {})[sample.row_id] = float(value)
+    return samples, scores, agreement

@@ -42,6 +42,7 @@ def read_gate_result(result_dir: Path) -> tuple[dict[str, Any], str]:
 
 def run_params(document: Mapping[str, Any], lineage: Lineage) -> dict[str, str]:
     endpoint = document.get("endpoint") or {}
+    judge = document.get("judge") or {}
     prompt = document.get("prompt") or {}
     values = {
         "config_sha256": (document.get("config") or {}).get("sha256"),
@@ -50,6 +51,8 @@ def run_params(document: Mapping[str, Any], lineage: Lineage) -> dict[str, str]:
         "prompt_sha256": prompt.get("sha256") if isinstance(prompt, dict) else None,
         "endpoint_model": endpoint.get("model"),
         "endpoint_model_ids": ",".join(endpoint.get("reported_model_ids") or ()),
+        "judge_model": judge.get("model"),
+        "judge_model_ids": ",".join(judge.get("reported_model_ids") or ()),
         "model_name": document.get("model_name"),
         "model_source": lineage.model_source,
         "git_sha": lineage.git_sha,

@@ -72,6 +72,8 @@ def _properties(result: GateResult) -> list[tuple[str, str]]:
              ("reported_model_ids", ",".join(result.endpoint.reported_model_ids))]
     if result.model_name:
         props.insert(2, ("model_name", result.model_name))
+    if result.judge is not None:
+        props.append(("judge_model", result.judge.model))
     return props
 
 

@@ -109,12 +109,20 @@ def _context(result: GateResult) -> str:
     reported = [m for m in endpoint.reported_model_ids if m != endpoint.model]
     if reported:
         model += " (endpoint reported " + ", ".join(code_span(m) for m in reported) + ")"
-    return " · ".join([
+    parts = [
         f"Dataset {code_span(result.dataset_sha256[:12])}",
         f"{rows:,} row{'s' if rows != 1 else ''}",
         f"{errors:,} error{'s' if errors != 1 else ''}",
         model,
-    ])
+    ]
+    if (judge := result.judge) is not None:
+        # which judge gave the judge suites' scores matters as much as which model was judged
+        said = f"judge {code_span(judge.model)}"
+        judge_reported = [m for m in judge.reported_model_ids if m != judge.model]
+        if judge_reported:
+            said += " (judge reported " + ", ".join(code_span(m) for m in judge_reported) + ")"
+        parts.append(said)
+    return " · ".join(parts)
 
 
 def _threshold_table(result: GateResult, room: int | None = None) -> str:

@@ -33,7 +33,11 @@ def build_parser(prog: str = "python -m gatewise.standin") -> argparse.ArgumentP
     model.add_argument("--answer-column", default="answer", help="column holding the reference answer")
     model.add_argument("--quality", type=float, default=1.0,
                        help="fraction of questions answered with the reference answer (default 1.0)")
-    model.add_argument("--seed", type=int, default=0, help="seed choosing which questions are answered right")
+    model.add_argument("--seed", type=int, default=0,
+                       help="seed choosing which questions are answered right (with --noise: of the per-call draws)")
+    model.add_argument("--noise", type=float, default=0.0,
+                       help="0 answers each question the same way every call; > 0 draws each answer per call "
+                            "around per-question difficulties (0.1 few flips, 2 a weighted coin; default 0)")
     model.add_argument("--answer-format", choices=("text", "json"), default="text",
                        help="'json' wraps each answer as {\"answer\": ...}")
 
@@ -87,7 +91,7 @@ def _endpoint(args: argparse.Namespace) -> Endpoint:
                     seed=args.fault_seed)
     return Endpoint(answers, quality=args.quality, seed=args.seed, answer_format=args.answer_format,
                     faults=faults, model_id=args.model_id, served_model_names=args.served_model_names,
-                    api_key=args.api_key)
+                    api_key=args.api_key, noise=args.noise)
 
 
 async def _serve(endpoint: Endpoint, host: str, port: int) -> None:

@@ -25,11 +25,11 @@ class Endpoint:
     def __init__(self, answers: Mapping[str, str] | None = None, *, quality: float = 1.0, seed: int = 0,
                  answer_format: AnswerFormat = "text", faults: Faults = Faults(),
                  model_id: str = "standin-model", served_model_names: Sequence[str] | None = None,
-                 api_key: str | None = None) -> None:
+                 api_key: str | None = None, noise: float = 0.0) -> None:
         names = list(served_model_names) if served_model_names is not None else [model_id]
         if not names:
             raise ValueError("served_model_names must name at least one model")
-        model = StandinModel(answers or {}, quality=quality, seed=seed, answer_format=answer_format)
+        model = StandinModel(answers or {}, quality=quality, seed=seed, answer_format=answer_format, noise=noise)
         self.dice = FaultDice(faults)
         self._routes = Routes(model, model_id=model_id, served_model_names=names, api_key=api_key,
                               faults=lambda: self.dice.faults)

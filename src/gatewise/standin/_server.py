@@ -32,13 +32,15 @@ class StandinServer:
     def __init__(self, answers: Mapping[str, str] | None = None, *, quality: float = 1.0,
                  faults: Faults = Faults(), model_id: str = "standin-model",
                  served_model_names: Sequence[str] | None = None, api_key: str | None = None,
-                 answer_format: AnswerFormat = "text", seed: int = 0,
+                 answer_format: AnswerFormat = "text", seed: int = 0, noise: float = 0.0,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         """``answers`` maps question -> reference answer (see ``load_answer_table``); ``quality``
-        is the fraction of questions answered right, chosen by a hash of (question, ``seed``)."""
+        is the fraction of questions answered right, chosen by a hash of (question, ``seed``).
+        ``noise`` > 0 makes answers vary from call to call around per-question difficulties shared
+        by every stand-in (see ``StandinModel``); ``seed`` then seeds the per-call draws."""
         self._endpoint = Endpoint(answers, quality=quality, seed=seed, answer_format=answer_format,
                                   faults=faults, model_id=model_id, served_model_names=served_model_names,
-                                  api_key=api_key)
+                                  api_key=api_key, noise=noise)
         self._host, self._requested_port = host, port
         self._port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
