@@ -195,6 +195,20 @@ def test_a_better_candidate_with_repeats_passes_against_a_baseline_endpoint(tmp_
     assert "### Repeats" in (tmp_path / "out" / "summary.md").read_text()
 
 
+def test_an_a_a_run_with_the_cache_calls_the_baseline_for_its_own_answers(tmp_path, good_model):
+    # same URL and model on both sides: with --cache the baseline must still be asked, not handed
+    # the candidate's answers of the same run (that would make every A/A comparison identical)
+    config = gate(tmp_path, good_model.base_url, "baseline:\n" + endpoint_block(good_model.base_url))
+    before = good_model.stats.completions
+    result = run_gate(load_config(config), cache_dir=tmp_path / "cache", use_cache=True)
+    assert good_model.stats.completions - before == 2 * len(example_rows())
+    assert result.passed and result.baseline.paired
+    # a second run replays both sides from the cache, each its own
+    again = run_gate(load_config(config), cache_dir=tmp_path / "cache", use_cache=True)
+    assert good_model.stats.completions - before == 2 * len(example_rows())
+    assert all(s.cached for s in again.samples)
+
+
 def test_a_baseline_endpoint_that_is_down_is_exit_3(tmp_path, good_model, capsys):
     config = gate(tmp_path, good_model.base_url, "baseline:\n" + endpoint_block("http://127.0.0.1:9/v1"))
     code = main(["gate", "--config", str(config), "--out", str(tmp_path / "out")])

@@ -345,6 +345,8 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
     config = plan.config
     judging = await _start_judging(config, judge_responses, console) if judge_responses is not None else None
     endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings)
+    if role != "model":
+        endpoint.cache_scope = role
     repeats = config.repeats
     what = f"{len(plan.dataset.rows)} rows" + (f" x {repeats} repeats" if repeats > 1 else "")
     try:

@@ -18,6 +18,8 @@ from ._retry import RETRYABLE_STATUSES, Attempts, CallFailed, GaveUp, RetryPolic
 
 
 class OpenAIEndpoint:
+    cache_scope: str | None = None  # set for a baseline endpoint
+
     def __init__(self, config: EndpointConfig, *, cache: ResponseCache | None = None,
                  seed: int | None = None, role: str = "model endpoint", section: str = "endpoint",
                  unreachable: type[InfraError] = EndpointUnreachableError) -> None:
@@ -33,7 +35,9 @@ class OpenAIEndpoint:
     @property
     def identity(self) -> dict[str, Any]:
         """What makes two endpoints answer differently; the cache key includes it (not the key)."""
-        return {"base_url": self.config.base_url, "model": self.config.model, "api": self.config.api}
+        identity = {"base_url": self.config.base_url, "model": self.config.model, "api": self.config.api}
+        # a baseline's answers are its own, even from the same URL and model (an A/A run)
+        return {**identity, "scope": self.cache_scope} if self.cache_scope else identity
 
     def _openai(self) -> Any:
         if self._client is None:

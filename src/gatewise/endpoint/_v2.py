@@ -37,6 +37,8 @@ class _Pending:
 
 
 class V2Endpoint:
+    cache_scope: str | None = None  # set for a baseline endpoint
+
     def __init__(self, config: V2EndpointConfig, encoding: FeatureEncoding, *,
                  cache: ResponseCache | None = None, seed: int | None = None) -> None:
         self.config = config
@@ -53,8 +55,10 @@ class V2Endpoint:
     @property
     def identity(self) -> dict[str, Any]:
         """What makes two endpoints answer differently; the cache key includes it (not the key)."""
-        return {"kind": "v2", "base_url": self.config.base_url, "model": self.config.model,
-                "features": list(self.encoding.names), "layout": self.encoding.layout, "output": self.config.output}
+        identity = {"kind": "v2", "base_url": self.config.base_url, "model": self.config.model,
+                    "features": list(self.encoding.names), "layout": self.encoding.layout, "output": self.config.output}
+        # a baseline's answers are its own, even from the same URL and model (an A/A run)
+        return {**identity, "scope": self.cache_scope} if self.cache_scope else identity
 
     def _http(self) -> Any:
         if self._client is None:
