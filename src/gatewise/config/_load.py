@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 from ._models import GateConfig
-from ._thresholds import DIRECTIONAL_OPERATORS, MODES, ROW_STATISTICS, STATISTICS, Threshold, parse_expression
+from ._thresholds import DIRECTIONAL_OPERATORS, MODES, ROW_STATISTICS, Threshold, parse_expression
 from ._yaml import LoadedYaml, key_path, parse_yaml
 
 # statistics that make sense for each built-in metric
