@@ -39,12 +39,11 @@ def quantile_interval(values: Sequence[float], q: float, level: float = 0.95) ->
     n = len(values)
     if n < 2:
         return None
-    from scipy.stats import binom
+    from ._binomial import binomial_quantiles
 
-    p = q / 100.0
     alpha = 1.0 - level
-    low = int(binom.ppf(alpha / 2, n, p))  # 0-based rank of the lower end
-    high = int(binom.ppf(1 - alpha / 2, n, p))
+    # 0-based ranks of the two ends
+    low, high = binomial_quantiles(n, q / 100.0, (alpha / 2, 1 - alpha / 2))
     ordered = sorted(values)
     return float(ordered[max(0, low - 1)]), float(ordered[min(n - 1, high)])
 
