@@ -6,6 +6,7 @@ differences of means. numpy is imported inside the functions, off the CLI's star
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Sequence
 
@@ -64,6 +65,20 @@ def _resampled_indices(rng, n: int, resamples: int):
         done += size
 
 
+@lru_cache(maxsize=2)
+def _shared_indices(n: int, resamples: int, seed: int):
+    """The one block of indices a seeded bootstrap of n rows draws, read-only, or None past one block.
+
+    Every metric of a run has the same rows, resamples and seed, so they all draw the same
+    indices: drawing them once gives the same intervals for less work.
+    """
+    if n * resamples > _BLOCK_CELLS:
+        return None
+    (block,) = _resampled_indices(_rng(seed), n, resamples)
+    block.setflags(write=False)
+    return block
+
+
 def bootstrap_cluster_mean(sums: Sequence[float], counts: Sequence[float], *, level: float = 0.95,
                            resamples: int = 2000, seed: int = 0) -> Interval | None:
     """Percentile bootstrap of ``sum(sums) / sum(counts)``, resampling clusters (rows).
@@ -78,10 +93,13 @@ def bootstrap_cluster_mean(sums: Sequence[float], counts: Sequence[float], *, le
     n = len(sums_a)
     if n < 2 or counts_a.sum() <= 0:
         return None
-    rng = _rng(seed)
+    shared = _shared_indices(n, resamples, seed)
+    blocks = (shared,) if shared is not None else _resampled_indices(_rng(seed), n, resamples)
+    # one sample per row (or k per row everywhere): every resample holds the same count, exactly
+    same_count = bool((counts_a == counts_a[0]).all())
     means = []
-    for idx in _resampled_indices(rng, n, resamples):
-        total = counts_a[idx].sum(axis=1)
+    for idx in blocks:
+        total = float(n * counts_a[0]) if same_count else counts_a[idx].sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             means.append(sums_a[idx].sum(axis=1) / total)
     stats = np.concatenate(means)
