@@ -17,8 +17,9 @@ from .scores import Score
 from .terminal import Console
 
 
-async def start_judging(config: GateConfig, cache: ResponseCache | None, console: Console) -> "Judging":
-    """Check the judge (down: exit 3 before the model is called) and start loading deepeval."""
+async def start_judging(config: GateConfig, cache: ResponseCache | None, console: Console,
+                        model_concurrency: int) -> "Judging":
+    """Check the judge (down: exit 3 before the model is called) and load deepeval."""
     from .suites import JudgeClient, JudgeStage
 
     assert config.judge is not None
@@ -30,24 +31,39 @@ async def start_judging(config: GateConfig, cache: ResponseCache | None, console
         await probe.aclose()
     stage = JudgeStage(config.suites, JudgeClient(config.judge, cache=cache))
     stage.begin()
-    return Judging(stage)
+    # the model may run this far ahead of the judge: its own concurrency in flight, and two
+    # rounds of the judge's waiting, so neither side waits on the other for lack of work
+    return Judging(stage, backlog=model_concurrency + 2 * config.judge.concurrency)
 
 
 class Judging:
-    """The judge tasks of one run, keyed by row, with their progress shown once the calls are done."""
+    """The judge tasks of one run, keyed by row, with their progress shown once the calls are done.
 
-    def __init__(self, stage) -> None:
+    ``make_room`` holds a model call back while ``backlog`` rows are already called for and not
+    yet judged: when the judge is the slower side, a model racing ahead only takes the event
+    loop (and its connection pool) from the judge's replies and delays the judge's next calls.
+    """
+
+    def __init__(self, stage, backlog: int) -> None:
         self.stage = stage
+        self._room = asyncio.Semaphore(backlog)
         self.tasks: dict[tuple[str, int], asyncio.Task[tuple[Score, ...]]] = {}
         self.started = time.perf_counter()
         self._early: list[Score] = []
         self._progress = None
 
+    async def make_room(self) -> None:
+        """Wait until the backlog has room for one more row; ``submit`` gives the place back."""
+        await self._room.acquire()
+
     def submit(self, sample: Sample) -> None:
         self.tasks[(sample.row_id, sample.repeat)] = asyncio.get_running_loop().create_task(self._judge(sample))
 
     async def _judge(self, sample: Sample) -> tuple[Score, ...]:
-        scores = await self.stage.judge(sample)
+        try:
+            scores = await self.stage.judge(sample)
+        finally:
+            self._room.release()
         for score in scores:
             if self._progress is None:
                 self._early.append(score)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 
 from .config import EndpointConfig, GateConfig, check_columns
 from .baseline import BaselineRun, load_baseline_results
@@ -347,7 +347,7 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
     if judge_responses is not None:
         from .judging import start_judging
 
-        judging = await start_judging(config, judge_responses, console)
+        judging = await start_judging(config, judge_responses, console, settings.concurrency)
     endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings)
     if role != "model":
         endpoint.cache_scope = role
@@ -367,7 +367,8 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
                 if judging is not None:
                     judging.submit(sample)
 
-            samples = await _sample_all(plan, endpoint, on_sample)
+            samples = await _sample_all(plan, endpoint, on_sample,
+                                        judging.make_room if judging is not None else None)
             progress.close()
         scores = await judging.finish(samples, console, timings) if judging is not None else ()
     finally:
@@ -378,10 +379,12 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
     return samples, served, scores, asked
 
 
-async def _sample_all(plan: GatePlan, endpoint,
-                      on_sample: Callable[[Sample], None]) -> tuple[Sample, ...]:
+async def _sample_all(plan: GatePlan, endpoint, on_sample: Callable[[Sample], None],
+                      make_room: Callable[[], Awaitable[None]] | None = None) -> tuple[Sample, ...]:
     async def one(row, repeat: int) -> Sample:
         messages = plan.template.render(row) if plan.template is not None else ()
+        if make_room is not None:
+            await make_room()
         sample = await endpoint.sample(row.id, dict(row.values), messages, repeat)
         on_sample(sample)
         return sample
