@@ -348,9 +348,6 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
         from .judging import start_judging
 
         judging = await start_judging(config, judge_responses, console, settings.concurrency)
-        from .preload import preload
-
-        preload("numpy")  # for the verdict's intervals, while the loop waits on the judge
     endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings)
     if role != "model":
         endpoint.cache_scope = role
