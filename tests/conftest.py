@@ -33,6 +33,30 @@ def standin(answers):
         yield server
 
 
+@pytest.fixture(scope="module")
+def good_model(answers):
+    """A model that answers every row right, for tests that compare it with a worse one."""
+    with StandinServer(answers=answers, quality=1.0) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def poor_model(answers):
+    """A model right on about half of the rows."""
+    with StandinServer(answers=answers, quality=0.5, seed=7) as server:
+        yield server
+
+
+JUDGE_MODEL = "judge-model"
+
+
+@pytest.fixture(scope="module")
+def judge():
+    """The stand-in as judge; tests that change its faults put them back."""
+    with StandinServer(model_id=JUDGE_MODEL) as server:
+        yield server
+
+
 def write_dataset(directory: Path, rows: list[dict], name: str = "data.jsonl") -> Path:
     path = directory / name
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")

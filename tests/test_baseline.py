@@ -27,12 +27,6 @@ THRESHOLDS = """
 
 
 @pytest.fixture(scope="module")
-def good_model(answers):
-    with StandinServer(answers=answers, quality=1.0) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def worse_model(answers):
     with StandinServer(answers=answers, quality=0.6, seed=3) as server:
         yield server

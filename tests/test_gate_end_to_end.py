@@ -26,12 +26,6 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
 
 
 @pytest.fixture(scope="module")
-def good_model(answers):
-    with StandinServer(answers=answers, quality=1.0) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def degraded_model(answers):
     with StandinServer(answers=answers, quality=0.6, seed=3) as server:
         yield server

@@ -16,30 +16,13 @@ from gatewise.standin import StandinServer
 
 from .conftest import example_rows, write_gate
 from .test_baseline import endpoint_block
-from .test_judge import G_EVAL, JUDGE_MODEL, judge_section, states_answer
+from .conftest import JUDGE_MODEL
+from .test_judge import G_EVAL, judge_section, states_answer
 from .v2_server import IRIS_FEATURES, V2Server, iris_rows, train_models, write_v2_gate
 
 ROWS = example_rows(24)
 JUDGE_KEY = "sk-judge-integ-0a1b2c3d4e5f"
 LOOSE = '\n  correctness: { mean: ">= 0.0" }\n'  # no absolute bar: only the baseline can fail these gates
-
-
-@pytest.fixture(scope="module")
-def judge():
-    with StandinServer(model_id=JUDGE_MODEL) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def good_model(answers):
-    with StandinServer(answers=answers, quality=1.0) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def poor_model(answers):
-    with StandinServer(answers=answers, quality=0.5, seed=7) as server:
-        yield server
 
 
 def judged_gate(directory: Path, model: StandinServer, judge_url: str, *, rows=ROWS, extra: str = "",

@@ -17,12 +17,11 @@ import pytest
 from gatewise.cli import main
 from gatewise.standin import Faults, StandinServer
 
-from .conftest import example_rows, write_gate
+from .conftest import JUDGE_MODEL, example_rows, write_gate
 
 ROWS = example_rows(12)
 CORPUS = [json.loads(line) for line in
           (Path(__file__).parent / "data" / "injection" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
-JUDGE_MODEL = "judge-model"
 JUDGE_KEY = "sk-judge-9f8e7d6c5b4a39281706"
 G_EVAL = """
   - name: correctness
@@ -31,25 +30,6 @@ G_EVAL = """
       criteria: "Does the actual output state the same answer as the expected output?"
       columns: { expected_output: answer }
 """
-
-
-@pytest.fixture(scope="module")
-def judge():
-    """The stand-in as judge; tests that change its faults put them back."""
-    with StandinServer(model_id=JUDGE_MODEL) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def good_model(answers):
-    with StandinServer(answers=answers, quality=1.0) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def poor_model(answers):
-    with StandinServer(answers=answers, quality=0.5, seed=7) as server:
-        yield server
 
 
 def judge_section(url: str, **extra) -> str:

@@ -14,24 +14,12 @@ from sklearn import metrics as skm
 
 from gatewise.cli import main
 
-from .v2_server import (IRIS_FEATURES, V2Server, diabetes_rows, free_port, iris_rows, train_models, write_pinned,
-                        write_v2_gate)
+from .v2_server import (IRIS_FEATURES, diabetes_rows, iris_rows, models, server,  # noqa: F401 (fixtures)
+                        write_pinned, write_v2_gate)
 
 IRIS = iris_rows()
 DIABETES = diabetes_rows()
 DIABETES_FEATURES = [name for name in DIABETES[0] if name not in ("id", "progression")]
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("models")
-    return directory, train_models(directory)
-
-
-@pytest.fixture(scope="module")
-def server(models):
-    with V2Server(models[0]) as running:
-        yield running
 
 
 def run_gate(config: Path, out: Path, capsys) -> tuple[int, str, str]:
@@ -271,7 +259,7 @@ def test_a_changed_reference_prints_both_hashes(tmp_path, refused):
 """)
     changed = write_pinned(tmp_path, "reference.jsonl", IRIS[0::3])
     err = refused(config)
-    assert f"[suites[1].drift.reference.sha256]: the reference dataset" in err
+    assert "[suites[1].drift.reference.sha256]: the reference dataset" in err
     assert f"pinned (sha256): {sha}" in err and f"actual (bytes):  {changed}" in err
 
 

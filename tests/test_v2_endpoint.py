@@ -12,23 +12,12 @@ import pytest
 
 from gatewise.cli import main
 
-from .v2_server import IRIS_FEATURES, PICKY_LIMIT, V2Server, free_port, iris_rows, train_models, write_v2_gate
+from .v2_server import (IRIS_FEATURES, PICKY_LIMIT, V2Server, free_port, iris_rows, models, server,  # noqa: F401 (fixtures)
+                        write_v2_gate)
 
 ROWS = iris_rows()
 # species, the true class, is a column too: without a suite naming it as the label, it must be left out
 FEATURES = "  features: [sepal_length, sepal_width, petal_length, petal_width]\n"
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("models")
-    return directory, train_models(directory)
-
-
-@pytest.fixture(scope="module")
-def server(models):
-    with V2Server(models[0]) as running:
-        yield running
 
 
 @pytest.fixture

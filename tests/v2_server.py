@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 PICKY_LIMIT = 7.5
 
@@ -200,6 +201,20 @@ def train_models(directory: Path) -> dict:
     joblib.dump(classifier, directory / "iris.joblib")
     joblib.dump(regressor, directory / "diabetes.joblib")
     return {"iris": classifier, "diabetes": regressor}
+
+
+# module-scoped fixtures: a test module imports them (``from .v2_server import models, server``)
+# and gets its own trained models and ModelServer process
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("models")
+    return directory, train_models(directory)
+
+
+@pytest.fixture(scope="module")
+def server(models):
+    with V2Server(models[0]) as running:
+        yield running
 
 
 def iris_rows() -> list[dict]:
