@@ -348,9 +348,8 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
         from .judging import start_judging
 
         judging = await start_judging(config, judge_responses, console, settings.concurrency)
-    endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings)
-    if role != "model":
-        endpoint.cache_scope = role
+    endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings,
+                             cache_scope=None if role == "model" else role)
     repeats = config.repeats
     what = f"{len(plan.dataset.rows)} rows" + (f" x {repeats} repeats" if repeats > 1 else "")
     try:

@@ -27,7 +27,7 @@ def check_endpoint_inputs(config: "GateConfig", dataset: "Dataset") -> "GateConf
 
 
 def open_endpoint(config: "GateConfig", dataset: "Dataset", *, cache: ResponseCache | None = None,
-                  settings: Any = None) -> Any:
+                  settings: Any = None, cache_scope: str | None = None) -> Any:
     """The client for ``settings`` (default ``config.endpoint``; a baseline endpoint passes its own):
     ``preflight()``, ``sample(row_id, inputs, messages, repeat)``, ``aclose()``."""
     settings = settings if settings is not None else config.endpoint
@@ -35,7 +35,7 @@ def open_endpoint(config: "GateConfig", dataset: "Dataset", *, cache: ResponseCa
         from ._features import encode_features
         from ._v2 import V2Endpoint
 
-        return V2Endpoint(settings, encode_features(config, dataset), cache=cache)
+        return V2Endpoint(settings, encode_features(config, dataset), cache=cache, cache_scope=cache_scope)
     from ._openai import OpenAIEndpoint
 
-    return OpenAIEndpoint(settings, cache=cache)
+    return OpenAIEndpoint(settings, cache=cache, cache_scope=cache_scope)

@@ -18,12 +18,11 @@ from ._retry import RETRYABLE_STATUSES, Attempts, CallFailed, GaveUp, RetryPolic
 
 
 class OpenAIEndpoint:
-    cache_scope: str | None = None  # set for a baseline endpoint
-
     def __init__(self, config: EndpointConfig, *, cache: ResponseCache | None = None,
                  seed: int | None = None, role: str = "model endpoint", section: str = "endpoint",
-                 unreachable: type[InfraError] = EndpointUnreachableError) -> None:
+                 unreachable: type[InfraError] = EndpointUnreachableError, cache_scope: str | None = None) -> None:
         self.config = config
+        self.cache_scope = cache_scope  # a baseline's answers are cached apart from the model's
         # which endpoint this is, in messages: the model under test or the judge (config section)
         self.role, self.section, self._unreachable = role, section, unreachable
         self.cache = cache

@@ -37,11 +37,10 @@ class _Pending:
 
 
 class V2Endpoint:
-    cache_scope: str | None = None  # set for a baseline endpoint
-
     def __init__(self, config: V2EndpointConfig, encoding: FeatureEncoding, *,
-                 cache: ResponseCache | None = None, seed: int | None = None) -> None:
+                 cache: ResponseCache | None = None, seed: int | None = None, cache_scope: str | None = None) -> None:
         self.config = config
+        self.cache_scope = cache_scope  # a baseline's answers are cached apart from the model's
         self.encoding = encoding
         self.cache = cache
         self.policy = RetryPolicy(config.max_retries, config.backoff_s, config.max_backoff_s)
