@@ -1,11 +1,15 @@
 """The model under test over the OpenAI-compatible API (vLLM at ``/v1``, KServe at ``/openai/v1``).
 
-One ``OpenAIEndpoint`` per run: bounded requests in flight, a timeout per request, our own
+One ``OpenAIEndpoint`` per run: requests in flight bounded by the configured concurrency and cut
+back while the server pushes back (``AdaptiveConcurrency``), a timeout per request, our own
 retries (the SDK's are off) so that ``Retry-After`` is honoured and every attempt is counted.
+The preflight goes through the openai SDK on its aiohttp transport; rows go through ``Wire``
+(aiohttp and orjson: see there for why, and what that costs in compatibility).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -13,8 +17,10 @@ from ..config import EndpointConfig
 from ..errors import EndpointUnreachableError, InfraError
 from ..samples import Message, Sample
 from ._cache import ResponseCache, request_key
-from ._url import public_url
+from ._concurrency import ConcurrencyStats
+from ._url import public_url, split_credentials
 from ._retry import RETRYABLE_STATUSES, Attempts, CallFailed, GaveUp, RetryPolicy, parse_retry_after
+from ._wire import Wire
 
 
 class OpenAIEndpoint:
@@ -30,6 +36,17 @@ class OpenAIEndpoint:
         self._attempts = Attempts(self.policy, config.concurrency, seed)
         self._secret = config.api_key.get_secret_value() if config.api_key else None
         self._client: Any = None
+        self._base_url, basic = split_credentials(config.base_url)
+        # the Authorization header every call sends: URL credentials win, as they did under httpx
+        self._authorization = basic or f"Bearer {self._secret or 'EMPTY'}"  # "EMPTY": vLLM's "no key"
+        self._wire = Wire(self._base_url, authorization=self._authorization, timeout_s=config.timeout_s,
+                          connections=config.concurrency)
+        self._path = "/chat/completions" if config.api == "chat" else "/completions"
+
+    @property
+    def concurrency(self) -> ConcurrencyStats:
+        """The concurrency the row calls actually had (cut back on 429 / 503, regrown after)."""
+        return self._attempts.concurrency
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -43,14 +60,17 @@ class OpenAIEndpoint:
             import openai  # deferred: ~0.7 s, and not needed by validate/pin
 
             self._client = openai.AsyncOpenAI(
-                base_url=self.config.base_url,
+                base_url=self._base_url,
                 api_key=self._secret or "EMPTY",  # vLLM's convention for "no key"
                 timeout=self.config.timeout_s,
                 max_retries=0,
+                default_headers={"Authorization": self._authorization},
+                http_client=openai.DefaultAioHttpClient(),  # httpx's own pool costs twice the CPU
             )
         return self._client
 
     async def aclose(self) -> None:
+        await self._wire.aclose()
         if self._client is not None:
             await self._client.close()
 
@@ -126,29 +146,35 @@ class OpenAIEndpoint:
                       attempts=attempts, **record)
 
     async def _call(self, body: dict[str, Any]) -> dict[str, Any]:
-        client = self._openai()
-        path = "/chat/completions" if self.config.api == "chat" else "/completions"
-        # the client's own request method: its auth, headers and error types, without the typed
-        # resource layer, whose per-call transform of the params and model objects cost more CPU
-        # than the rest of the call; that CPU is what bounds throughput at high concurrency
+        import orjson
+
+        status, retry_after, reason, content = await self._wire.post(self._path, {**body, **self.config.extra_body})
+        if not 200 <= status < 300:
+            raise CallFailed(f"HTTP {status}: {error_message(content, reason)}",
+                             retryable=status in RETRYABLE_STATUSES, retry_after=parse_retry_after(retry_after),
+                             status=status)
         try:
-            payload = await client.post(path, cast_to=object, body={**body, **self.config.extra_body})
-        except Exception as exc:  # noqa: BLE001 - mapped to retryable / final below
-            raise self._classify(exc) from None
+            payload = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            raise CallFailed("malformed response: body is not valid JSON", retryable=True) from None
         return self._read(payload)
 
     def _read(self, payload: Any) -> dict[str, Any]:
+        """The few fields a sample keeps, read from the parsed body (no typed response model)."""
         try:
             choice = payload["choices"][0]
             text = choice["message"]["content"] if self.config.api == "chat" else choice["text"]
         except (TypeError, KeyError, IndexError):
             raise CallFailed("malformed response: no choices[0] text in the body", retryable=True) from None
         if not isinstance(text, str):
+            # content null: a tool call or a refusal instead of text; asking again gets the same
             raise CallFailed("response had no text content", retryable=False)
         usage = payload.get("usage") or {}
+        if not isinstance(usage, dict):
+            usage = {}
         return {
             "output": text,
-            "finish_reason": choice.get("finish_reason"),
+            "finish_reason": choice.get("finish_reason") if isinstance(choice, dict) else None,
             "model_id": payload.get("model"),
             "prompt_tokens": usage.get("prompt_tokens"),
             "completion_tokens": usage.get("completion_tokens"),
@@ -157,10 +183,11 @@ class OpenAIEndpoint:
     def _classify(self, exc: Exception) -> CallFailed:
         import openai
 
-        if isinstance(exc, openai.APITimeoutError):
-            return CallFailed(f"timed out after {self.config.timeout_s:g} s", retryable=True, unreachable=True)
-        if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__ or exc.__context__
+        if isinstance(exc, openai.APIConnectionError):  # APITimeoutError is one too
+            cause = _transport_cause(exc)
+            if isinstance(cause, (TimeoutError, asyncio.TimeoutError)) or (
+                    cause is None and isinstance(exc, openai.APITimeoutError)):
+                return CallFailed(f"timed out after {self.config.timeout_s:g} s", retryable=True, unreachable=True)
             detail = f": {type(cause).__name__}" if cause is not None else ""
             return CallFailed(f"connection error{detail}", retryable=True, unreachable=True)
         if isinstance(exc, openai.APIStatusError):
@@ -175,8 +202,40 @@ class OpenAIEndpoint:
         return CallFailed(f"{type(exc).__name__}: {exc}", retryable=False)
 
 
+def _transport_cause(exc: BaseException) -> BaseException | None:
+    """The aiohttp (or OS) error under an SDK connection error. The SDK's aiohttp adapter maps every
+    ``ClientConnectionError`` to httpx's ``ConnectTimeout``, so the SDK's own class cannot tell a
+    refused connection from a timeout; the original error can."""
+    cause, seen = exc.__cause__ or exc.__context__, 0
+    while cause is not None and seen < 8:
+        if type(cause).__module__.split(".")[0] not in ("httpx2", "httpx", "openai"):
+            return cause
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return None
+
+
 def _error_message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
+    """The message of an SDK status error (the preflight's), as ``error_message`` reads a row's."""
+    return _message_of(getattr(exc, "body", None), getattr(exc.response, "reason_phrase", None) or "error")
+
+
+def error_message(content: bytes, reason: str) -> str:
+    """What an error body says, in at most 300 characters: its ``error.message`` (OpenAI, vLLM), its
+    ``error`` string, the body itself as JSON, or the reason phrase when there is no body."""
+    import orjson
+
+    text = content.decode("utf-8", "replace").strip()
+    if not text:
+        return reason or "error"
+    try:
+        body: Any = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        body = text
+    # as the SDK's status errors hold it: the ``error`` object when there is one
+    return _message_of(body.get("error", body) if isinstance(body, dict) else body, reason)
+
+
+def _message_of(body: Any, reason: str) -> str:
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
@@ -184,6 +243,6 @@ def _error_message(exc: Any) -> str:
         if isinstance(inner, str):
             return inner[:300]
     try:
-        return json.dumps(body)[:300] if body is not None else exc.response.reason_phrase
-    except (TypeError, AttributeError):
+        return json.dumps(body)[:300] if body is not None else reason
+    except (TypeError, ValueError):
         return "error"

@@ -1,5 +1,6 @@
 """When to retry a failed call, and for how long to wait: exponential backoff with full jitter
-that never waits less than the server's ``Retry-After``; ``Attempts`` runs one call under it."""
+that never waits less than the server's ``Retry-After``; ``Attempts`` runs one call under it,
+each try holding a slot of the endpoint's ``AdaptiveConcurrency``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import random
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
+
+from ._concurrency import OVERLOAD_STATUSES, AdaptiveConcurrency, ConcurrencyStats
 
 # statuses worth another try; 4xx other than these are the caller's mistake and final
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -53,9 +56,10 @@ class CallFailed(Exception):
     """One attempt failed; ``retryable`` says whether another attempt may succeed."""
 
     def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
-                 unreachable: bool = False) -> None:
+                 unreachable: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.retryable, self.retry_after, self.unreachable = retryable, retry_after, unreachable
+        self.status = status  # the HTTP status of the answer, when there was one
 
 
 class GaveUp(Exception):
@@ -67,12 +71,18 @@ class GaveUp(Exception):
 
 
 class Attempts:
-    """Tries of a call, each holding one of ``concurrency`` slots, retried under ``policy``."""
+    """Tries of a call, each holding one of up to ``concurrency`` slots, retried under ``policy``;
+    a 429 or 503 answer shrinks the number of slots for a while (see ``AdaptiveConcurrency``)."""
 
     def __init__(self, policy: RetryPolicy, concurrency: int, seed: int | None = None) -> None:
         self.policy = policy
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = AdaptiveConcurrency(concurrency)
         self._rng = random.Random(seed)
+
+    @property
+    def concurrency(self) -> ConcurrencyStats:
+        """The concurrency the calls so far actually had."""
+        return self._slots.stats()
 
     @property
     def preflight_tries(self) -> int:
@@ -93,10 +103,17 @@ class Attempts:
         while True:
             attempts += 1
             try:
-                async with self._slots:
+                token = await self._slots.acquire()
+                overloaded = False
+                try:
                     started = time.perf_counter()
                     payload = await call()
                     latency_ms = round((time.perf_counter() - started) * 1000, 3)
+                except CallFailed as failure:
+                    overloaded = failure.status in OVERLOAD_STATUSES
+                    raise
+                finally:
+                    self._slots.release(token, overloaded=overloaded)
                 return payload, read(payload), latency_ms, attempts
             except CallFailed as failure:
                 if failure.retryable and attempts <= self.policy.max_retries:

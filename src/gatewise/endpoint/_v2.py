@@ -17,6 +17,7 @@ from ..config import V2EndpointConfig
 from ..errors import EndpointUnreachableError
 from ..samples import Message, Sample
 from ._cache import ResponseCache, request_key
+from ._concurrency import ConcurrencyStats
 from ._features import FeatureEncoding
 from ._retry import RETRYABLE_STATUSES, Attempts, CallFailed, GaveUp, RetryPolicy, parse_retry_after
 from ._url import public_url
@@ -68,6 +69,11 @@ class V2Endpoint:
                 base_url=self.config.base_url, headers=headers, timeout=self.config.timeout_s,
                 limits=httpx.Limits(max_connections=self.config.concurrency))
         return self._client
+
+    @property
+    def concurrency(self) -> ConcurrencyStats:
+        """The concurrency the batches actually had (cut back on 429 / 503, regrown after)."""
+        return self._attempts.concurrency
 
     async def aclose(self) -> None:
         if self._batches:
@@ -201,7 +207,8 @@ class V2Endpoint:
         if response.status_code != 200:
             raise CallFailed(f"HTTP {response.status_code}: {_error_text(response)}",
                              retryable=response.status_code in RETRYABLE_STATUSES,
-                             retry_after=parse_retry_after(response.headers.get("retry-after")))
+                             retry_after=parse_retry_after(response.headers.get("retry-after")),
+                             status=response.status_code)
         try:
             payload = response.json()
         except ValueError:
