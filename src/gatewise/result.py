@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .config import Threshold
-from .endpoint import public_url
+from .endpoint import ConcurrencyStats, public_url
 from .samples import Sample
 from .scores import Score
 
@@ -141,6 +141,8 @@ class EndpointInfo:
     model: str
     api: str
     reported_model_ids: tuple[str, ...]
+    concurrency: ConcurrencyStats | None = None
+    """The concurrency the calls actually had: the configured one, cut back on 429 / 503."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", public_url(self.base_url))
@@ -217,6 +219,7 @@ class GateResult:
                 "model": self.endpoint.model,
                 "api": self.endpoint.api,
                 "reported_model_ids": list(self.endpoint.reported_model_ids),
+                "concurrency": self.endpoint.concurrency.to_dict() if self.endpoint.concurrency else None,
             },
             "judge": self.judge.to_dict() if self.judge else None,
             "counts": {

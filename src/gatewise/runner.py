@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from .config import EndpointConfig, GateConfig, check_columns
 from .baseline import BaselineRun, load_baseline_results
@@ -115,7 +115,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             stack.callback(judge_responses.close)
 
         t1 = time.perf_counter()
-        samples, served, judged_scores, judge_asked = asyncio.run(
+        samples, served, judged_scores, judge_asked, concurrency = asyncio.run(
             _collect(plan, config.endpoint, cache, console, judge_responses, timings))
         if all(not s.ok for s in samples):
             raise EndpointUnreachableError(
@@ -144,7 +144,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             config_sha256=config.config_sha256,
             dataset_path=config.dataset.path,
             dataset_sha256=plan.dataset.sha256,
-            endpoint=EndpointInfo(config.endpoint.base_url, config.endpoint.model, config.endpoint.api, reported),
+            endpoint=EndpointInfo(config.endpoint.base_url, config.endpoint.model, config.endpoint.api, reported,
+                                  concurrency),
             samples=samples,
             scores=scores,
             started_at=started_at,
@@ -203,7 +204,7 @@ def _collect_baseline(plan: GatePlan, cache: ResponseCache | None, console: Cons
         return (), (), (0, 0)
     url = public_url(settings.endpoint.base_url)
     try:
-        samples, _, judged, judge_asked = asyncio.run(_collect(plan, settings.endpoint, cache, console,
+        samples, _, judged, judge_asked, _ = asyncio.run(_collect(plan, settings.endpoint, cache, console,
                                                                judge_responses, {}, role="baseline"))
     except EndpointUnreachableError as exc:
         raise EndpointUnreachableError(f"baseline endpoint (baseline.endpoint): {exc}") from None
@@ -338,9 +339,9 @@ def _write_outputs(result: GateResult, config: GateConfig, html: str | None, wor
 
 async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache | None, console: Console,
                    judge_responses: ResponseCache | None, timings: dict[str, float], role: str = "model",
-                   ) -> tuple[tuple[Sample, ...], tuple[str, ...], tuple[Score, ...], tuple[int, int]]:
-    """The samples, the served model ids, and (with judge suites) the judge's scores and its
-    (calls, cached) counts: each row is judged as soon as its output arrives, so judging overlaps
+                   ) -> tuple[tuple[Sample, ...], tuple[str, ...], tuple[Score, ...], tuple[int, int], Any]:
+    """The samples, the served model ids, (with judge suites) the judge's scores and its
+    (calls, cached) counts, and the endpoint's effective concurrency: each row is judged as soon as its output arrives, so judging overlaps
     the calls instead of following them."""
     config = plan.config
     judging = None
@@ -375,7 +376,7 @@ async def _collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCach
         if judging is not None:
             await judging.abort()
     asked = (judging.stage.client.calls, judging.stage.client.cached) if judging is not None else (0, 0)
-    return samples, served, scores, asked
+    return samples, served, scores, asked, endpoint.concurrency
 
 
 async def _sample_all(plan: GatePlan, endpoint, on_sample: Callable[[Sample], None],

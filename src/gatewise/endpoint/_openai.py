@@ -220,8 +220,10 @@ def _error_message(exc: Any) -> str:
 
 
 def error_message(content: bytes, reason: str) -> str:
-    """What an error body says, in at most 300 characters: its ``error.message`` (OpenAI, vLLM), its
-    ``error`` string, the body itself as JSON, or the reason phrase when there is no body."""
+    """What an error body says, in at most 300 characters: its ``error.message`` (OpenAI), its
+    ``message`` (vLLM), its ``error`` string, the body as JSON, its text when not JSON, or the reason
+    phrase when there is no body. (The SDK unwrapped ``error`` first, so ``{"error": "boom"}`` and
+    plain text bodies read as quoted JSON strings there; here they read as the text.)"""
     import orjson
 
     text = content.decode("utf-8", "replace").strip()
@@ -231,8 +233,7 @@ def error_message(content: bytes, reason: str) -> str:
         body: Any = orjson.loads(text)
     except orjson.JSONDecodeError:
         body = text
-    # as the SDK's status errors hold it: the ``error`` object when there is one
-    return _message_of(body.get("error", body) if isinstance(body, dict) else body, reason)
+    return body[:300] if isinstance(body, str) else _message_of(body, reason)
 
 
 def _message_of(body: Any, reason: str) -> str:

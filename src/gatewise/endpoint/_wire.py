@@ -41,9 +41,11 @@ class Wire:
 
         ssl: Any = None
         if self._base.startswith("https:"):
-            import httpx2
-
-            ssl = httpx2.create_ssl_context()  # the same trust store the SDK (and httpx) use
+            try:  # the same trust store the SDK uses: httpx2 in openai 3, httpx before
+                from httpx2 import create_ssl_context
+            except ImportError:
+                from httpx import create_ssl_context
+            ssl = create_ssl_context()
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout_s, sock_read=self._timeout_s)
         connector = aiohttp.TCPConnector(limit=self._connections, ssl=ssl if ssl is not None else True)
         return aiohttp.ClientSession(connector=connector, timeout=timeout, headers=self._headers,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Threshold
+from ..endpoint import ConcurrencyStats
 from ..errors import InputError
 from ..report import GATE_RESULT_FILE, RESULTS_FILE, SUMMARY_FILE
 from ..result import (SCHEMA_VERSION, BaselineComparison, EndpointInfo, GateResult, JudgeInfo, MetricComparison,
@@ -49,7 +50,8 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
             config_path=str(data["config"]["path"]), config_sha256=str(data["config"]["sha256"]),
             dataset_path=str(data["dataset"]["path"]), dataset_sha256=str(data["dataset"]["sha256"]),
             endpoint=EndpointInfo(str(endpoint["base_url"]), str(endpoint["model"]), str(endpoint["api"]),
-                                  tuple(endpoint.get("reported_model_ids") or ())),
+                                  tuple(endpoint.get("reported_model_ids") or ()),
+                                  _concurrency(endpoint.get("concurrency"))),
             samples=tuple(samples or ()), scores=tuple(scores or ()),
             metrics={str(m): dict(stats) for m, stats in data["metrics"].items()},
             verdict=verdict, started_at=str(data["started_at"]),
@@ -150,3 +152,11 @@ def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None, dict[str
                 if value is not None:
                     agreement.setdefault(str(suite), {})[sample.row_id] = float(value)
     return samples, scores, agreement
+
+
+def _concurrency(data: Any) -> ConcurrencyStats | None:
+    """The effective concurrency, where the result has it (results written before it do not)."""
+    if not isinstance(data, dict):
+        return None
+    return ConcurrencyStats(int(data["configured"]), int(data["min"]), float(data["mean"]), int(data["final"]),
+                            int(data["backoffs"]))

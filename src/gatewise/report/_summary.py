@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ..config._thresholds import STATISTICS
+from ..endpoint import ConcurrencyStats
 from ..result import GateResult, ThresholdResult
 from ._atomic import atomic_writer
 from ._format import (RATE_STATISTICS, code_block, code_span, escape_inline, format_delta, format_number,
@@ -115,6 +116,8 @@ def _context(result: GateResult) -> str:
         f"{errors:,} error{'s' if errors != 1 else ''}",
         model,
     ]
+    if (pushed := _concurrency(endpoint.concurrency)) is not None:
+        parts.append(pushed)
     if (judge := result.judge) is not None:
         # which judge gave the judge suites' scores matters as much as which model was judged
         said = f"judge {code_span(judge.model)}"
@@ -123,6 +126,14 @@ def _context(result: GateResult) -> str:
             said += " (judge reported " + ", ".join(code_span(m) for m in judge_reported) + ")"
         parts.append(said)
     return " · ".join(parts)
+
+
+def _concurrency(stats: ConcurrencyStats | None) -> str | None:
+    """The concurrency the endpoint really got, when its push-back (429 / 503) cut it."""
+    if stats is None or not stats.backoffs:
+        return None
+    return (f"concurrency cut {stats.backoffs:,} time{'s' if stats.backoffs != 1 else ''} by 429/503 "
+            f"(configured {stats.configured}, min {stats.min}, mean {stats.mean:g}, final {stats.final})")
 
 
 def _threshold_table(result: GateResult, room: int | None = None) -> str:
