@@ -1,4 +1,5 @@
-"""The stand-in's asyncio server: reads requests, rolls the fault dice, writes the replies."""
+"""The stand-in's server, an ``aiohttp.web`` application: one catch-all handler reads each request,
+asks the routes for the reply, rolls the fault dice, and sends the reply or the fault."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import socket
 import struct
 from typing import Any, Mapping, Sequence
 
+from aiohttp import web
+
 from . import _shapes as shapes
 from ._faults import FaultDice, Faults
-from ._http import MAX_HEAD_BYTES, BadRequest, ChunkedResponse, Request, read_request, send_whole
+from ._http import MAX_BODY_BYTES, Request, peer_socket, read_request, start_stream, whole
 from ._model import AnswerFormat, StandinModel
 from ._routes import Reply, Routes, StreamReply
 from ._stats import StatsRecorder
 
 # Cut mid-document, so that it is announced as JSON but cannot be parsed as JSON.
 MALFORMED_BODY = b'{"id": "chatcmpl-malformed", "object": "chat.completion", "choices": [{"index'
+# connections a burst of clients may open before the first is accepted (C = 256 opens 256 at once)
+BACKLOG = 1024
+SSE = "text/event-stream; charset=utf-8"
 
 
 class Endpoint:
@@ -31,126 +37,111 @@ class Endpoint:
             raise ValueError("served_model_names must name at least one model")
         model = StandinModel(answers or {}, quality=quality, seed=seed, answer_format=answer_format, noise=noise)
         self.dice = FaultDice(faults)
-        self._routes = Routes(model, model_id=model_id, served_model_names=names, api_key=api_key,
-                              faults=lambda: self.dice.faults)
+        self.routes = Routes(model, model_id=model_id, served_model_names=names, api_key=api_key,
+                             faults=lambda: self.dice.faults)
         self.stats = StatsRecorder()
-        self._server: asyncio.Server | None = None
-        self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
+        self._runner: web.AppRunner | None = None
+        self._hung: set[asyncio.Future[None]] = set()  # requests held by the hang fault
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Start listening; returns the bound port."""
-        self._server = await asyncio.start_server(self._serve_connection, host, port, limit=MAX_HEAD_BYTES)
-        return self._server.sockets[0].getsockname()[1]
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_route("*", "/{path:.*}", self._handle)  # the routes' own table decides (``Routes``)
+        # handler_cancellation: a request held by the hang fault ends when its client leaves
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, handler_cancellation=True,
+                                     shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, backlog=BACKLOG)
+        try:
+            await site.start()
+        except BaseException:
+            await self._runner.cleanup()
+            raise
+        return int(self._runner.addresses[0][1])
 
     async def close(self) -> None:
         """Stop listening and drop every open connection, hung ones included."""
-        if self._server is not None:
-            self._server.close()
-        for task, writer in list(self._connections.items()):
-            writer.transport.abort()
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
+        for hung in list(self._hung):
+            hung.cancel()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            for connection in runner.server.connections if runner.server is not None else ():
+                connection.force_close()
+                if connection.transport is not None:
+                    connection.transport.abort()
+            await runner.cleanup()
 
-    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections[task] = writer
+    async def _handle(self, http: web.Request) -> web.StreamResponse:
+        self.stats.request()
+        self.stats.started()
         try:
-            while True:
-                try:
-                    request = await read_request(reader, writer)
-                except BadRequest as bad:
-                    self.stats.response(bad.status)
-                    await _send_reply(writer, Reply(bad.status, shapes.error(str(bad), "invalid_request_error")),
-                                      keep_alive=False)
-                    break
-                if request is None:
-                    break
-                self.stats.request()
-                self.stats.started()
-                try:
-                    keep = await self._respond(request, reader, writer)
-                finally:
-                    self.stats.finished()
-                if not keep:
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away; nothing left to answer
-        except asyncio.CancelledError:
-            # Only close() cancels; ending quietly spares asyncio's stream callback a traceback.
-            pass
+            return await self._respond(http, await read_request(http))
         finally:
-            del self._connections[task]
-            writer.close()
+            self.stats.finished()
 
-    async def _respond(self, request: Request, reader: asyncio.StreamReader,
-                       writer: asyncio.StreamWriter) -> bool:
-        """Answer one request; returns whether the connection can carry another."""
-        reply = self._routes.answer(request)
+    async def _respond(self, http: web.Request, request: Request) -> web.StreamResponse:
+        reply = self.routes.answer(request)
         keep_alive = request.keep_alive
         if not reply.faultable:
-            await self._send(writer, reply, keep_alive)
-            return keep_alive
+            return await self._send(http, reply, keep_alive)
         roll = self.dice.roll()
         if roll.delay_s:
             await asyncio.sleep(roll.delay_s)
         if roll.fault is not None:
             self.stats.fault(roll.fault)
         if roll.fault == "reset":
-            _reset(writer)
-            return False
+            _reset(http)
+            raise asyncio.CancelledError  # nothing is sent on a reset connection
         if roll.fault == "hang":
-            await _until_client_leaves(reader)
-            return False
+            await self._until_client_leaves()
         if roll.fault == "malformed":
-            await self._send_malformed(writer, reply, keep_alive)
-            return keep_alive
+            return await self._send_malformed(http, reply, keep_alive)
         if roll.fault == "error":
             reply = _server_error(roll.error_status)
         elif roll.fault == "rate_limit":
             reply = _rate_limited(self.dice.faults.retry_after_s)
-        await self._send(writer, reply, keep_alive)
-        return keep_alive
+        return await self._send(http, reply, keep_alive)
 
-    async def _send(self, writer: asyncio.StreamWriter, reply: Reply | StreamReply, keep_alive: bool) -> None:
+    async def _until_client_leaves(self) -> None:
+        # handler_cancellation cancels this when the client goes; close() cancels it too
+        hung = asyncio.get_running_loop().create_future()
+        self._hung.add(hung)
+        try:
+            await hung
+        finally:
+            self._hung.discard(hung)
+
+    async def _send(self, http: web.Request, reply: Reply | StreamReply, keep_alive: bool) -> web.StreamResponse:
         # Counted before sending, so a client that has its answer also sees it counted.
         self.stats.response(200 if isinstance(reply, StreamReply) else reply.status,
                             completion=reply.completion)
         if isinstance(reply, StreamReply):
-            await self._stream(writer, reply, keep_alive)
-        else:
-            await _send_reply(writer, reply, keep_alive)
+            return await self._stream(http, reply, keep_alive)
+        body = reply.body if isinstance(reply.body, bytes) else _json(reply.body)
+        return whole(reply.status, body, content_type=reply.content_type, keep_alive=keep_alive,
+                     headers=reply.headers)
 
-    async def _stream(self, writer: asyncio.StreamWriter, reply: StreamReply, keep_alive: bool) -> None:
-        response = ChunkedResponse(writer)
-        await response.start(200, content_type="text/event-stream; charset=utf-8", keep_alive=keep_alive,
-                             headers=[("Cache-Control", "no-cache")])
+    async def _stream(self, http: web.Request, reply: StreamReply, keep_alive: bool) -> web.StreamResponse:
+        response = await start_stream(http, content_type=SSE, keep_alive=keep_alive,
+                                      headers=[("Cache-Control", "no-cache")])
         pause = self.dice.faults.slow_stream_ms / 1000
         for number, event in enumerate(reply.events):
             if pause and number:
                 await asyncio.sleep(pause)
-            await response.send(b"data: %s\n\n" % _json(event))
-        await response.send(b"data: [DONE]\n\n")
-        await response.end()
+            await response.write(b"data: %s\n\n" % _json(event))
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
 
-    async def _send_malformed(self, writer: asyncio.StreamWriter, reply: Reply | StreamReply,
-                              keep_alive: bool) -> None:
+    async def _send_malformed(self, http: web.Request, reply: Reply | StreamReply,
+                              keep_alive: bool) -> web.StreamResponse:
         self.stats.response(200)
         if isinstance(reply, StreamReply):
-            response = ChunkedResponse(writer)
-            await response.start(200, content_type="text/event-stream; charset=utf-8", keep_alive=keep_alive)
-            await response.send(b"data: %s\n\n" % MALFORMED_BODY)
-            await response.end()
-        else:
-            await send_whole(writer, 200, MALFORMED_BODY, content_type="application/json",
-                             keep_alive=keep_alive)
-
-
-async def _send_reply(writer: asyncio.StreamWriter, reply: Reply, keep_alive: bool) -> None:
-    await send_whole(writer, reply.status, _json(reply.body), content_type="application/json",
-                     keep_alive=keep_alive, headers=reply.headers)
+            response = await start_stream(http, content_type=SSE, keep_alive=keep_alive)
+            await response.write(b"data: %s\n\n" % MALFORMED_BODY)
+            await response.write_eof()
+            return response
+        return whole(200, MALFORMED_BODY, content_type="application/json", keep_alive=keep_alive)
 
 
 def _server_error(status: int) -> Reply:
@@ -166,19 +157,14 @@ def _rate_limited(retry_after_s: float) -> Reply:
                                    "requests", "rate_limit_exceeded"), headers)
 
 
-def _reset(writer: asyncio.StreamWriter) -> None:
+def _reset(http: web.Request) -> None:
     """Drop the connection with a TCP RST, as a crashed server or a proxy would."""
-    sock = writer.get_extra_info("socket")
+    sock = peer_socket(http)
     if sock is not None:
         # Linger on with a zero timeout turns close() into a reset instead of a graceful FIN.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
-
-
-async def _until_client_leaves(reader: asyncio.StreamReader) -> None:
-    # Reading (and discarding) rather than sleeping frees the connection as soon as the client gives up.
-    while await reader.read(65536):
-        pass
+    if http.transport is not None:
+        http.transport.abort()
 
 
 def _json(value: Any) -> bytes:

@@ -1,25 +1,17 @@
-"""Just enough HTTP/1.1 for the stand-in: keep-alive requests with Content-Length bodies,
-whole responses, and chunked responses for streaming."""
+"""The stand-in's HTTP, on ``aiohttp.web``: a request as the routes read it, and the responses
+the endpoint sends (whole JSON bodies, Server-Sent Events streams)."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from http import HTTPStatus
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
-MAX_HEAD_BYTES = 64 * 1024
+from aiohttp import web
+
 MAX_BODY_BYTES = 32 * 1024 * 1024
+SERVER = "gatewise-standin"
 
 Headers = Iterable[tuple[str, str]]
-
-
-class BadRequest(Exception):
-    """The bytes on the wire are not a request the stand-in can read; answered, then closed."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -43,86 +35,39 @@ class Request:
         return "close" not in connection
 
 
-async def read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Request | None:
-    """The next request on a connection, or None when the client closed it between requests.
-
-    Raises ``BadRequest`` for what cannot be parsed, and ``asyncio.IncompleteReadError`` when
-    the client leaves in the middle of a body.
-    """
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial.strip():
-            return None
-        raise BadRequest("incomplete request head") from exc
-    except asyncio.LimitOverrunError as exc:
-        raise BadRequest("request head too large", 431) from exc
-    # RFC 9112 asks servers to skip blank lines before a request line.
-    lines = head.lstrip(b"\r\n").decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        raise BadRequest(f"bad request line {lines[0][:100]!r}")
-    method, target, version = parts
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, colon, value = line.partition(":")
-        if not colon:
-            raise BadRequest(f"bad header line {line[:100]!r}")
-        headers[name.strip().lower()] = value.strip()
-    if "transfer-encoding" in headers:
-        raise BadRequest("chunked request bodies are not supported; send Content-Length", 501)
-    try:
-        length = int(headers.get("content-length", "0"))
-    except ValueError as exc:
-        raise BadRequest("bad Content-Length") from exc
-    if length < 0:
-        raise BadRequest("bad Content-Length")
-    if length > MAX_BODY_BYTES:
-        raise BadRequest("request body too large", 413)
-    if length and headers.get("expect", "").lower() == "100-continue":
-        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    body = await reader.readexactly(length) if length else b""
-    return Request(method, target, version, headers, body)
+async def read_request(request: web.Request) -> Request:
+    """The routes' view of an aiohttp request, its body read whole."""
+    version = f"HTTP/{request.version.major}.{request.version.minor}"
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    return Request(request.method, request.path_qs, version, headers, await request.read())
 
 
-def _head(status: int, headers: Headers) -> bytes:
-    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Server: gatewise-standin"]
-    lines += [f"{name}: {value}" for name, value in headers]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+def _base_headers(keep_alive: bool, headers: Headers) -> dict[str, str]:
+    # said outright, as the hand-written server did: aiohttp leaves it implicit on HTTP/1.1
+    return {"Server": SERVER, "Connection": "keep-alive" if keep_alive else "close", **dict(headers)}
 
 
-def _connection(keep_alive: bool) -> tuple[str, str]:
-    return ("Connection", "keep-alive" if keep_alive else "close")
+def whole(status: int, body: bytes, *, content_type: str, keep_alive: bool, headers: Headers = ()) -> web.Response:
+    """A response with a Content-Length body."""
+    response = web.Response(status=status, body=body, headers=_base_headers(keep_alive, headers))
+    response.content_type = content_type  # set apart, so no "; charset" is appended
+    if not keep_alive:
+        response.force_close()
+    return response
 
 
-async def send_whole(writer: asyncio.StreamWriter, status: int, body: bytes, *, content_type: str,
-                     keep_alive: bool, headers: Headers = ()) -> None:
-    """Send a response with a Content-Length body, in one write."""
-    head = _head(status, [("Content-Type", content_type), ("Content-Length", str(len(body))),
-                          _connection(keep_alive), *headers])
-    writer.write(head + body)
-    await writer.drain()
+async def start_stream(request: web.Request, *, content_type: str, keep_alive: bool,
+                       headers: Headers = ()) -> web.StreamResponse:
+    """A 200 response sent piece by piece (chunked), for Server-Sent Events; ``write`` each piece."""
+    response = web.StreamResponse(status=200, headers={**_base_headers(keep_alive, headers),
+                                                       "Content-Type": content_type})
+    response.enable_chunked_encoding()
+    if not keep_alive:
+        response.force_close()
+    await response.prepare(request)
+    return response
 
 
-class ChunkedResponse:
-    """A response sent piece by piece (``Transfer-Encoding: chunked``), for Server-Sent Events."""
-
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self._writer = writer
-
-    async def start(self, status: int, *, content_type: str, keep_alive: bool,
-                    headers: Headers = ()) -> None:
-        self._writer.write(_head(status, [("Content-Type", content_type), ("Transfer-Encoding", "chunked"),
-                                          _connection(keep_alive), *headers]))
-        await self._writer.drain()
-
-    async def send(self, data: bytes) -> None:
-        if data:  # an empty chunk would end the body
-            self._writer.write(b"%x\r\n%s\r\n" % (len(data), data))
-            await self._writer.drain()
-
-    async def end(self) -> None:
-        self._writer.write(b"0\r\n\r\n")
-        await self._writer.drain()
+def peer_socket(request: web.Request) -> Any:
+    transport = request.transport
+    return transport.get_extra_info("socket") if transport is not None else None

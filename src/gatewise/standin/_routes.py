@@ -1,4 +1,9 @@
-"""What the stand-in answers to each request, before faults: OpenAI's routes, auth and validation."""
+"""What the stand-in answers to each request, before faults: OpenAI's routes, auth and validation.
+
+Every route is one ``Routes.add`` call in ``Routes.__init__``: API routes under both prefixes and
+behind the API key, plain routes (``/health``) at the root and open; another module adds its own
+with ``routes.add(...)`` on a built ``Routes``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, Union
 
 from . import _shapes as shapes
 from ._faults import Faults
@@ -25,11 +30,13 @@ class Reply:
 
     status: int
     body: Any
+    """Sent as JSON; ``bytes`` are sent as they are, as ``content_type``."""
     headers: tuple[tuple[str, str], ...] = ()
     completion: bool = False
     """Counts as a completion served when sent."""
     faultable: bool = True
     """Faults may replace it; health checks and auth refusals are never faulted."""
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,9 @@ class StreamReply:
     events: tuple[Any, ...]
     completion: bool = True
     faultable: bool = True
+
+
+Handler = Callable[[Request], Union[Reply, StreamReply]]
 
 
 class _Refused(Exception):
@@ -54,22 +64,28 @@ class Routes:
         self._model, self._model_id, self._api_key = model, model_id, api_key
         self._faults = faults  # read per request: faults can change while serving
         self._names = list(dict.fromkeys(served_model_names))
-        self._handlers: dict[tuple[str, str], Callable[[Request], Reply | StreamReply]] = {}
-        for prefix in PREFIXES:
-            self._handlers[("POST", prefix + "/chat/completions")] = self._chat_completions
-            self._handlers[("POST", prefix + "/completions")] = self._completions
-            self._handlers[("GET", prefix + "/models")] = self._models
-        self._paths = {path for _, path in self._handlers}
+        self._handlers: dict[tuple[str, str], Handler] = {}
+        self._open: set[str] = set()  # paths answered without the API key
+        self.add("GET", "/health", lambda request: Reply(200, {"status": "ok"}, faultable=False), api=False)
+        self.add("POST", "/chat/completions", self._chat_completions)
+        self.add("POST", "/completions", self._completions)
+        self.add("GET", "/models", self._models)
+
+    def add(self, method: str, path: str, handler: Handler, *, api: bool = True) -> None:
+        """Route ``method path`` to ``handler``: with ``api``, under each of ``PREFIXES`` and behind
+        the API key; without, at ``path`` itself and open to all (as ``/health`` is)."""
+        for full in ([prefix + path for prefix in PREFIXES] if api else [path]):
+            self._handlers[(method, full)] = handler
+            if not api:
+                self._open.add(full)
 
     def answer(self, request: Request) -> Reply | StreamReply:
-        if request.path == "/health":
-            return Reply(200, {"status": "ok"}, faultable=False)
-        if self._api_key is not None and not self._authorized(request):
+        handler = self._handlers.get((request.method, request.path))
+        if request.path not in self._open and self._api_key is not None and not self._authorized(request):
             return Reply(401, shapes.error("Incorrect API key provided.", "invalid_request_error",
                                            "invalid_api_key"), faultable=False)
-        handler = self._handlers.get((request.method, request.path))
         if handler is None:
-            if request.path in self._paths:
+            if any(path == request.path for _, path in self._handlers):
                 return Reply(405, shapes.error(f"Method {request.method} not allowed on {request.path}",
                                                "invalid_request_error", 405))
             return Reply(404, shapes.error(f"Not found: {request.path}", "NotFoundError", 404))
