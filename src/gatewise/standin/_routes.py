@@ -8,11 +8,12 @@ with ``routes.add(...)`` on a built ``Routes``.
 from __future__ import annotations
 
 import hmac
-import json
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, Union
+
+import orjson
 
 from . import _shapes as shapes
 from ._faults import Faults
@@ -133,8 +134,8 @@ class Routes:
 
     def _payload(self, request: Request) -> dict[str, Any]:
         try:
-            payload = json.loads(request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            payload = orjson.loads(request.body)
+        except orjson.JSONDecodeError:  # invalid UTF-8 too
             raise _Refused(_invalid("request body is not valid JSON")) from None
         if not isinstance(payload, dict):
             raise _Refused(_invalid("request body must be a JSON object"))
