@@ -1,5 +1,6 @@
 """The floors and peers the gate benchmarks run beside gatewise in the same sitting: a bare
-aiohttp client (the transport's own floor) and promptfoo from npm (the nearest peer tool)."""
+aiohttp client (the transport's own floor), the openai SDK alone on its aiohttp transport (what
+gatewise's rows would cost through the SDK), and promptfoo from npm (the nearest peer tool)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,32 @@ RAW_AIOHTTP = textwrap.dedent("""
         assert right == len(rows), right
     asyncio.run(main())
 """)
+
+
+# the same calls through the openai SDK's typed client on its aiohttp transport
+SDK_AIOHTTP = textwrap.dedent("""
+    import asyncio, json, sys
+    import openai
+    rows = [json.loads(line) for line in open(sys.argv[2], encoding="utf-8")]
+    concurrency = int(sys.argv[3])
+    async def main():
+        slots = asyncio.Semaphore(concurrency)
+        async with openai.AsyncOpenAI(base_url=sys.argv[1], api_key="x", max_retries=0,
+                                      http_client=openai.DefaultAioHttpClient()) as client:
+            async def call(row):
+                async with slots:
+                    reply = await client.chat.completions.create(model="standin-model", messages=[
+                        {"role": "system", "content": "Answer briefly."},
+                        {"role": "user", "content": "Question: " + row["question"]}])
+                    return reply.choices[0].message.content == row["answer"]
+            right = sum(await asyncio.gather(*(call(r) for r in rows)))
+        assert right == len(rows), right
+    asyncio.run(main())
+""")
+
+
+def sdk_aiohttp(url: str, rows: Path, concurrency: int, cwd: Path) -> tuple[float, int, int]:
+    return measured([sys.executable, "-c", SDK_AIOHTTP, url, str(rows), str(concurrency)], cwd)
 
 
 def raw_aiohttp(url: str, rows: Path, concurrency: int, cwd: Path) -> tuple[float, int, int]:

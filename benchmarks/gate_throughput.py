@@ -4,8 +4,8 @@ its floors and its nearest peer, measured in the same sitting.
 Runs, in one go on this machine (ratios are what to compare; the machines are shared and noisy):
   1. ``gatewise --help`` cold start (best and median of 5);
   2. an ExactMatch gate over N rows (default 1000) at L ms latency (100), concurrency C (32):
-     wall time, ideal N·L/C, their ratio, peak memory; then a bare aiohttp client and promptfoo
-     (``-j C``, same endpoint and rows) for the same work;
+     wall time, ideal N·L/C, their ratio, peak memory; then a bare aiohttp client, the openai SDK
+     alone on its aiohttp transport, and promptfoo (``-j C``, same endpoint and rows) for the same work;
   3. the same gate again with ``--cache`` after a warm-up run: calls made and wall time;
   4. the same at N = 10 000, C = 256 (``--big-rows``, ``--big-concurrency``) with the same peers.
 promptfoo runs when ``_peers.promptfoo_bin()`` finds it (``PROMPTFOO_BIN``, ``benchmarks/node_modules``
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from _common import BIN, Standin, measured, write_rows
-from _peers import promptfoo, promptfoo_bin, raw_aiohttp
+from _peers import promptfoo, promptfoo_bin, raw_aiohttp, sdk_aiohttp
 
 
 def make_gate(directory: Path, rows: int, concurrency: int, url: str) -> Path:
@@ -82,6 +82,9 @@ def run_case(work: Path, rows: int, latency_ms: float, concurrency: int, target:
         floor, code, peak_floor = raw_aiohttp(server.url, data, concurrency, work)
         print(f"  raw aiohttp client, same work: wall {floor:.2f} s, ratio {floor / ideal:.2f}, exit {code}, "
               f"peak RSS {peak_floor} MiB; gatewise/raw {wall / floor:.2f}")
+        sdk, code, peak_sdk = sdk_aiohttp(server.url, data, concurrency, work)
+        print(f"  openai SDK alone (DefaultAioHttpClient), same calls: wall {sdk:.2f} s, ratio {sdk / ideal:.2f}, "
+              f"exit {code}, peak RSS {peak_sdk} MiB; gatewise/SDK {wall / sdk:.2f}")
         binary = promptfoo_bin()
         if binary is None:
             print("  promptfoo: skipped (not installed: npm install --prefix /tmp/gw-promptfoo promptfoo)")
