@@ -60,7 +60,7 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
 
 
 def run_case(work: Path, rows: int, latency_ms: float, concurrency: int, target: str,
-             cached_rerun: bool = False) -> None:
+             cached_rerun: bool = False, peers: bool = True) -> None:
     """One row of the table: gatewise, then its floor and peer, against one stand-in process."""
     gatewise = str(BIN / "gatewise")
     work.mkdir(exist_ok=True)
@@ -79,6 +79,8 @@ def run_case(work: Path, rows: int, latency_ms: float, concurrency: int, target:
         if "concurrency" in result["endpoint"]:
             print(f"  effective concurrency: {result['endpoint']['concurrency']}")
 
+        if not peers:
+            return
         floor, code, peak_floor = raw_aiohttp(server.url, data, concurrency, work)
         print(f"  raw aiohttp client, same work: wall {floor:.2f} s, ratio {floor / ideal:.2f}, exit {code}, "
               f"peak RSS {peak_floor} MiB; gatewise/raw {wall / floor:.2f}")
@@ -112,16 +114,17 @@ def main() -> int:
     parser.add_argument("--big-rows", type=int, default=10_000)
     parser.add_argument("--big-concurrency", type=int, default=256)
     parser.add_argument("--skip-10k", action="store_true")
+    parser.add_argument("--skip-peers", action="store_true", help="gatewise only: no raw aiohttp, SDK or promptfoo")
     args = parser.parse_args()
 
     helps = sorted(timed([str(BIN / "gatewise"), "--help"])[0] for _ in range(5))
     print(f"gatewise --help: best {helps[0]:.3f} s, median {statistics.median(helps):.3f} s (target <= 0.3 s)")
     with tempfile.TemporaryDirectory() as tmp:
         run_case(Path(tmp) / "small", args.rows, args.latency_ms, args.concurrency,
-                 "target <= 4.0 s at N=1000 C=32", cached_rerun=True)
+                 "target <= 4.0 s at N=1000 C=32", cached_rerun=not args.skip_peers, peers=not args.skip_peers)
         if not args.skip_10k:
             run_case(Path(tmp) / "big", args.big_rows, args.latency_ms, args.big_concurrency,
-                     "target <= 6 s and <= 300 MB at N=10000 C=256")
+                     "target <= 6 s and <= 300 MB at N=10000 C=256", peers=not args.skip_peers)
     return 0
 
 
