@@ -130,3 +130,15 @@ def test_a_waiter_cancelled_while_queued_leaves_no_slot_behind():
         return limit.limit
 
     assert asyncio.run(go()) == 1
+
+
+def test_failures_that_are_not_push_back_neither_cut_nor_grow_the_limit():
+    limit = AdaptiveConcurrency(16)
+    _drive(limit, [True])  # 8
+
+    async def failed() -> int:
+        token = await limit.acquire()
+        limit.release(token, answered=False)  # a timeout or a 500
+        return limit.limit
+
+    assert asyncio.run(failed()) == 8 and limit.stats().backoffs == 1

@@ -72,8 +72,9 @@ class AdaptiveConcurrency:
             raise
         return self._epoch
 
-    def release(self, token: int, *, overloaded: bool = False) -> None:
-        """Give the slot back; ``overloaded`` when its answer was a push-back (see ``OVERLOAD_STATUSES``)."""
+    def release(self, token: int, *, overloaded: bool = False, answered: bool = True) -> None:
+        """Give the slot back; ``overloaded`` when its answer was a push-back (see ``OVERLOAD_STATUSES``),
+        ``answered`` False when there was no good answer either (a timeout, a 500): no change then."""
         self._clock()
         self._in_flight -= 1
         if overloaded:
@@ -82,7 +83,7 @@ class AdaptiveConcurrency:
                 self._epoch += 1
                 self._backoffs += 1
                 self._min = min(self._min, self.limit)
-        elif self._limit < self.ceiling:
+        elif answered and self._limit < self.ceiling:
             # about ceiling / RECOVERY_ROUNDS slots per round trip: each answer adds its share
             self._limit = min(float(self.ceiling), self._limit + self.ceiling / RECOVERY_ROUNDS / self._limit)
         self._wake()

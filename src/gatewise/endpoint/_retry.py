@@ -104,16 +104,17 @@ class Attempts:
             attempts += 1
             try:
                 token = await self._slots.acquire()
-                overloaded = False
+                overloaded, answered = False, False
                 try:
                     started = time.perf_counter()
                     payload = await call()
                     latency_ms = round((time.perf_counter() - started) * 1000, 3)
+                    answered = True
                 except CallFailed as failure:
                     overloaded = failure.status in OVERLOAD_STATUSES
                     raise
-                finally:
-                    self._slots.release(token, overloaded=overloaded)
+                finally:  # a cancelled call gives its slot back too, and says nothing of the server
+                    self._slots.release(token, overloaded=overloaded, answered=answered)
                 return payload, read(payload), latency_ms, attempts
             except CallFailed as failure:
                 if failure.retryable and attempts <= self.policy.max_retries:
