@@ -157,3 +157,28 @@ def test_429_retry_after_is_honoured_and_counted(canned):
     body = json.dumps({"error": {"message": "slow down"}}).encode()
     sample = _sample(canned, (429, body, {"Retry-After": "0.05"}), max_retries=2)
     assert sample.attempts == 3 and sample.error.startswith("HTTP 429: slow down")
+
+
+def test_a_refused_connection_is_a_connection_error_not_a_timeout():
+    import socket
+
+    from gatewise.errors import EndpointUnreachableError
+
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        config = EndpointConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=0, backoff_s=0.01)
+
+        async def go():
+            endpoint = OpenAIEndpoint(config)
+            try:
+                sample = await endpoint.sample("r1", {}, (Message("user", "u"),))
+                with pytest.raises(EndpointUnreachableError) as refused:
+                    await endpoint.preflight()
+                return sample, str(refused.value)
+            finally:
+                await endpoint.aclose()
+
+        sample, preflight = asyncio.run(go())
+    assert sample.error.startswith("connection error: Client"), sample.error
+    assert "connection error: Client" in preflight and "timed out" not in preflight, preflight
