@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import struct
+import time
 from typing import Any, Mapping, Sequence
 
 from . import _shapes as shapes
@@ -88,6 +89,7 @@ class Endpoint:
     async def _respond(self, request: Request, reader: asyncio.StreamReader,
                        writer: asyncio.StreamWriter) -> bool:
         """Answer one request; returns whether the connection can carry another."""
+        started = time.perf_counter()
         reply = self._routes.answer(request)
         keep_alive = request.keep_alive
         if not reply.faultable:
@@ -111,6 +113,9 @@ class Endpoint:
             reply = _server_error(roll.error_status)
         elif roll.fault == "rate_limit":
             reply = _rate_limited(self.dice.faults.retry_after_s)
+        if reply.completion or roll.fault in ("error", "rate_limit"):
+            self._routes.metrics.observe(request.path, 200 if isinstance(reply, StreamReply) else reply.status,
+                                         time.perf_counter() - started)
         await self._send(writer, reply, keep_alive)
         return keep_alive
 
@@ -149,7 +154,8 @@ class Endpoint:
 
 
 async def _send_reply(writer: asyncio.StreamWriter, reply: Reply, keep_alive: bool) -> None:
-    await send_whole(writer, reply.status, _json(reply.body), content_type="application/json",
+    body = reply.body if isinstance(reply.body, bytes) else _json(reply.body)
+    await send_whole(writer, reply.status, body, content_type=reply.content_type,
                      keep_alive=keep_alive, headers=reply.headers)
 
 

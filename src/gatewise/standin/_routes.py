@@ -13,6 +13,7 @@ from . import _shapes as shapes
 from ._faults import Faults
 from ._http import Request
 from ._judge import judge_reply
+from ._metrics import StandinMetrics
 from ._model import StandinModel
 
 # vLLM serves OpenAI's API under /v1; KServe's huggingface runtime serves it under /openai/v1.
@@ -25,7 +26,9 @@ class Reply:
 
     status: int
     body: Any
+    """JSON-serialisable, or bytes sent as they are with ``content_type``."""
     headers: tuple[tuple[str, str], ...] = ()
+    content_type: str = "application/json"
     completion: bool = False
     """Counts as a completion served when sent."""
     faultable: bool = True
@@ -60,10 +63,14 @@ class Routes:
             self._handlers[("POST", prefix + "/completions")] = self._completions
             self._handlers[("GET", prefix + "/models")] = self._models
         self._paths = {path for _, path in self._handlers}
+        self.metrics = StandinMetrics(self._names[0], [p for m, p in self._handlers if m == "POST"])
 
     def answer(self, request: Request) -> Reply | StreamReply:
         if request.path == "/health":
             return Reply(200, {"status": "ok"}, faultable=False)
+        if request.path == "/metrics":  # like vLLM's, outside the API key and never faulted
+            body, content_type = self.metrics.render()
+            return Reply(200, body, content_type=content_type, faultable=False)
         if self._api_key is not None and not self._authorized(request):
             return Reply(401, shapes.error("Incorrect API key provided.", "invalid_request_error",
                                            "invalid_api_key"), faultable=False)
