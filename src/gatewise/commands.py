@@ -234,3 +234,17 @@ def _print_champion_move(moved, *, rollback: bool) -> int:
     else:
         print(f"{where} already pins {moved.source}: no pull request needed")
     return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    from .actions import append_step_summary, set_outputs
+    from .forge import github_client
+    from .verify import summary_lines, verify as verify_canary
+
+    decision = verify_canary(load_config(args.config), out_dir=args.out, github_client_factory=github_client,
+                             console=_console(args))
+    lines = summary_lines(decision)
+    print("\n".join(lines))
+    set_outputs({"verify-outcome": decision.outcome})
+    append_step_summary("### gatewise verify\n\n```\n" + "\n".join(lines) + "\n```")
+    return decision.exit_code
