@@ -21,10 +21,10 @@ COMPLETIONS = 'handler=~".*completions"'
 def fleet(answers, tmp_path_factory):
     """Stand-ins for the champion and each kind of canary, traffic sent, scraped by Prometheus."""
     binary = require_prometheus()
-    healthy = Faults(latency_ms=10, jitter_ms=4, seed=1)
-    kinds = {"champion": dict(faults=healthy), "canary_same": dict(faults=Faults(latency_ms=10, jitter_ms=4, seed=2)),
-             "canary_slow": dict(faults=Faults(latency_ms=45, jitter_ms=4, seed=3)),
-             "canary_errors": dict(faults=Faults(latency_ms=10, jitter_ms=4, error_rate=0.2, seed=4)),
+    healthy = Faults(latency_ms=20, jitter_ms=5, seed=1)
+    kinds = {"champion": dict(faults=healthy), "canary_same": dict(faults=Faults(latency_ms=20, jitter_ms=5, seed=2)),
+             "canary_slow": dict(faults=Faults(latency_ms=80, jitter_ms=5, seed=3)),
+             "canary_errors": dict(faults=Faults(latency_ms=20, jitter_ms=5, error_rate=0.2, seed=4)),
              "canary_poor": dict(faults=healthy, quality=0.4, seed=5), "canary_idle": dict(faults=healthy)}
     servers = {job: StandinServer(answers=answers, **{"quality": 1.0, **settings}).start()
                for job, settings in kinds.items()}

@@ -54,12 +54,12 @@ def _no_github(token, api_url):
 
 @pytest.fixture(scope="module")
 def champion(answers):
-    with StandinServer(answers=answers, faults=Faults(latency_ms=8, jitter_ms=4, seed=1)) as server:
+    with StandinServer(answers=answers, faults=Faults(latency_ms=20, jitter_ms=5, seed=1)) as server:
         yield server
 
 
 def test_a_canary_as_good_as_the_champion_completes_from_direct_scrapes(tmp_path, answers, champion):
-    with StandinServer(answers=answers, faults=Faults(latency_ms=8, jitter_ms=4, seed=2)) as canary:
+    with StandinServer(answers=answers, faults=Faults(latency_ms=20, jitter_ms=5, seed=2)) as canary:
         send_traffic(canary.base_url, 40)  # before the window: must not count
         decision, result = verify_during_traffic(tmp_path, canary, champion)
     assert decision.outcome == "complete" and decision.exit_code == 0, summary_lines(decision)
@@ -68,7 +68,7 @@ def test_a_canary_as_good_as_the_champion_completes_from_direct_scrapes(tmp_path
 
 
 def test_a_canary_with_more_errors_rolls_back_from_direct_scrapes(tmp_path, answers, champion):
-    with StandinServer(answers=answers, faults=Faults(latency_ms=8, jitter_ms=4, error_rate=0.25, seed=3)) as canary:
+    with StandinServer(answers=answers, faults=Faults(latency_ms=20, jitter_ms=5, error_rate=0.25, seed=3)) as canary:
         decision, result = verify_during_traffic(tmp_path, canary, champion)
     assert decision.exit_code == 1
     errors = next(c for c in result["checks"] if c["check"] == "error_rate")
