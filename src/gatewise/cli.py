@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "endpoint, MLflow or GitHub unreachable, or a query that found no series.")
     _config_arg(verify)
     verify.add_argument("--out", default="verify-out", help="where verify-result.json goes (default: verify-out)")
+    _tracking_arg(verify)
     _output_args(verify)
 
     commands.add_parser("standin", help="serve the OpenAI-compatible stand-in model (see: gatewise standin --help)",

@@ -241,7 +241,8 @@ def verify(args: argparse.Namespace) -> int:
     from .forge import github_client
     from .verify import summary_lines, verify as verify_canary
 
-    decision = verify_canary(load_config(args.config), out_dir=args.out, github_client_factory=github_client,
+    config = load_config(args.config, overrides=_promote_overrides(args))
+    decision = verify_canary(config, out_dir=args.out, github_client_factory=github_client,
                              console=_console(args))
     lines = summary_lines(decision)
     print("\n".join(lines))
