@@ -93,7 +93,8 @@ def test_a_canary_as_good_as_the_champion_completes(fleet, tmp_path, capsys):
     assert 0.005 < latency["value"] < 0.05 and 0.005 < latency["champion"] < 0.05
     low, high = latency["interval"]
     assert low <= latency["statistic"] <= high and latency["limit"] == "<= 1.5 x champion"
-    assert result["quality"]["passed"] is True
+    assert result["quality"]["passed"] is True and result["quality"]["rows"] == 12  # the sample, of 20
+    assert (tmp_path / "verify-out" / "quality" / "gate-result.json").is_file()
     assert "only reported" in " ".join(result["actions"])
 
 

@@ -75,7 +75,7 @@ def to_dict(decision: Decision) -> dict:
         "traffic": sides,
         "checks": [c.to_dict() for c in decision.checks],
         "quality": None if quality is None else {
-            "passed": quality.passed, "headline": quality.verdict.headline,
+            "passed": quality.passed, "headline": quality.verdict.headline, "rows": quality.verdict.row_count,
             "baseline": quality.baseline.to_dict() if quality.baseline else None},
         "actions": list(decision.actions),
     }
