@@ -56,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="share of questions the stand-in answers correctly (default 0.95; try 0.6 to see a failing gate)")
     demo.add_argument("--latency-ms", type=float, default=20.0, help="stand-in latency per call (default 20)")
     demo.add_argument("--promote", action=argparse.BooleanOptionalAction, default=True,
-                      help="promote a passing gate into the local MLflow and manifests repository (default: on)")
+                      help="promote a passing gate into the local MLflow and manifests repository, then verify the "
+                           "canary and complete it (default: on)")
+    demo.add_argument("--canary-regression", action="store_true",
+                      help="make the canary slower, erring and less accurate: verify rolls it back (exit 1)")
     _output_args(demo)
 
     publish = commands.add_parser(

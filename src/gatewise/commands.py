@@ -114,7 +114,8 @@ def demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(out_dir=Path(args.out), quality=args.quality, latency_ms=args.latency_ms,
-                    console=_console(args), stdout=sys.stdout, promote=args.promote)
+                    console=_console(args), stdout=sys.stdout, promote=args.promote,
+                    canary_regression=args.canary_regression)
 
 
 def publish(args: argparse.Namespace) -> int:

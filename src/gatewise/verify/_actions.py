@@ -4,7 +4,7 @@ the candidate version so that a re-run re-applies the same decision instead of m
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ..config import GateConfig
 from ..errors import ConfigError
@@ -44,7 +44,8 @@ def recorded_decision(config: GateConfig) -> str | None:
     return get_version(client, name, version).tags.get(DECISION_TAG) or None
 
 
-def act(config: GateConfig, outcome: str, *, github_client_factory: Callable) -> tuple[str, ...]:
+def act(config: GateConfig, outcome: str, *, github_client_factory: Callable,
+        environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """Carry out ``outcome`` as configured; each step is safe to repeat. Returns what was done."""
     from ..promotion import complete, rollback
     from ..registry import alias_version
@@ -56,17 +57,17 @@ def act(config: GateConfig, outcome: str, *, github_client_factory: Callable) ->
         return () if outcome == "wait" else (f"{outcome}: only reported (verify.on_{outcome}: report)",)
     client, name, candidate = _registry(config)
     if outcome == "complete":
-        moved = complete(config, github_client_factory=github_client_factory)
+        moved = complete(config, github_client_factory=github_client_factory, environ=environ)
     else:
         champion = alias_version(client, name, "champion")
         if champion is None or champion == candidate:
             raise InputError(f"cannot roll back version {candidate} of {name!r}: there is no other champion "
                              "to return to")
         # all traffic back to the champion; the alias stays where it is
-        moved = rollback(config, github_client_factory=github_client_factory, to=champion)
+        moved = rollback(config, github_client_factory=github_client_factory, to=champion, environ=environ)
     with registry_errors(client, f"tagging version {candidate} of {name!r}"):
         client.set_model_version_tag(name, candidate, DECISION_TAG, outcome)
-    done = [f"champion of {name}: version {moved.version}" + (f" (was {moved.previous})" if moved.alias_moved else "")]
+    done = [f"champion of {name}: version {moved.version}" + (f" (was {moved.previous or 'nowhere'})" if moved.alias_moved else "")]
     if moved.pr_url:
         done.append(f"{outcome} PR {'opened' if moved.pr_created else 'up to date'}: {moved.pr_url}")
     else:

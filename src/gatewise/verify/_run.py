@@ -32,8 +32,9 @@ def observe(config: GateConfig, environ: Mapping[str, str] | None = None, *,
 def verify(config: GateConfig, *, out_dir: str | Path, github_client_factory: Callable,
            console: Console | None = None, environ: Mapping[str, str] | None = None,
            sleep: Callable[[float], None] | None = None) -> Decision:
-    """Decide on the live canary and act on it. Raises ``InputError`` / ``InfraError`` (exit 2 / 3):
-    an unreachable Prometheus or a query without series never completes anything."""
+    """Decide on the live canary and act on it; ``environ`` holds the tokens (default: ``os.environ``).
+
+    Raises ``InputError`` / ``InfraError`` (exit 2 / 3): an unreachable Prometheus or a query without series never completes anything."""
     console = console or Console(quiet=True)
     if config.verify is None:
         raise ConfigError("gatewise verify needs a verify: section (metrics source, checks, actions)",
@@ -54,7 +55,7 @@ def verify(config: GateConfig, *, out_dir: str | Path, github_client_factory: Ca
 
                     quality = run_quality(config, out, console)
             decision = decide(checks, observed, quality)
-    decision = dataclasses.replace(decision, actions=act(config, decision.outcome,
+    decision = dataclasses.replace(decision, actions=act(config, decision.outcome, environ=environ,
                                                          github_client_factory=github_client_factory))
     write_result(decision, out)
     return decision
