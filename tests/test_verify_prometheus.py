@@ -92,7 +92,8 @@ def test_a_canary_as_good_as_the_champion_completes(fleet, tmp_path, capsys):
     latency = checks["latency_p95", "ratio"]
     assert 0.005 < latency["value"] < 0.05 and 0.005 < latency["champion"] < 0.05
     low, high = latency["interval"]
-    assert low <= latency["statistic"] <= high and latency["limit"] == "<= 1.5 x champion"
+    # a bootstrap whose draws all land on one point gives a point interval: allow float rounding
+    assert low - 1e-9 <= latency["statistic"] <= high + 1e-9 and latency["limit"] == "<= 1.5 x champion"
     assert result["quality"]["passed"] is True and result["quality"]["rows"] == 12  # the sample, of 20
     assert (tmp_path / "verify-out" / "quality" / "gate-result.json").is_file()
     assert "only reported" in " ".join(result["actions"])
