@@ -56,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="share of questions the stand-in answers correctly (default 0.95; try 0.6 to see a failing gate)")
     demo.add_argument("--latency-ms", type=float, default=20.0, help="stand-in latency per call (default 20)")
     demo.add_argument("--promote", action=argparse.BooleanOptionalAction, default=True,
-                      help="promote a passing gate into the local MLflow and manifests repository (default: on)")
+                      help="promote a passing gate into the local MLflow and manifests repository, then verify the "
+                           "canary and complete it (default: on)")
+    demo.add_argument("--canary-regression", action="store_true",
+                      help="make the canary slower, erring and less accurate: verify rolls it back (exit 1)")
     _output_args(demo)
 
     publish = commands.add_parser(
@@ -118,6 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--dry-run", action="store_true", help="print the manifest diff; change nothing")
     _tracking_arg(rollback)
 
+    verify = commands.add_parser(
+        "verify", help="judge the live canary against the champion, then complete or roll back",
+        description="After the canary is synced: read the canary's and the champion's serving metrics (the "
+                    "config's verify.metrics: Prometheus or their own /metrics), run the paired quality check, "
+                    "and decide. Exit 0 complete (completion PR, champion moved), 1 roll back (rollback PR, "
+                    "version marked), 4 wait (too little traffic yet), 2 bad input, 3 a metrics source, "
+                    "endpoint, MLflow or GitHub unreachable, or a query that found no series.")
+    _config_arg(verify)
+    verify.add_argument("--out", default="verify-out", help="where verify-result.json goes (default: verify-out)")
+    _tracking_arg(verify)
+    _output_args(verify)
+
     commands.add_parser("standin", help="serve the OpenAI-compatible stand-in model (see: gatewise standin --help)",
                         add_help=False)
     return parser
@@ -158,7 +173,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from . import commands
 
     handler = {"gate": commands.gate, "validate": commands.validate, "pin": commands.pin, "demo": commands.demo,
-               "publish": commands.publish, "promote": commands.promote, "rollback": commands.rollback}
+               "publish": commands.publish, "promote": commands.promote, "rollback": commands.rollback,
+               "verify": commands.verify}
     return handler[args.command](args)
 
 

@@ -114,7 +114,8 @@ def demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(out_dir=Path(args.out), quality=args.quality, latency_ms=args.latency_ms,
-                    console=_console(args), stdout=sys.stdout, promote=args.promote)
+                    console=_console(args), stdout=sys.stdout, promote=args.promote,
+                    canary_regression=args.canary_regression)
 
 
 def publish(args: argparse.Namespace) -> int:
@@ -234,3 +235,18 @@ def _print_champion_move(moved, *, rollback: bool) -> int:
     else:
         print(f"{where} already pins {moved.source}: no pull request needed")
     return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    from .actions import append_step_summary, set_outputs
+    from .forge import github_client
+    from .verify import summary_lines, verify as verify_canary
+
+    config = load_config(args.config, overrides=_promote_overrides(args))
+    decision = verify_canary(config, out_dir=args.out, github_client_factory=github_client,
+                             console=_console(args))
+    lines = summary_lines(decision)
+    print("\n".join(lines))
+    set_outputs({"verify-outcome": decision.outcome})
+    append_step_summary("### gatewise verify\n\n```\n" + "\n".join(lines) + "\n```")
+    return decision.exit_code

@@ -16,6 +16,7 @@ from ._predictive import (PART_STATISTICS, SUITE_STATISTICS, ClassificationConfi
                           V2EndpointConfig)
 from ._promote import CanaryConfig, ManifestFileConfig
 from ._thresholds import Threshold
+from ._verify import VerifyConfig
 
 
 def error_at(at: tuple[str | int, ...], message: str) -> PydanticCustomError:
@@ -237,6 +238,7 @@ class GateConfig(_Strict):
     repeats: int = Field(1, ge=1, le=100, description="times each row is sent to the endpoint")
     baseline: BaselineConfig | None = None
     promote: PromoteConfig | None = None
+    verify: VerifyConfig | None = Field(None, description="gatewise verify: the live canary against the champion")
 
     # filled in by the loader
     source: str = Field("<memory>", exclude=True)

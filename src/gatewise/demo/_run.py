@@ -1,5 +1,5 @@
 """Run the demo: the stand-in model and the local GitHub API on free loopback ports, the gate, and
-(when it passes) the promotion."""
+(when it passes) the promotion, the simulated sync and ``verify``."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ def example_config_path() -> Path:
 
 
 def run_demo(*, out_dir: Path, quality: float, latency_ms: float, console: Console, stdout: IO[str],
-             promote: bool = True) -> int:
+             promote: bool = True, canary_regression: bool = False) -> int:
     from ..commands import print_verdict
     from ..config import load_config
     from ..localgithub import GitHubAPI
     from ..runner import run_gate
     from ..standin import Faults, StandinServer, load_answer_table
     from ._promotion import DEMO_REPO, DEMO_TOKEN, MANIFEST_PATH, manifest_text, prepare_workspace, promote_demo
+    from ._verify import seed_champion, verify_demo
 
     example = example_config_path()
     base = load_config(example, env={})  # the example's defaults, whatever this shell exports
@@ -45,5 +46,8 @@ def run_demo(*, out_dir: Path, quality: float, latency_ms: float, console: Conso
         if result.exit_code != 0:
             print("The gate did not pass, so nothing is promoted (try the default --quality).", file=stdout)
             return result.exit_code
+        if canary_regression:
+            seed_champion(workspace, config.model.name)
         promote_demo(config, out_dir, workspace, api, stdout)
-    return 0
+        return verify_demo(workspace, api, out_dir, answers=answers, quality=quality, latency_ms=latency_ms,
+                           regression=canary_regression, console=console, stdout=stdout)

@@ -88,6 +88,15 @@ class GitHubAPI(Shapes, GitRoutes, IssueRoutes):
         with self.lock:
             return self._new_comment(self.repos[full_name], number, body, login)
 
+    def merge(self, full_name: str, branch: str) -> None:
+        """Merge ``branch`` as GitHub's button would when it is ahead of base (fast-forward), closing its PRs."""
+        with self.lock:
+            repo = self.repos[full_name]
+            repo.refs[f"heads/{repo.default_branch}"] = repo.refs[f"heads/{branch}"]
+            for pull in repo.pulls.values():
+                if pull["head_ref"] == branch:
+                    pull["state"] = "closed"
+
     # -- reading state (what tests assert on) ------------------------------------------------------
 
     def comments(self, full_name: str, number: int) -> list[dict[str, Any]]:

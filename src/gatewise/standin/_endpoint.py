@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import time
 from typing import Any, Mapping, Sequence
 
 import orjson
@@ -80,6 +81,7 @@ class Endpoint:
             self.stats.finished()
 
     async def _respond(self, http: web.Request, request: Request) -> web.StreamResponse:
+        started = time.perf_counter()
         reply = self.routes.answer(request)
         keep_alive = request.keep_alive
         if not reply.faultable:
@@ -100,6 +102,9 @@ class Endpoint:
             reply = _server_error(roll.error_status)
         elif roll.fault == "rate_limit":
             reply = _rate_limited(self.dice.faults.retry_after_s)
+        if reply.completion or roll.fault in ("error", "rate_limit"):
+            self.routes.metrics.observe(request.path, 200 if isinstance(reply, StreamReply) else reply.status,
+                                        time.perf_counter() - started)
         return await self._send(http, reply, keep_alive)
 
     async def _until_client_leaves(self) -> None:

@@ -19,6 +19,7 @@ from . import _shapes as shapes
 from ._faults import Faults
 from ._http import Request
 from ._judge import judge_reply
+from ._metrics import StandinMetrics
 from ._model import StandinModel
 
 # vLLM serves OpenAI's API under /v1; KServe's huggingface runtime serves it under /openai/v1.
@@ -71,6 +72,9 @@ class Routes:
         self.add("POST", "/chat/completions", self._chat_completions)
         self.add("POST", "/completions", self._completions)
         self.add("GET", "/models", self._models)
+        self.metrics = StandinMetrics(self._names[0], [path for method, path in self._handlers if method == "POST"])
+        # like vLLM's: outside the API key and never faulted
+        self.add("GET", "/metrics", self._metrics, api=False)
 
     def add(self, method: str, path: str, handler: Handler, *, api: bool = True) -> None:
         """Route ``method path`` to ``handler``: with ``api``, under each of ``PREFIXES`` and behind
@@ -79,6 +83,10 @@ class Routes:
             self._handlers[(method, full)] = handler
             if not api:
                 self._open.add(full)
+
+    def _metrics(self, request: Request) -> Reply:
+        body, content_type = self.metrics.render()
+        return Reply(200, body, content_type=content_type, faultable=False)
 
     def answer(self, request: Request) -> Reply | StreamReply:
         handler = self._handlers.get((request.method, request.path))
