@@ -212,7 +212,7 @@ def test_a_judge_that_refuses_every_row_exits_3_with_no_verdict(tmp_path, capsys
     code, _, stderr = run(capsys, config, tmp_path / "out")
     assert code == 3, stderr
     assert f"gave no usable answer for any of {len(ROWS)} judged rows" in stderr
-    assert "HTTP 404: The model `no-such-judge` does not exist." in stderr
+    assert f"HTTP 404: The model `no-such-judge` does not exist. Valid aliases: {JUDGE_MODEL}." in stderr
     assert not (tmp_path / "out" / "gate-result.json").exists()
 
 

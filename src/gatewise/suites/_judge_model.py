@@ -60,10 +60,11 @@ def parse_reply(text: str, schema: Any) -> Any:
         raise JudgeOutputError(f"the judge's answer holds no JSON object: {_quote(text)}")
     blob = text[start:end + 1]
     try:
-        data = json.loads(blob)
+        # strict=False: raw control characters inside strings, which guided decoding lets through
+        data = json.loads(blob, strict=False)
     except json.JSONDecodeError:
         try:
-            data = json.loads(_TRAILING_COMMA.sub(r"\1", blob))
+            data = json.loads(_TRAILING_COMMA.sub(r"\1", blob), strict=False)
         except json.JSONDecodeError:
             raise JudgeOutputError(f"the judge's answer is not valid JSON: {_quote(text)}") from None
     try:
