@@ -6,11 +6,7 @@ same ``gatewise gate`` users run. The model's answers are gibberish; the shapes 
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
-import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +16,7 @@ from gatewise.config import EndpointConfig
 from gatewise.endpoint import OpenAIEndpoint
 
 from .conftest import example_rows, write_gate
+from .recording_proxy import RecordingProxy
 from .vllm_server import SERVED_NAME
 
 pytestmark = [pytest.mark.vllm, pytest.mark.timeout(900)]
@@ -105,56 +102,10 @@ def test_cached_responses_replay_without_calling_vllm(tmp_path, capsys, vllm_ser
         [(r["output"], r["completion_tokens"], r["finish_reason"]) for r in first]
 
 
-class _PrefixProxy(http.server.ThreadingHTTPServer):
-    """KServe's path: ``/openai/v1/...`` in front, vLLM's ``/v1/...`` behind."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        super().__init__(("127.0.0.1", 0), _ProxyHandler)
-        self.base_url = f"http://127.0.0.1:{self.server_address[1]}/openai/v1"
-
-
-class _ProxyHandler(http.server.BaseHTTPRequestHandler):
-    server: _PrefixProxy
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._forward(None)
-
-    def do_POST(self) -> None:
-        self._forward(self.rfile.read(int(self.headers.get("content-length") or 0)))
-
-    def _forward(self, body: bytes | None) -> None:
-        if not self.path.startswith("/openai/v1/"):
-            self.send_error(404)
-            return
-        request = urllib.request.Request(self.server.upstream + self.path.removeprefix("/openai"), data=body,
-                                         method=self.command,
-                                         headers={"content-type": self.headers.get("content-type", "application/json")})
-        try:
-            with urllib.request.urlopen(request, timeout=120) as response:
-                status, payload = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, payload = error.code, error.read()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 @pytest.fixture
 def kserve_path(vllm_server):
-    proxy = _PrefixProxy(vllm_server.root)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with RecordingProxy(vllm_server.root, front="/openai/v1", back="/v1") as proxy:
         yield proxy
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
 
 
 def test_the_kserve_openai_v1_prefix_works_behind_a_proxy(tmp_path, capsys, kserve_path):
@@ -163,3 +114,4 @@ def test_the_kserve_openai_v1_prefix_works_behind_a_proxy(tmp_path, capsys, kser
     assert code in (0, 1), stderr
     rows = results(tmp_path / "out")
     assert len(rows) == 4 and all(row["error"] is None and row["model_id"] == SERVED_NAME for row in rows)
+    assert len(proxy_bodies := kserve_path.bodies) == 4 and all(b["model"] == SERVED_NAME for b in proxy_bodies)

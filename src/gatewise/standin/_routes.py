@@ -147,7 +147,9 @@ class Routes:
             raise _Refused(_invalid(f"max_tokens must be at least 1, got {limit}. "
                                     f"(parameter=max_tokens, value={limit})", "max_tokens"))
         words = text.split()
-        return (" ".join(words[:limit]), "length") if len(words) > limit else (text, "stop")
+        # as vLLM: "stop" needs room for the end-of-sequence token, so an answer that fills the
+        # budget exactly ends for "length"
+        return (" ".join(words[:limit]), "length") if len(words) >= limit else (text, "stop")
 
 
 def _invalid(message: str, param: str | None = None) -> Reply:
