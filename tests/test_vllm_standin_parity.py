@@ -5,6 +5,7 @@ the message's opening words). The stand-in is the fast peer of most tests; this 
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -88,9 +89,42 @@ def test_the_standin_answers_as_vllm_does(vllm_server, standin, name, method, pa
 
 
 def test_guided_decoding_answers_the_schema_even_from_the_random_model(vllm_server):
-    import json
-
     body = ask(vllm_server.base_url, "POST", "/chat/completions",
                {**CHAT, "max_tokens": 64, "response_format": SCHEMA}).json()
     answer = json.loads(body["choices"][0]["message"]["content"], strict=False)
     assert set(answer) == {"answer"} and len(answer["answer"]) <= 20
+
+
+def stream_events(base_url: str, body: dict) -> list[dict]:
+    events = []
+    with httpx.stream("POST", base_url + "/chat/completions", json=body, timeout=120) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith("data: ") and line != "data: [DONE]":
+                events.append(json.loads(line.removeprefix("data: ")))
+            elif line == "data: [DONE]":
+                events.append({"done": True})
+    return events
+
+
+def stream_contract(events: list[dict]) -> dict:
+    """The stream's shape: the object type, the first delta's role, the fields every choice has,
+    one finish reason, ``[DONE]`` last and the usage chunk (no choices) just before it."""
+    chunks = [e for e in events if "done" not in e]
+    with_choices = [c for c in chunks if c["choices"]]
+    return {
+        "objects": sorted({c["object"] for c in chunks}),
+        "first_role": with_choices[0]["choices"][0]["delta"].get("role"),
+        "choice_fields": sorted(set.intersection(*(set(c["choices"][0]) for c in with_choices))
+                                & {"index", "delta", "logprobs", "finish_reason"}),
+        "finish_reasons": len([c for c in with_choices if c["choices"][0]["finish_reason"] is not None]),
+        "done_last": events[-1] == {"done": True},
+        "usage_last": chunks[-1]["choices"] == [] and set(chunks[-1]["usage"]) >=
+        {"prompt_tokens", "completion_tokens", "total_tokens"},
+    }
+
+
+def test_the_standin_streams_as_vllm_does(vllm_server, standin):
+    body = {**CHAT, "stream": True, "stream_options": {"include_usage": True}}
+    assert stream_contract(stream_events(standin.base_url, body)) == \
+        stream_contract(stream_events(vllm_server.base_url, body))
