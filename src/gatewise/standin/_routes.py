@@ -65,8 +65,8 @@ class Routes:
         if request.path == "/health":
             return Reply(200, {"status": "ok"}, faultable=False)
         if self._api_key is not None and not self._authorized(request):
-            return Reply(401, shapes.error("Incorrect API key provided.", "invalid_request_error",
-                                           "invalid_api_key"), faultable=False)
+            # vLLM's --api-key middleware answers before its OpenAI layer, in a shape of its own
+            return Reply(401, {"error": "Unauthorized"}, faultable=False)
         handler = self._handlers.get((request.method, request.path))
         if handler is None:
             # vLLM's router (FastAPI) answers these, not its OpenAI layer: {"detail": ...}
