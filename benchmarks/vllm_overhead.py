@@ -122,6 +122,10 @@ def process_wall(cmd: list[str], cwd: Path) -> float:
     return wall
 
 
+def _listed(walls: list[float]) -> str:
+    return ", ".join(f"{wall:.2f}" for wall in walls)
+
+
 def _pythonpath() -> dict[str, str]:
     import os
 
@@ -155,7 +159,7 @@ def main() -> int:
             g, s = statistics.median(ours), statistics.median(theirs)
             print(f"in-process, {args.rows} rows at concurrency {args.concurrency}, max_tokens {args.max_tokens}: "
                   f"gatewise {g:.2f} s, openai SDK loop {s:.2f} s, ratio {g / s:.2f} "
-                  f"(rounds: gatewise {', '.join(f'{x:.2f}' for x in ours)}; SDK {', '.join(f'{x:.2f}' for x in theirs)})")
+                  f"(rounds: gatewise {_listed(ours)}; SDK {_listed(theirs)})")
             gate_cmd = [str(BIN / "gatewise"), "gate", "--config", str(config), "--out", str(work / "out"),
                         "--no-cache", "--quiet"]
             loop_cmd = [str(BIN / "python"), str(loop_script), server.base_url, str(data), str(args.concurrency),
@@ -166,7 +170,7 @@ def main() -> int:
                 theirs.append(process_wall(loop_cmd, work))
             g, s = statistics.median(ours), statistics.median(theirs)
             print(f"whole process: gatewise gate {g:.2f} s, SDK loop script {s:.2f} s, ratio {g / s:.2f} "
-                  f"(rounds: gatewise {', '.join(f'{x:.2f}' for x in ours)}; SDK {', '.join(f'{x:.2f}' for x in theirs)})")
+                  f"(rounds: gatewise {_listed(ours)}; SDK {_listed(theirs)})")
     return 0
 
 

@@ -59,7 +59,7 @@ def contract(response: httpx.Response, request) -> dict:
         error = body["error"]
         seen["error"] = {"type": error.get("type"), "param": error.get("param"), "code": error.get("code"),
                          # pydantic counts one error per variant of a union: the count is vLLM's detail
-                         "opening": VALIDATION.sub("N validation errors:", " ".join(str(error.get("message")).split()[:3]))}
+                         "opening": VALIDATION.sub("N validation errors:", _opening(error.get("message")))}
     if body.get("object") == "list":
         seen["model"] = sorted({"id", "object", "created", "owned_by", "root", "parent"} & set(body["data"][0]))
     if body.get("choices"):
@@ -70,6 +70,10 @@ def contract(response: httpx.Response, request) -> dict:
         seen["length_rule"] = (choice["finish_reason"] == "length") == \
             (body["usage"]["completion_tokens"] == request.get("max_tokens"))
     return seen
+
+
+def _opening(message: object) -> str:
+    return " ".join(str(message).split()[:3])
 
 
 @pytest.fixture(scope="module")
