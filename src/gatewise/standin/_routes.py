@@ -91,13 +91,13 @@ class Routes:
     def answer(self, request: Request) -> Reply | StreamReply:
         handler = self._handlers.get((request.method, request.path))
         if request.path not in self._open and self._api_key is not None and not self._authorized(request):
-            return Reply(401, shapes.error("Incorrect API key provided.", "invalid_request_error",
-                                           "invalid_api_key"), faultable=False)
+            # vLLM's --api-key middleware answers before its OpenAI layer, in a shape of its own
+            return Reply(401, {"error": "Unauthorized"}, faultable=False)
         if handler is None:
+            # vLLM's router (FastAPI) answers these, not its OpenAI layer: {"detail": ...}
             if any(path == request.path for _, path in self._handlers):
-                return Reply(405, shapes.error(f"Method {request.method} not allowed on {request.path}",
-                                               "invalid_request_error", 405))
-            return Reply(404, shapes.error(f"Not found: {request.path}", "NotFoundError", 404))
+                return Reply(405, {"detail": "Method Not Allowed"})
+            return Reply(404, {"detail": "Not Found"})
         try:
             return handler(request)
         except _Refused as refused:
@@ -114,7 +114,8 @@ class Routes:
         payload = self._payload(request)
         messages = payload.get("messages")
         if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
-            raise _Refused(_invalid("'messages' must be a non-empty list of message objects", "messages"))
+            raise _Refused(_unvalidated("Input should be a non-empty list of message objects", "body.messages"))
+        _check_response_format(payload.get("response_format"))
         user_texts = [_content_text(m.get("content")) for m in messages if m.get("role") == "user"]
         content, finish = self._complete(user_texts[-1] if user_texts else "", payload)
         prompt_tokens = sum(_tokens(_content_text(m.get("content"))) for m in messages)
@@ -131,7 +132,7 @@ class Routes:
         prompt = payload.get("prompt")
         prompts = [prompt] if isinstance(prompt, str) else prompt
         if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
-            raise _Refused(_invalid("'prompt' must be a string or a non-empty list of strings", "prompt"))
+            raise _Refused(_unvalidated("Input should be a string or a non-empty list of strings", "body.prompt"))
         texts = [self._complete(p, payload) for p in prompts]
         usage = shapes.usage(sum(_tokens(p) for p in prompts), sum(_tokens(t) for t, _ in texts))
         id_, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
@@ -143,15 +144,16 @@ class Routes:
     def _payload(self, request: Request) -> dict[str, Any]:
         try:
             payload = orjson.loads(request.body)
-        except orjson.JSONDecodeError:  # invalid UTF-8 too
-            raise _Refused(_invalid("request body is not valid JSON")) from None
+        except orjson.JSONDecodeError as exc:  # invalid UTF-8 too
+            raise _Refused(_unvalidated("JSON decode error", f"body.{getattr(exc, 'pos', 0) or 0}")) from None
         if not isinstance(payload, dict):
-            raise _Refused(_invalid("request body must be a JSON object"))
+            raise _Refused(_unvalidated("Input should be a valid dictionary", "body"))
         model = payload.get("model", self._names[0])
         if model not in self._names:
-            # vLLM's words and status for a model it does not serve.
-            raise _Refused(Reply(404, shapes.error(f"The model `{model}` does not exist.",
-                                                   "NotFoundError", 404, "model")))
+            # vLLM's words and status for a model it does not serve, naming those it does
+            raise _Refused(Reply(404, shapes.error(
+                f"The model `{model}` does not exist. Valid aliases: {', '.join(self._names)}.",
+                "NotFoundError", 404, "model")))
         return payload
 
     def _complete(self, prompt: str, payload: dict[str, Any]) -> tuple[str, str]:
@@ -162,14 +164,43 @@ class Routes:
         limit = payload.get("max_completion_tokens") or payload.get("max_tokens")
         if limit is None:
             return text, "stop"
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise _Refused(_invalid("'max_tokens' must be a positive integer", "max_tokens"))
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise _Refused(_unvalidated("Input should be a valid integer", "body.max_tokens"))
+        if limit < 1:
+            raise _Refused(_invalid(f"max_tokens must be at least 1, got {limit}. "
+                                    f"(parameter=max_tokens, value={limit})", "max_tokens"))
         words = text.split()
-        return (" ".join(words[:limit]), "length") if len(words) > limit else (text, "stop")
+        # as vLLM: "stop" needs room for the end-of-sequence token, so an answer that fills the
+        # budget exactly ends for "length"
+        return (" ".join(words[:limit]), "length") if len(words) >= limit else (text, "stop")
 
 
 def _invalid(message: str, param: str | None = None) -> Reply:
-    return Reply(400, shapes.error(message, "invalid_request_error", None, param))
+    """A request vLLM's OpenAI layer refuses (a value out of range, an unusable schema)."""
+    return Reply(400, shapes.error(message, "BadRequestError", 400, param))
+
+
+def _unvalidated(message: str, location: str) -> Reply:
+    """A body that fails vLLM's request model (pydantic): its type is "Bad Request", its param
+    the field's location."""
+    return Reply(400, shapes.error(f"1 validation error:\n  {{'loc': '{location}', 'msg': '{message}'}}",
+                                   "Bad Request", 400, location))
+
+
+_FORMATS = ("text", "json_object", "json_schema", "structural_tag")
+
+
+def _check_response_format(value: Any) -> None:
+    """vLLM's checks of ``response_format``; the stand-in's judge answers JSON anyway."""
+    if value is None:
+        return
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind not in _FORMATS:
+        raise _Refused(_unvalidated(f"Input should be {', '.join(repr(f) for f in _FORMATS[:3])}",
+                                    "body.response_format.type"))
+    if kind == "json_schema" and not isinstance(value.get("json_schema"), dict):
+        raise _Refused(_invalid("When response_format type is 'json_schema', the 'json_schema' field must be "
+                                "provided. (parameter=response_format)", "response_format"))
 
 
 def _content_text(content: Any) -> str:

@@ -1,4 +1,5 @@
-"""The JSON shapes of OpenAI's API, as the official client and vLLM produce and expect them."""
+"""The JSON shapes of OpenAI's API, as the official client and vLLM produce and expect them
+(checked against vLLM itself in tests/test_vllm_standin_parity.py)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ def chat_completion(id_: str, created: int, model: str, content: str, finish_rea
                     usage_: JSON) -> JSON:
     return {
         "id": id_, "object": "chat.completion", "created": created, "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                     "logprobs": None, "finish_reason": finish_reason}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
+                     "logprobs": None, "finish_reason": finish_reason, "stop_reason": None}],
         "usage": usage_, "system_fingerprint": None,
     }
 
@@ -49,7 +50,7 @@ def text_completion(id_: str, created: int, model: str, texts: list[tuple[str, s
     """A legacy completion: one choice per prompt, each (text, finish_reason)."""
     return {
         "id": id_, "object": "text_completion", "created": created, "model": model,
-        "choices": [{"index": i, "text": text, "logprobs": None, "finish_reason": finish}
+        "choices": [{"index": i, "text": text, "logprobs": None, "finish_reason": finish, "stop_reason": None}
                     for i, (text, finish) in enumerate(texts)],
         "usage": usage_, "system_fingerprint": None,
     }
@@ -73,7 +74,8 @@ def text_chunks(id_: str, created: int, model: str, texts: list[tuple[str, str]]
 
 def model_list(names: list[str], created: int) -> JSON:
     return {"object": "list", "data": [
-        {"id": name, "object": "model", "created": created, "owned_by": "gatewise"} for name in names]}
+        {"id": name, "object": "model", "created": created, "owned_by": "gatewise", "root": name, "parent": None}
+        for name in names]}
 
 
 def words_with_spaces(text: str) -> list[str]:

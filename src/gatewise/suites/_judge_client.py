@@ -8,7 +8,10 @@ answer (and the call still in flight) makes that one call per run instead of one
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..config import JudgeConfig
 from ..endpoint import OpenAIEndpoint, ResponseCache
@@ -53,15 +56,20 @@ class JudgeClient:
     async def aclose(self) -> None:
         await self._endpoint.aclose()
 
-    async def complete(self, prompt: str) -> JudgeReply:
-        if (done := self._answered.get(prompt)) is not None:
+    async def complete(self, prompt: str, response_format: dict[str, Any] | None = None) -> JudgeReply:
+        """The judge's answer to ``prompt``; ``response_format`` (a JSON schema to answer in) is
+        sent only when ``judge.structured_output`` is on."""
+        if not self.config.structured_output:
+            response_format = None
+        key = prompt if response_format is None else prompt + "\0" + json.dumps(response_format, sort_keys=True)
+        if (done := self._answered.get(key)) is not None:
             return done
-        if (pending := self._in_flight.get(prompt)) is not None:
+        if (pending := self._in_flight.get(key)) is not None:
             return await asyncio.shield(pending)
         future: asyncio.Future[JudgeReply] = asyncio.get_running_loop().create_future()
-        self._in_flight[prompt] = future
+        self._in_flight[key] = future
         try:
-            reply = await self._call(prompt)
+            reply = await self._call(prompt, response_format)
         except asyncio.CancelledError:
             future.cancel()
             raise
@@ -70,15 +78,36 @@ class JudgeClient:
             future.exception()  # retrieved here, so an unshared failure is not logged as lost
             raise
         finally:
-            del self._in_flight[prompt]
-        self._answered[prompt] = reply
+            del self._in_flight[key]
+        self._answered[key] = reply
         future.set_result(reply)
         return reply
 
-    async def _call(self, prompt: str) -> JudgeReply:
-        sample = await self._endpoint.sample("judge", {}, (Message("user", prompt),))
+    async def _call(self, prompt: str, response_format: dict[str, Any] | None) -> JudgeReply:
+        extra = {"response_format": response_format} if response_format is not None else None
+        sample = await self._endpoint.sample("judge", {}, (Message("user", prompt),), extra=extra)
         self.calls += sample.attempts
         self.cached += sample.cached
         if sample.error is not None or sample.output is None:
-            raise JudgeCallError(f"judge call failed: {sample.error or 'no text in the response'}")
+            error = sample.error or "no text in the response"
+            raise JudgeCallError(f"judge call failed: {error}{refusal_hint(error, self.config)}")
         return JudgeReply(sample.output, sample.model_id, sample.cached)
+
+
+_REFUSED = re.compile(r"^HTTP 4\d\d\b")
+_TOO_LONG = ("max_tokens", "max_completion_tokens", "context length", "maximum context", "max_model_len")
+_NO_FORMAT = ("response_format", "json_schema", "structured output", "guided", "grammar")
+
+
+def refusal_hint(error: str, config: JudgeConfig) -> str:
+    """Which ``judge`` setting to change when the judge server refused the request itself."""
+    if not _REFUSED.match(error):
+        return ""
+    lowered = error.lower()
+    if any(word in lowered for word in _TOO_LONG):
+        return (f" (the judge refused judge.max_tokens = {config.max_tokens} with this prompt: "
+                "lower judge.max_tokens, or serve the judge with a longer context)")
+    if config.structured_output and any(word in lowered for word in _NO_FORMAT):
+        return (" (the judge refused structured output: set judge.structured_output: false "
+                "for a server that cannot answer in a JSON schema)")
+    return ""

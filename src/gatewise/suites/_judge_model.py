@@ -1,8 +1,9 @@
 """The judge as deepeval sees it: a ``DeepEvalBaseLLM`` whose calls go through ``JudgeClient``.
 
-deepeval asks for JSON matching a pydantic schema (``a_generate(prompt, schema=...)``); a
-self-hosted judge answers text, so the JSON is read out of it here. An answer that holds no such
-JSON raises ``JudgeOutputError``: the row becomes an error, never a score. Imported lazily: it
+deepeval asks for JSON matching a pydantic schema (``a_generate(prompt, schema=...)``); the
+schema goes to the judge as ``response_format`` (unless ``judge.structured_output`` is off), and
+the JSON is read out of the answer here, since a judge without it answers text. An answer that
+holds no such JSON raises ``JudgeOutputError``: the row becomes an error, never a score. Imported lazily: it
 imports deepeval.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from deepeval.models import DeepEvalBaseLLM
 
 from ._judge_client import JudgeClient, JudgeReply
+from ._judge_schema import response_format
 
 _TRAILING_COMMA = re.compile(r",\s*([\]}])")
 _QUOTE_CHARS = 120
@@ -43,7 +45,8 @@ class GatewiseJudge(DeepEvalBaseLLM):
         raise RuntimeError("the gatewise judge is asynchronous; call a_measure, not measure")
 
     async def a_generate(self, prompt: str, schema: Any = None, **kwargs: Any) -> Any:
-        reply = await self._client.complete(prompt)
+        wanted = response_format(schema, prompt, self._client.config.max_tokens) if schema is not None else None
+        reply = await self._client.complete(prompt, wanted)
         _note_reply(reply)
         return reply.text if schema is None else parse_reply(reply.text, schema)
 
@@ -57,10 +60,11 @@ def parse_reply(text: str, schema: Any) -> Any:
         raise JudgeOutputError(f"the judge's answer holds no JSON object: {_quote(text)}")
     blob = text[start:end + 1]
     try:
-        data = json.loads(blob)
+        # strict=False: raw control characters inside strings, which guided decoding lets through
+        data = json.loads(blob, strict=False)
     except json.JSONDecodeError:
         try:
-            data = json.loads(_TRAILING_COMMA.sub(r"\1", blob))
+            data = json.loads(_TRAILING_COMMA.sub(r"\1", blob), strict=False)
         except json.JSONDecodeError:
             raise JudgeOutputError(f"the judge's answer is not valid JSON: {_quote(text)}") from None
     try:
