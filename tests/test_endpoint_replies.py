@@ -136,10 +136,11 @@ def test_malformed_replies_are_retried_then_reported(canned, body, expected):
      "HTTP 404: The model `m` does not exist.", 1),
     (422, {"detail": [{"loc": ["body"], "msg": "field required"}]},
      'HTTP 422: {"detail": [{"loc": ["body"], "msg": "field required"}]}', 1),
+    (404, {"detail": "Not Found"}, "HTTP 404: Not Found", 1),
     (500, {"error": "boom"}, "HTTP 500: boom", 2),
     (502, None, "HTTP 502: Bad Gateway", 2),
     (503, "upstream overloaded", 'HTTP 503: upstream overloaded', 2),
-], ids=["openai-shape", "vllm-shape", "fastapi-detail", "error-string", "empty-body", "plain-text"])
+], ids=["openai-shape", "vllm-shape", "fastapi-detail", "fastapi-detail-string", "error-string", "empty-body", "plain-text"])
 def test_error_replies_carry_the_servers_message(canned, status, body, expected, attempts):
     raw = b"" if body is None else body.encode() if isinstance(body, str) else json.dumps(body).encode()
     sample = _sample(canned, (status, raw), max_retries=1)

@@ -222,7 +222,7 @@ def _error_message(exc: Any) -> str:
 
 def error_message(content: bytes, reason: str) -> str:
     """What an error body says, in at most 300 characters: its ``error.message`` (OpenAI), its
-    ``message`` (vLLM), its ``error`` string, the body as JSON, its text when not JSON, or the reason
+    ``message`` (vLLM), its ``error`` string, its ``detail`` string (FastAPI), the body as JSON, its text when not JSON, or the reason
     phrase when there is no body. (The SDK unwrapped ``error`` first, so ``{"error": "boom"}`` and
     plain text bodies read as quoted JSON strings there; here they read as the text.)"""
     import orjson
@@ -244,6 +244,8 @@ def _message_of(body: Any, reason: str) -> str:
             return str(inner["message"])[:300]
         if isinstance(inner, str):
             return inner[:300]
+        if isinstance(body.get("detail"), str):  # vLLM's router (FastAPI): {"detail": "Not Found"}
+            return body["detail"][:300]
     try:
         return json.dumps(body)[:300] if body is not None else reason
     except (TypeError, ValueError):
