@@ -18,7 +18,9 @@ def _console(args: argparse.Namespace) -> Console:
 def gate(args: argparse.Namespace) -> int:
     from .runner import run_gate
 
-    overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model}
+    # an empty --tracking-uri (an unset Actions input) leaves tracking as the config has it
+    overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model,
+                 "tracking.uri": args.tracking_uri or None}
     config = load_config(args.config, overrides=overrides)
     # --cache replays the model's responses (off by default); the judge's are replayed unless --no-cache
     result = run_gate(config, out_dir=args.out, cache_dir=args.cache_dir, use_cache=args.cache is True,
