@@ -17,6 +17,7 @@ from typing import Any
 from ..baseline import BaselineRun, load_baseline_results
 from ..config import GateConfig
 from ..terminal import Console
+from ._http import http_limits
 from ._content import KIND, KIND_TAG, RESULT_SHA_TAG, VERDICT_TAG
 from ._log import result_sha256
 from ._track import experiment_name, tracking_uri
@@ -62,7 +63,9 @@ def history_baseline(config: GateConfig, console: Console | None = None) -> Base
     where = f"{what} in experiment {experiment!r} at {public_uri(uri)}"
     dest = Path(tempfile.mkdtemp(prefix="gatewise-history-"))
     try:
-        with console.group(f"Fetching the baseline: {where}"), registry_errors(client, f"fetching {where}"):
+        token_env = config.tracking.token_env if config.tracking else "MLFLOW_TRACKING_TOKEN"
+        with console.group(f"Fetching the baseline: {where}"), http_limits(token_env), \
+                registry_errors(client, f"fetching {where}"):
             run = latest_run(client, experiment, settings.branch, settings.verdict)
             if run is None:
                 return None

@@ -9,23 +9,18 @@ thread the gate waits for at most ``tracking.timeout_s``.
 
 from __future__ import annotations
 
-import os
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, TypeVar
+from typing import Callable, Mapping, TypeVar
 
 from ..config import GateConfig
 from ..result import GateResult
 from ..terminal import Console
+from ._http import http_limits
 
 T = TypeVar("T")
 DEFAULT_EXPERIMENT = "gatewise"
-# what MLflow's HTTP client may spend per request unless the job sets these itself: its defaults
-# (7 retries with backoff, a 120 s timeout) would hold a verdict for minutes behind a dead server
-HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-               "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +105,7 @@ def _log_within(timeout_s: float, uri: str, experiment: str, result: GateResult,
             return log_tracked_run(client, uri, experiment, result, out_dir, context, traces=traces)
 
     try:
-        with _http_limits(token_env, os.environ if env is None else env):
+        with http_limits(token_env, env):
             experiment_id, run_id = _within(timeout_s, work)
     except TimeoutError:
         return TrackedRun(shown, experiment, None, error=f"MLflow at {shown} did not finish within {timeout_s:g} s")
@@ -142,23 +137,3 @@ def _within(timeout_s: float, work: Callable[[], T]) -> T:
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]
-
-
-@contextmanager
-def _http_limits(token_env: str, env: Mapping[str, str]) -> Iterator[None]:
-    """MLflow's HTTP retry and timeout limits (unless the job set its own), and the bearer token
-    from ``tracking.token_env`` where that is not MLflow's own variable; put back afterwards."""
-    updates = {key: value for key, value in HTTP_LIMITS.items() if key not in os.environ}
-    token = env.get(token_env)
-    if token_env != "MLFLOW_TRACKING_TOKEN" and token:
-        updates["MLFLOW_TRACKING_TOKEN"] = token
-    saved = {key: os.environ.get(key) for key in updates}
-    os.environ.update(updates)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
