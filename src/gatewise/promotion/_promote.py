@@ -65,11 +65,10 @@ def promote(config: GateConfig, result: str | Path, *, github_client_factory: Gi
         diff = preview.diff if pinned(PREVIEW_VERSION, None).changed else ""
         return PromotionResult(**common, diff=diff, dry_run=True)
 
-    uri = tracking_uri_or_default(settings.mlflow.tracking_uri, Path(config.base_dir))
-    client = connect(uri)
+    client = connect(tracking_uri_or_default(settings.mlflow.tracking_uri, Path(config.base_dir)))
     # the version links to the tracked gate run that justified it; a run of its own only when
-    # that run is not in this server (tracking off, another server, or it failed to log)
-    run_id = _tracked_gate_run(client, config, uri, result_dir_of(result)) or log_gate_run(
+    # this server holds no such run (tracking off, another server, or its logging failed)
+    run_id = _tracked_gate_run(client, config, result_dir_of(result)) or log_gate_run(
         client, settings.mlflow.experiment, result_dir_of(result), lineage)
     version = register_version(client, name, source, run_id, lineage, alias=settings.mlflow.alias)
     registered = {**common, "dry_run": False, "run_id": run_id, "version": version.version,
@@ -93,9 +92,9 @@ def promote(config: GateConfig, result: str | Path, *, github_client_factory: Gi
                            pr_created=pull.created, superseded=pull.superseded)
 
 
-def _tracked_gate_run(client, config: GateConfig, uri: str, result_dir: Path) -> str | None:
+def _tracked_gate_run(client, config: GateConfig, result_dir: Path) -> str | None:
     from ..registry._errors import registry_errors
     from ..tracking import linked_gate_run
 
     with registry_errors(client, "looking up the tracked gate run"):
-        return linked_gate_run(client, config, uri, result_dir)
+        return linked_gate_run(client, config, result_dir)

@@ -82,15 +82,14 @@ def history_baseline(config: GateConfig, console: Console | None = None) -> Base
     return dataclasses.replace(loaded, path=f"MLflow run {run_id} ({what}, experiment {experiment})")
 
 
-def linked_gate_run(client: Any, config: GateConfig, promote_uri: str, result_dir: Path) -> str | None:
-    """The tracked gate run that wrote the gate-result.json in ``result_dir``, on the server
-    promotion registers in; None when tracking is off, on another server, or never logged it.
+def linked_gate_run(client: Any, config: GateConfig, result_dir: Path) -> str | None:
+    """The tracked gate run that wrote the gate-result.json in ``result_dir``, in the server
+    ``client`` (promotion's) talks to; None when that server holds no such run (tracking off,
+    another server, or the logging failed).
 
     Found by the sha256 of gate-result.json's bytes, so a result downloaded from another job
-    (an artifact) still finds its run; a run id on another server would link to nothing.
+    (an artifact) still finds its run; a run on another server could not be linked to.
     """
-    if config.tracking is None or tracking_uri(config) != promote_uri:
-        return None
     sha = result_sha256(result_dir)
     found = client.get_experiment_by_name(experiment_name(config)) if sha else None
     if found is None:
