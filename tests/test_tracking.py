@@ -368,3 +368,10 @@ def test_the_demo_logs_each_gate_run_and_says_how_to_look(tmp_path):
     assert f"mlflow ui --backend-store-uri sqlite:///{database.as_posix()}" in stdout.getvalue()
     runs = gate_runs(f"sqlite:///{database.as_posix()}", "qa-assistant")
     assert len(runs) == 2 and all(r.data.tags["gatewise.verdict"] == "passed" for r in runs)
+
+
+def test_validate_names_the_history_baseline_and_calls_nothing(tmp_path, capsys):
+    config = write_gate(tmp_path, "http://127.0.0.1:9/v1", rows=example_rows(2),
+                        extra="tracking: { uri: \"http://127.0.0.1:9\" }\n" + HISTORY)
+    assert cli.main(["validate", "--config", str(config)]) == 0
+    assert "baseline the latest passed gate run on main in MLflow (at gate time)" in capsys.readouterr().out

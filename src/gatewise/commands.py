@@ -79,6 +79,10 @@ def _baseline_source(plan) -> str | None:
     elif settings.alias is not None:
         model = plan.config.model.name if plan.config.model else "?"
         source = f"alias {settings.alias} of {model} (from MLflow at gate time)"
+    elif settings.mlflow is not None:
+        history = settings.mlflow
+        source = (f"the latest {'' if history.verdict == 'any' else history.verdict + ' '}gate run"
+                  f"{' on ' + history.branch if history.branch else ''} in MLflow (at gate time)")
     else:
         run = plan.baseline_run
         source = f"results {settings.results}"
