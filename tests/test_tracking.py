@@ -124,6 +124,7 @@ def test_a_gate_run_becomes_an_mlflow_run_with_params_metrics_tags_reports_and_r
     assert gate(config, out, "--tracking-uri", mlflow_server.url) == 0
     captured = capsys.readouterr()
     assert "warning" not in captured.err
+    assert "View run" not in captured.out  # stdout is the verdict's; MLflow's run link would land there
 
     [run] = gate_runs(mlflow_server.url, model_name)  # experiment: the model's name
     run_id = run.info.run_id

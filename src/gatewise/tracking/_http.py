@@ -11,7 +11,10 @@ from contextlib import contextmanager
 from typing import Iterator, Mapping
 
 HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-               "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+               "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+               # set_terminated prints "View run … at: <tracking URI>" to stdout, which holds the
+               # verdict (and may end up in CI logs with a URI's user:password@ in it)
+               "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true"}
 MLFLOW_TOKEN = "MLFLOW_TRACKING_TOKEN"
 
 
