@@ -8,6 +8,7 @@ port nobody listens on (the bounded warning path). Ratios are to the gate run it
 from __future__ import annotations
 
 import argparse
+import hashlib
 import dataclasses
 import sys
 import tempfile
@@ -36,11 +37,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         data = write_rows(tmp_path, args.rows)
+        sha = hashlib.sha256(data.read_bytes()).hexdigest()
         config_path = tmp_path / "gate.yaml"
         config_path.write_text(f"""model: {{ name: bench-{uuid.uuid4().hex[:6]} }}
 endpoint: {{ base_url: "http://127.0.0.1:9/v1", model: standin-model, concurrency: 32 }}
 prompt: {{ user: "Question: {{question}}" }}
-dataset: {{ path: {data.name} }}
+dataset: {{ path: {data.name}, sha256: "{sha}" }}
 suites:
   - name: correctness
     evidently: [ {{ descriptor: ExactMatch, expected: answer }} ]

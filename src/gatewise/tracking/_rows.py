@@ -22,6 +22,7 @@ from ..result import GateResult
 
 TABLE_FILE = "gatewise_rows.json"
 TRACE_NAME = "gatewise row"
+TRACE_WORKERS = 8
 MAX_TEXT = 20_000  # per input/output value in a trace: a row is for reading, the full text is in results.jsonl
 
 
@@ -52,30 +53,41 @@ def rows_table(result: GateResult) -> dict[str, list[Any]]:
     return table
 
 
-def log_row_traces(client: Any, tracking_uri: str, experiment_id: str, run_id: str, result: GateResult) -> int:
-    """One trace per row (linked to ``run_id``) with a feedback assessment per score; traces logged."""
-    from mlflow.entities import AssessmentError, AssessmentSource, Feedback
+def log_row_traces(client: Any, tracking_uri: str, experiment_id: str, run_id: str, result: GateResult,
+                   workers: int = TRACE_WORKERS) -> int:
+    """One trace per row (linked to ``run_id``) with a feedback assessment per score; traces logged.
+
+    Rows go out on a few threads: each costs a handful of small requests, so one at a time the
+    round trips (not the server) set the pace."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from mlflow.tracing.client import TracingClient
 
     tracing = TracingClient(tracking_uri)
-    logged = 0
-    with _traces_to(tracking_uri):
-        for outcome in row_outcomes(result):
-            trace_id = _row_trace(client, experiment_id, run_id, outcome)
-            for score in outcome.scores:
-                judged = score.reason is not None or score.judge_model is not None
-                source = (AssessmentSource("LLM_JUDGE", score.judge_model or "judge") if judged
-                          else AssessmentSource("CODE", "gatewise"))
-                value = score.value if score.value is not None else score.passed
-                error = AssessmentError(error_code="SCORE_ERROR", error_message=score.error[:1000]) \
-                    if score.error else None
-                tracing.log_assessment(trace_id, Feedback(
-                    name=score.metric, value=None if error else value, error=error, source=source,
-                    rationale=score.reason, metadata={"passed": str(score.passed).lower()}))
-            tracing.log_assessment(trace_id, Feedback(name="passed", value=outcome.passed,
-                                                      source=AssessmentSource("CODE", "gatewise")))
-            logged += 1
-    return logged
+    outcomes = row_outcomes(result)
+    with _traces_to(tracking_uri), ThreadPoolExecutor(max_workers=workers,
+                                                      thread_name_prefix="gatewise-trace") as pool:
+        for done in pool.map(lambda o: _log_row(client, tracing, experiment_id, run_id, o), outcomes):
+            pass  # map re-raises the first failure here
+    return len(outcomes)
+
+
+def _log_row(client: Any, tracing: Any, experiment_id: str, run_id: str, outcome: RowOutcome) -> None:
+    from mlflow.entities import AssessmentError, AssessmentSource, Feedback
+
+    trace_id = _row_trace(client, experiment_id, run_id, outcome)
+    for score in outcome.scores:
+        judged = score.reason is not None or score.judge_model is not None
+        source = (AssessmentSource("LLM_JUDGE", score.judge_model or "judge") if judged
+                  else AssessmentSource("CODE", "gatewise"))
+        value = score.value if score.value is not None else score.passed
+        error = AssessmentError(error_code="SCORE_ERROR", error_message=score.error[:1000]) \
+            if score.error else None
+        tracing.log_assessment(trace_id, Feedback(
+            name=score.metric, value=None if error else value, error=error, source=source,
+            rationale=score.reason, metadata={"passed": str(score.passed).lower()}))
+    tracing.log_assessment(trace_id, Feedback(name="passed", value=outcome.passed,
+                                              source=AssessmentSource("CODE", "gatewise")))
 
 
 def _row_trace(client: Any, experiment_id: str, run_id: str, outcome: RowOutcome) -> str:
