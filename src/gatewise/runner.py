@@ -279,9 +279,9 @@ def _compare(plan: GatePlan, observed, baseline_samples, baseline_scores, compar
         paired = False
         note = (f"the baseline ran on another dataset (sha256 {run.dataset_sha256[:12]}, this run "
                 f"{plan.dataset.sha256[:12]}): aggregates compared, rows not paired")
+    kind = "mlflow" if settings.mlflow else "alias" if settings.alias else "results"
     return compare_with_baseline(config, observed, observations(config, (), run.scores), paired=paired,
-                                 source=run.path, kind="mlflow" if settings.mlflow else "alias" if settings.alias else "results",
-                                 dataset_sha256=run.dataset_sha256, note=note)
+                                 source=run.path, kind=kind, dataset_sha256=run.dataset_sha256, note=note)
 
 
 def _clear_stale_reports(out: Path) -> None:
