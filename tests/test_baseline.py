@@ -241,7 +241,7 @@ def test_confident_mode_fails_what_the_point_estimate_passes(tmp_path, worse_mod
     ("confidence: { mode: sure }\n", "confidence.mode", "'point' or 'confident'"),
     ("confidence: { levels: 0.9 }\n", "confidence.levels", "unknown key"),
     ("repeats: 0\n", "repeats", "greater than or equal to 1"),
-    ("baseline: { max_regression: 0.02 }\n", "baseline", "exactly one of baseline.results, baseline.endpoint and baseline.alias"),
+    ("baseline: { max_regression: 0.02 }\n", "baseline", "exactly one of baseline.results, baseline.endpoint, baseline.alias and baseline.mlflow"),
     ("baseline: { results: x.jsonl, alias: champion }\n", "baseline", "exactly one of"),
     ("baseline: { alias: champion }\n", "baseline.alias", "needs model.name"),
     ("baseline: { results: x.jsonl, rule: lenient }\n", "baseline.rule", "significant"),

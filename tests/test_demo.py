@@ -47,4 +47,11 @@ def test_a_failing_demo_gate_promotes_nothing(tmp_path):
                           capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert proc.returncode == 1
     assert "nothing is promoted" in proc.stdout
-    assert not (out / "mlflow").exists() and not (out / "manifests.diff").exists()
+    assert not (out / "manifests.diff").exists()
+    # the failed gate run is in the history (tracking logs every run); nothing is registered
+    from gatewise.registry import connect
+
+    client = connect(f"sqlite:///{(out / 'mlflow' / 'mlruns.db').resolve().as_posix()}")
+    assert client.search_registered_models() == []
+    [run] = client.search_runs([client.get_experiment_by_name("qa-assistant").experiment_id])
+    assert run.data.tags["gatewise.verdict"] == "failed"

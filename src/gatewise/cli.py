@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--no-cache", dest="cache", action="store_false",
                        help="call the endpoint and the judge afresh for every row")
     gate.add_argument("--cache-dir", default=".gatewise-cache", help="where cached responses are kept")
+    gate.add_argument("--tracking-uri", metavar="URI",
+                      help="log this run to the MLflow server at URI (sets tracking.uri, turning tracking on; "
+                           "empty: the config's)")
     _output_args(gate)
 
     validate = commands.add_parser("validate", help="check config, pin, dataset and template; call nothing")

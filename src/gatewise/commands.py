@@ -18,7 +18,9 @@ def _console(args: argparse.Namespace) -> Console:
 def gate(args: argparse.Namespace) -> int:
     from .runner import run_gate
 
-    overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model}
+    # an empty --tracking-uri (an unset Actions input) leaves tracking as the config has it
+    overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model,
+                 "tracking.uri": args.tracking_uri or None}
     config = load_config(args.config, overrides=overrides)
     # --cache replays the model's responses (off by default); the judge's are replayed unless --no-cache
     result = run_gate(config, out_dir=args.out, cache_dir=args.cache_dir, use_cache=args.cache is True,
@@ -77,6 +79,10 @@ def _baseline_source(plan) -> str | None:
     elif settings.alias is not None:
         model = plan.config.model.name if plan.config.model else "?"
         source = f"alias {settings.alias} of {model} (from MLflow at gate time)"
+    elif settings.mlflow is not None:
+        history = settings.mlflow
+        source = (f"the latest {'' if history.verdict == 'any' else history.verdict + ' '}gate run"
+                  f"{' on ' + history.branch if history.branch else ''} in MLflow (at gate time)")
     else:
         run = plan.baseline_run
         source = f"results {settings.results}"

@@ -97,6 +97,10 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     timings["prepare"] = time.perf_counter() - t0
     if config.baseline is not None and config.baseline.alias is not None:
         plan = dataclasses.replace(plan, baseline_run=_fetch_alias_results(config, console))
+    elif config.baseline is not None and config.baseline.mlflow is not None:
+        from .tracking import history_baseline
+
+        plan = dataclasses.replace(plan, baseline_run=history_baseline(config, console))
     if out_dir is not None:
         _clear_stale_reports(Path(out_dir))
 
@@ -160,6 +164,11 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         )
         if out_dir is not None:
             _write_outputs(result, config, html, worker, cache, cached_as, Path(out_dir), console, measures)
+    if config.tracking is not None:
+        from .tracking import track_gate_run
+
+        # after the reports: tracking logs them, and never changes the verdict
+        track_gate_run(result, config, out_dir=out_dir, console=console)
     return result
 
 
@@ -249,6 +258,11 @@ def _compare(plan: GatePlan, observed, baseline_samples, baseline_scores, compar
         return BaselineComparison(f"{settings.alias} of {config.model.name if config.model else '?'}", "alias",
                                   False, None, settings.max_regression, settings.confidence, settings.rule, (),
                                   f"the model has no {settings.alias!r} alias yet: nothing to compare with")
+    if settings.mlflow is not None and plan.baseline_run is None:
+        # the first tracked run on the branch: no history yet to regress from
+        return BaselineComparison("MLflow history", "mlflow", False, None, settings.max_regression,
+                                  settings.confidence, settings.rule, (),
+                                  "no finished gate run in MLflow matches baseline.mlflow yet: nothing to compare with")
     if settings.endpoint is not None:
         failed = sum(1 for s in baseline_samples if not s.ok)
         note = (f"{failed} of {len(baseline_samples)} baseline calls failed; those rows are not compared"
@@ -266,9 +280,9 @@ def _compare(plan: GatePlan, observed, baseline_samples, baseline_scores, compar
         paired = False
         note = (f"the baseline ran on another dataset (sha256 {run.dataset_sha256[:12]}, this run "
                 f"{plan.dataset.sha256[:12]}): aggregates compared, rows not paired")
+    kind = "mlflow" if settings.mlflow else "alias" if settings.alias else "results"
     return compare_with_baseline(config, observed, observations(config, (), run.scores), paired=paired,
-                                 source=run.path, kind="alias" if settings.alias else "results",
-                                 dataset_sha256=run.dataset_sha256, note=note)
+                                 source=run.path, kind=kind, dataset_sha256=run.dataset_sha256, note=note)
 
 
 def _clear_stale_reports(out: Path) -> None:

@@ -9,12 +9,13 @@ from ._predictive import ClassificationConfig, DriftConfig, ReferenceConfig, Reg
 from ._pin import write_pin
 from ._thresholds import Threshold, parse_expression
 from ._verify import BUILTIN_CHECKS, LATENCY_CHECKS, QualityCheckConfig, VerifyCheckConfig, VerifyConfig
+from ._tracking import HistoryBaselineConfig, TrackingConfig
 
 __all__ = [
     "BaselineConfig", "CheckConfig", "ClassificationConfig", "ConfidenceConfig", "DatasetConfig", "DriftConfig",
-    "EndpointConfig", "GateConfig", "JudgeColumns", "JudgeConfig", "JudgeSuiteConfig", "LOWER_IS_BETTER",
+    "EndpointConfig", "GateConfig", "HistoryBaselineConfig", "JudgeColumns", "JudgeConfig", "JudgeSuiteConfig", "LOWER_IS_BETTER",
     "ModelConfig", "NUMERIC_DESCRIPTORS", "PromptConfig", "ReferenceConfig", "RegressionConfig", "RubricBand",
     "BUILTIN_CHECKS", "LATENCY_CHECKS", "QualityCheckConfig", "VerifyCheckConfig", "VerifyConfig",
-    "SUITE_KINDS", "SuiteConfig", "Threshold", "V2EndpointConfig", "check_columns", "load_config",
+    "SUITE_KINDS", "SuiteConfig", "Threshold", "TrackingConfig", "V2EndpointConfig", "check_columns", "load_config",
     "parse_expression", "write_pin",
 ]

@@ -17,6 +17,7 @@ from ._predictive import (PART_STATISTICS, SUITE_STATISTICS, ClassificationConfi
 from ._promote import CanaryConfig, ManifestFileConfig
 from ._thresholds import Threshold
 from ._verify import VerifyConfig
+from ._tracking import HistoryBaselineConfig, TrackingConfig
 
 
 def error_at(at: tuple[str | int, ...], message: str) -> PydanticCustomError:
@@ -210,6 +211,8 @@ class BaselineConfig(_Strict):
                                                                  "in the same run")
     alias: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+$",
                               description="the results of this MLflow alias of model.name, e.g. champion")
+    mlflow: HistoryBaselineConfig | None = Field(None, description="the latest matching gate run in the tracking "
+                                                                   "history, e.g. {branch: main, verdict: passed}")
     max_regression: float = Field(0.02, ge=0.0, le=1.0, description="largest tolerated drop of a suite's mean")
     confidence: float = Field(0.99, ge=0.5, lt=1.0, description="two-sided level of the difference's interval")
     rule: Literal["significant", "confident", "point"] = "significant"
@@ -217,8 +220,9 @@ class BaselineConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> "BaselineConfig":
-        if sum(source is not None for source in (self.results, self.endpoint, self.alias)) != 1:
-            raise ValueError("give exactly one of baseline.results, baseline.endpoint and baseline.alias")
+        if sum(source is not None for source in (self.results, self.endpoint, self.alias, self.mlflow)) != 1:
+            raise ValueError("give exactly one of baseline.results, baseline.endpoint, baseline.alias and "
+                             "baseline.mlflow")
         return self
 
 
@@ -243,6 +247,7 @@ class GateConfig(_Strict):
     baseline: BaselineConfig | None = None
     promote: PromoteConfig | None = None
     verify: VerifyConfig | None = Field(None, description="gatewise verify: the live canary against the champion")
+    tracking: TrackingConfig | None = Field(None, description="log every gate run to MLflow (opt-in)")
 
     # filled in by the loader
     source: str = Field("<memory>", exclude=True)

@@ -36,9 +36,14 @@ def run_demo(*, out_dir: Path, quality: float, latency_ms: float, console: Conso
             api.add_repo(DEMO_REPO, files={MANIFEST_PATH: manifest_text()})
             workspace = prepare_workspace(example.parent, out_dir, api.base_url)
             config_path = workspace.config
-        config = load_config(config_path, env={}, overrides={"endpoint.base_url": server.base_url})
+        # every demo gate run is logged to the local MLflow: run it twice and compare the two runs
+        tracking = f"sqlite:///{(out_dir / 'mlflow' / 'mlruns.db').resolve().as_posix()}"
+        config = load_config(config_path, env={}, overrides={"endpoint.base_url": server.base_url,
+                                                            "tracking.uri": tracking})
         result = run_gate(config, out_dir=out_dir, console=console)
         print_verdict(result, out_dir)
+        print(f"MLflow: the gate run is in experiment {config.model.name if config.model else 'gatewise'!r}; "
+              f"see it (and compare runs) with: mlflow ui --backend-store-uri {tracking}", file=stdout)
         print(f"Open {out_dir / 'summary.md'} for the PR-comment view, {out_dir / 'report.html'} for Evidently's "
               "report.", file=stdout)
         if not promote:

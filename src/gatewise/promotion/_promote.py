@@ -66,7 +66,10 @@ def promote(config: GateConfig, result: str | Path, *, github_client_factory: Gi
         return PromotionResult(**common, diff=diff, dry_run=True)
 
     client = connect(tracking_uri_or_default(settings.mlflow.tracking_uri, Path(config.base_dir)))
-    run_id = log_gate_run(client, settings.mlflow.experiment, result_dir_of(result), lineage)
+    # the version links to the tracked gate run that justified it; a run of its own only when
+    # this server holds no such run (tracking off, another server, or its logging failed)
+    run_id = _tracked_gate_run(client, config, result_dir_of(result)) or log_gate_run(
+        client, settings.mlflow.experiment, result_dir_of(result), lineage)
     version = register_version(client, name, source, run_id, lineage, alias=settings.mlflow.alias)
     registered = {**common, "dry_run": False, "run_id": run_id, "version": version.version,
                   "alias": version.alias, "created": version.created}
@@ -87,3 +90,11 @@ def promote(config: GateConfig, result: str | Path, *, github_client_factory: Gi
                      labels=manifests.labels, model_name=name)
     return PromotionResult(**registered, diff=change.diff, pr_url=pull.url, pr_number=pull.number,
                            pr_created=pull.created, superseded=pull.superseded)
+
+
+def _tracked_gate_run(client, config: GateConfig, result_dir: Path) -> str | None:
+    from ..registry._errors import registry_errors
+    from ..tracking import linked_gate_run
+
+    with registry_errors(client, "looking up the tracked gate run"):
+        return linked_gate_run(client, config, result_dir)
