@@ -16,7 +16,7 @@ def _console(args: argparse.Namespace) -> Console:
 
 
 def gate(args: argparse.Namespace) -> int:
-    from .runner import run_gate
+    from .pipeline import run_gate
 
     overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model}
     config = load_config(args.config, overrides=overrides)
@@ -29,7 +29,7 @@ def gate(args: argparse.Namespace) -> int:
 
 def validate(args: argparse.Namespace) -> int:
     from .endpoint import public_url
-    from .runner import prepare
+    from .pipeline import prepare
 
     plan = prepare(load_config(args.config))
     config = plan.config
