@@ -87,7 +87,8 @@ async def sample_all(plan: GatePlan, endpoint, on_sample: OnSample, concurrency:
             messages = plan.template.render(row) if plan.template is not None else ()
             if make_room is not None:
                 await make_room()
-            sample = await endpoint.sample(row.id, dict(row.values), messages, repeat)
+            # the row's own mapping, not a copy per call: nothing downstream changes it
+            sample = await endpoint.sample(row.id, row.values, messages, repeat)
             done[index] = sample
             on_sample(sample)
 
