@@ -2,7 +2,7 @@
 
 For each size (default 1 000 / 10 000 / 100 000 rows) it runs one gate against the stand-in at
 low latency (1 ms, concurrency 256, Evidently suites) and prints wall time, the time per row,
-peak RSS of the largest process, and the per-stage times the run records in gate-result.json
+peak RSS of the gate process and of its Evidently worker, and the per-stage times the run records in gate-result.json
 (``timings_s``). Then the per-row slope between successive sizes: linear cost keeps it flat.
 Also ``gatewise --help`` (best and median of 5; target <= 0.3 s).
 Targets (issue 11): N = 100 000 at C = 256: peak RSS <= 500 MB, time linear in N.
@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from _common import Standin, measured, write_rows
@@ -44,6 +47,55 @@ thresholds:
   latency_ms: {{ p95: "<= 5000" }}
 """, encoding="utf-8")
     return config
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and every process below it, from /proc (Linux)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, ()))
+    return found
+
+
+def _kib(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def watched(cmd: list[str], cwd: Path) -> tuple[float, int, dict[str, int], int]:
+    """Wall seconds, exit code, peak RSS (MiB) per process role (the gate, its Evidently worker)
+    and the peak of their sum, polling /proc every 50 ms (VmHWM: each process's own peak)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "CI": "true"})
+    peaks: dict[int, int] = {}
+    total = 0
+    while proc.poll() is None:
+        pids = _tree(proc.pid)
+        total = max(total, sum(_kib(pid, "VmRSS") for pid in pids))
+        for pid in pids:
+            peaks[pid] = max(peaks.get(pid, 0), _kib(pid, "VmHWM"))
+        time.sleep(0.05)
+    wall = time.perf_counter() - started
+    roles = {"gate": peaks.pop(proc.pid, 0) // 1024}
+    roles["worker"] = max(peaks.values(), default=0) // 1024
+    return wall, proc.returncode, roles, total // 1024
 
 
 def main() -> int:
@@ -74,11 +126,13 @@ def main() -> int:
                     for _, line in zip(range(n), src):
                         dst.write(line)
                 config = make_gate(run, data, args.concurrency, server.url)
-                wall, code, peak = measured([*GATE, "gate", "--config", str(config), "--quiet",
-                                             "--out", str(run / "out")], run)
+                wall, code, peaks, total = watched([*GATE, "gate", "--config", str(config), "--quiet",
+                                                    "--out", str(run / "out")], run)
                 ideal = n * args.latency_ms / 1000 / args.concurrency
                 print(f"gate N={n} L={args.latency_ms:g} ms C={args.concurrency}: wall {wall:.2f} s "
-                      f"({wall / n * 1e6:.0f} us/row), ideal {ideal:.2f} s, exit {code}, peak RSS {peak} MiB")
+                      f"({wall / n * 1e6:.0f} us/row), ideal {ideal:.2f} s, exit {code}, peak RSS: gate process "
+                      f"{peaks['gate']} MiB, Evidently worker {peaks['worker']} MiB, both together {total} MiB "
+                      f"(target <= 500 MB)")
                 result = run / "out" / "gate-result.json"
                 if result.exists():
                     print(f"  stages (s): {json.loads(result.read_text())['timings_s']}")
