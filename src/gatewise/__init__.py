@@ -12,8 +12,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_config": "gatewise.config",
     "GateConfig": "gatewise.config",
-    "run_gate": "gatewise.runner",
-    "prepare": "gatewise.runner",
+    "run_gate": "gatewise.pipeline",
+    "prepare": "gatewise.pipeline",
     "GateResult": "gatewise.result",
     "Verdict": "gatewise.result",
     "Sample": "gatewise.samples",

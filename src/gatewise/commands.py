@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from .config import load_config
-from .result import GateResult
 from .terminal import Console
+from .verdict_lines import print_verdict
 
 
 def _console(args: argparse.Namespace) -> Console:
@@ -16,7 +16,7 @@ def _console(args: argparse.Namespace) -> Console:
 
 
 def gate(args: argparse.Namespace) -> int:
-    from .runner import run_gate
+    from .pipeline import run_gate
 
     # an empty --tracking-uri (an unset Actions input) leaves tracking as the config has it
     overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model,
@@ -29,28 +29,9 @@ def gate(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def print_verdict(result: GateResult, out: Path | None) -> None:
-    verdict = result.verdict
-    print(verdict.headline)
-    for item in verdict.results:
-        mark = "ok  " if item.passed else "FAIL"
-        value = "n/a" if item.value is None else f"{item.value:.4g}"
-        ci = f"[{item.ci[0]:.4g}, {item.ci[1]:.4g}]" if item.ci else ""
-        mode = "" if item.threshold.mode == "point" else f", {item.threshold.mode}"
-        print(f"  {mark} {item.threshold.key:<32} {value:>10} {ci:<22} (target {item.threshold.expression}{mode})")
-    for suite in result.agreement:
-        print(f"  repeats: {suite.suite} agreement {suite.agreement:.1%}, "
-              f"{suite.flaky_rows} of {suite.rows} rows flaky ({suite.flakiness:.1%})")
-    if result.baseline is not None and result.baseline.note:
-        print(f"  baseline: {result.baseline.note}")
-    if out is not None:
-        html = ", report.html" if (out / "report.html").exists() else ""  # only Evidently suites write it
-        print(f"Reports: {out}/ (summary.md, gate-result.json, results.jsonl, junit.xml{html})")
-
-
 def validate(args: argparse.Namespace) -> int:
     from .endpoint import public_url
-    from .runner import prepare
+    from .pipeline import prepare
 
     plan = prepare(load_config(args.config))
     config = plan.config

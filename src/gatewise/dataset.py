@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from .errors import DatasetError, PinMismatchError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     id: str
     values: Mapping[str, Any]

@@ -84,7 +84,7 @@ class JudgeSuiteConfig(StrictModel):
 
     @model_validator(mode="after")
     def _metric_needs(self) -> "JudgeSuiteConfig":
-        from ._models import error_at
+        from ._strict import error_at
 
         if self.metric == "g-eval":
             if self.criteria is None and self.evaluation_steps is None:

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from ._checks import IDENTIFIER, CheckConfig
 from ._connection import ConnectionConfig
 from ._strict import StrictModel as _Strict
+from ._strict import error_at
 from ._judge import JudgeSuiteConfig
 from ._predictive import (PART_STATISTICS, SUITE_STATISTICS, ClassificationConfig, DriftConfig, RegressionConfig,
                           V2EndpointConfig)
@@ -18,12 +18,6 @@ from ._promote import CanaryConfig, ManifestFileConfig
 from ._thresholds import Threshold
 from ._verify import VerifyConfig
 from ._tracking import HistoryBaselineConfig, TrackingConfig
-
-
-def error_at(at: tuple[str | int, ...], message: str) -> PydanticCustomError:
-    """A model validator's error about one key below the model, so the loader can name its line."""
-    # names in these messages are identifiers, so no braces reach pydantic's message template
-    return PydanticCustomError("value_error_at", message, {"at": at})
 
 
 class ModelConfig(_Strict):

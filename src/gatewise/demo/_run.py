@@ -15,11 +15,11 @@ def example_config_path() -> Path:
 
 def run_demo(*, out_dir: Path, quality: float, latency_ms: float, console: Console, stdout: IO[str],
              promote: bool = True, canary_regression: bool = False) -> int:
-    from ..commands import print_verdict
     from ..config import load_config
     from ..localgithub import GitHubAPI
-    from ..runner import run_gate
+    from ..pipeline import run_gate
     from ..standin import Faults, StandinServer, load_answer_table
+    from ..verdict_lines import print_verdict
     from ._promotion import DEMO_REPO, DEMO_TOKEN, MANIFEST_PATH, manifest_text, prepare_workspace, promote_demo
     from ._verify import seed_champion, verify_demo
 

@@ -11,7 +11,7 @@ from ..samples import Sample
 from ..scores import Score
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
     """One metric on one sample (row x repeat). ``value`` is None when it could not be measured."""
 

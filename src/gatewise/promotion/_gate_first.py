@@ -34,7 +34,7 @@ def gate_and_promote(config: GateConfig, out_dir: str | Path, *, github_client_f
                      dry_run: bool = False, environ: Mapping[str, str] | None = None,
                      console: "Console | None" = None) -> GatedPromotion:
     """Run the gate into ``out_dir``; when it passes, promote its result (see ``promote``)."""
-    from ..runner import run_gate
+    from ..pipeline import run_gate
 
     env = os.environ if environ is None else environ
     settings = promote_settings(config)

@@ -10,7 +10,7 @@ from ._gate_result import GATE_RESULT_FILE, render_gate_result, write_gate_resul
 from ._junit import JUNIT_FILE, render_junit, write_junit
 from ._redact import redact_secrets
 from ._reports import WRITERS, write_reports
-from ._results_jsonl import RESULTS_FILE, write_results_jsonl
+from ._results_jsonl import RESULTS_FILE, render_results_line, write_results_jsonl
 from ._summary import GITHUB_COMMENT_LIMIT, SUMMARY_FILE, render_summary, write_summary
 
 HTML_FILE = "report.html"
@@ -22,6 +22,6 @@ __all__ = [
     "GATE_RESULT_FILE", "GITHUB_COMMENT_LIMIT", "HTML_FILE", "JUNIT_FILE", "REPORT_FILES", "RESULTS_FILE",
     "SUMMARY_FILE", "WRITERS",
     "code_block", "code_span", "escape_inline", "redact_secrets",
-    "render_gate_result", "render_junit", "render_summary", "write_gate_result", "write_junit",
+    "render_gate_result", "render_junit", "render_results_line", "render_summary", "write_gate_result", "write_junit",
     "write_reports", "write_results_jsonl", "write_summary",
 ]

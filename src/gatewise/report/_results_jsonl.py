@@ -38,9 +38,13 @@ def render_results_lines(result: GateResult) -> Iterator[str]:
         if result.agreement:
             # the row's agreement across its repeats, per suite (the same on each repeat's line)
             record["agreement"] = {a.suite: a.row_agreement.get(outcome.sample.row_id) for a in result.agreement}
-        line = json.dumps(jsonable(record), ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":"))
-        yield line.translate(_LINE_SEPARATORS) + "\n"
+        yield render_results_line(record)
+
+
+def render_results_line(record: dict[str, Any]) -> str:
+    """One record as one line of results.jsonl, newline included."""
+    line = json.dumps(jsonable(record), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return line.translate(_LINE_SEPARATORS) + "\n"
 
 
 def write_results_jsonl(result: GateResult, out_dir: Path) -> Path:

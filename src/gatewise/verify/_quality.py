@@ -48,6 +48,6 @@ def _sample(config: GateConfig, size: int, seed: int, out_dir: Path) -> DatasetC
 
 
 def run_quality(config: GateConfig, out_dir: Path, console: Console) -> GateResult:
-    from ..runner import run_gate
+    from ..pipeline import run_gate
 
     return run_gate(quality_config(config, out_dir), out_dir=out_dir / "quality", console=console)

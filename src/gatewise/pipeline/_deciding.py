@@ -1,0 +1,96 @@
+"""The fourth stage: samples and scores -> the verdict. Metrics, their intervals, the repeats'
+agreement, the comparison with the baseline, and pass/fail per threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..endpoint import public_url
+from ..result import BaselineComparison, JudgeInfo
+from ..samples import Sample
+from ..scores import Measure, Score
+from ._plan import GatePlan
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the baseline endpoint gave (empty for a results file or an alias, whose scores are in
+    the plan), scored like the candidate."""
+
+    samples: tuple[Sample, ...] = ()
+    scores: tuple[Score, ...] = ()
+
+
+def decide(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...], baseline: Baseline,
+           measures: tuple[Measure, ...] = ()) -> dict[str, Any]:
+    """GateResult's decision fields: metrics, intervals, verdict, baseline and agreement."""
+    from ..gate import (aggregate_observations, compare_with_baseline, decide as decide_verdict,
+                        metric_intervals, observations, regression_results, repeat_agreement, with_dataset_metrics)
+
+    config = plan.config
+    observed = observations(config, samples, scores)
+    metrics = with_dataset_metrics(config, aggregate_observations(observed), observed, measures)
+    intervals = metric_intervals(observed, level=config.confidence.level, resamples=config.confidence.resamples,
+                                 seed=config.confidence.seed)
+    # only statistics the metrics report carry an interval (dataset-level suites report their own)
+    intervals = {m: {k: v for k, v in stats.items() if k in metrics.get(m, {})} for m, stats in intervals.items()}
+    intervals = {m: stats for m, stats in intervals.items() if stats}
+    comparison = None
+    extra: tuple = ()
+    if config.baseline is not None:
+        comparison = _compare(plan, observed, baseline, compare_with_baseline)
+        line = config.where("baseline.max_regression")["line"] or config.where("baseline")["line"]
+        extra = regression_results(comparison, line)
+    verdict = decide_verdict(config.parsed_thresholds, metrics, samples, config.max_errors, intervals=intervals,
+                             extra=extra)
+    return {"metrics": metrics, "intervals": intervals, "verdict": verdict, "baseline": comparison,
+            "agreement": repeat_agreement(config, observed)}
+
+
+def _compare(plan: GatePlan, observed, baseline: Baseline, compare_with_baseline) -> BaselineComparison:
+    from ..gate import observations
+
+    config = plan.config
+    settings = config.baseline
+    assert settings is not None
+    if settings.alias is not None and plan.baseline_run is None:
+        # the first model of a name has no champion: nothing to regress from, and the gate says so
+        return BaselineComparison(f"{settings.alias} of {config.model.name if config.model else '?'}", "alias",
+                                  False, None, settings.max_regression, settings.confidence, settings.rule, (),
+                                  f"the model has no {settings.alias!r} alias yet: nothing to compare with")
+    if settings.mlflow is not None and plan.baseline_run is None:
+        # the first tracked run on the branch: no history yet to regress from
+        return BaselineComparison("MLflow history", "mlflow", False, None, settings.max_regression,
+                                  settings.confidence, settings.rule, (),
+                                  "no finished gate run in MLflow matches baseline.mlflow yet: nothing to compare with")
+    if settings.endpoint is not None:
+        failed = sum(1 for s in baseline.samples if not s.ok)
+        note = (f"{failed} of {len(baseline.samples)} baseline calls failed; those rows are not compared"
+                if failed else None)
+        return compare_with_baseline(config, observed, observations(config, baseline.samples, baseline.scores),
+                                     paired=True, source=public_url(settings.endpoint.base_url), kind="endpoint",
+                                     dataset_sha256=plan.dataset.sha256, note=note)
+    run = plan.baseline_run
+    assert run is not None
+    note = None
+    paired = True
+    if run.dataset_sha256 is None:
+        note = "the baseline has no gate-result.json beside it, so its dataset pin is unknown; rows paired by id"
+    elif run.dataset_sha256 != plan.dataset.sha256:
+        paired = False
+        note = (f"the baseline ran on another dataset (sha256 {run.dataset_sha256[:12]}, this run "
+                f"{plan.dataset.sha256[:12]}): aggregates compared, rows not paired")
+    kind = "mlflow" if settings.mlflow else "alias" if settings.alias else "results"
+    return compare_with_baseline(config, observed, observations(config, (), run.scores), paired=paired,
+                                 source=run.path, kind=kind, dataset_sha256=run.dataset_sha256, note=note)
+
+
+def judge_info(plan: GatePlan, judged: tuple[Score, ...], *asked: tuple[int, int]) -> JudgeInfo | None:
+    """The judge's identity for gate-result.json, with the ids its answers named; None without one."""
+    config = plan.config
+    if config.judge is None or not any(s.judge is not None for s in config.suites):
+        return None
+    reported = tuple(sorted({s.judge_model for s in judged if s.judge_model}))
+    return JudgeInfo(config.judge.base_url, config.judge.model, reported,
+                     calls=sum(calls for calls, _ in asked), cached=sum(cached for _, cached in asked))

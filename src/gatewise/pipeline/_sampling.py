@@ -1,0 +1,123 @@
+"""The second stage: rows -> samples. Every row (x repeats) is sent to the endpoint; with judge
+suites each output is judged as soon as it arrives, so judging overlaps the calls."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from ..config import EndpointConfig
+from ..endpoint import ResponseCache, open_endpoint, public_url
+from ..errors import EndpointUnreachableError
+from ..samples import Sample
+from ..scores import Score
+from ..terminal import Console
+from ._plan import GatePlan
+
+OnSample = Callable[[Sample], None]
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What one endpoint gave for every row: its samples in dataset order, the model ids it said it
+    serves, (with judge suites) the judge's scores and its (calls, cached) counts, and the
+    endpoint's effective concurrency (its adaptive limit's record)."""
+
+    samples: tuple[Sample, ...]
+    served: tuple[str, ...]
+    judged: tuple[Score, ...] = ()
+    judge_asked: tuple[int, int] = (0, 0)
+    concurrency: Any = None
+
+
+NOTHING = Collected((), ())
+
+
+async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache | None, console: Console,
+                  judge_responses: ResponseCache | None, timings: dict[str, float], role: str = "model",
+                  on_sample: OnSample | None = None) -> Collected:
+    """Call ``settings``' endpoint for every row; ``on_sample`` sees each sample as it finishes."""
+    config = plan.config
+    judging = None
+    if judge_responses is not None:
+        from ..judging import start_judging
+
+        judging = await start_judging(config, judge_responses, console, settings.concurrency)
+    endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings,
+                             cache_scope=None if role == "model" else role)
+    repeats = config.repeats
+    what = f"{len(plan.dataset.rows)} rows" + (f" x {repeats} repeats" if repeats > 1 else "")
+    try:
+        with console.group(f"Checking {role} endpoint {public_url(settings.base_url)}"):
+            served = await endpoint.preflight()
+            if served and settings.model not in served:
+                console.info(f"  note: the endpoint serves {', '.join(served)}; asking for {settings.model}")
+        with console.group(f"Calling {role} {settings.model} for {what} "
+                           f"(concurrency {settings.concurrency})"):
+            progress = console.progress(plan.calls)
+
+            def finished(sample: Sample) -> None:
+                progress.advance(sample)
+                if judging is not None:
+                    judging.submit(sample)
+                if on_sample is not None:
+                    on_sample(sample)
+
+            samples = await sample_all(plan, endpoint, finished, settings.concurrency,
+                                       judging.make_room if judging is not None else None)
+            progress.close()
+        scores = await judging.finish(samples, console, timings) if judging is not None else ()
+    finally:
+        await endpoint.aclose()
+        if judging is not None:
+            await judging.abort()
+    asked = (judging.stage.client.calls, judging.stage.client.cached) if judging is not None else (0, 0)
+    return Collected(samples, tuple(served), scores, asked, endpoint.concurrency)
+
+
+async def sample_all(plan: GatePlan, endpoint, on_sample: OnSample, concurrency: int,
+                     make_room: Callable[[], Awaitable[None]] | None = None) -> tuple[Sample, ...]:
+    """Every row x repeat, repeat-major, in dataset order whatever order the calls finish in."""
+    rows, repeats = plan.dataset.rows, plan.config.repeats
+    done: list[Sample | None] = [None] * (len(rows) * repeats)
+    # one shared iterator: each worker takes the next call when its last one is done
+    jobs = iter(enumerate((row, repeat) for repeat in range(repeats) for row in rows))
+
+    async def worker() -> None:
+        for index, (row, repeat) in jobs:
+            messages = plan.template.render(row) if plan.template is not None else ()
+            if make_room is not None:
+                await make_room()
+            # the row's own mapping, not a copy per call: nothing downstream changes it
+            sample = await endpoint.sample(row.id, row.values, messages, repeat)
+            done[index] = sample
+            on_sample(sample)
+
+    # A fixed pool of workers, not a task per call: 100 000 tasks waiting on the endpoint's
+    # semaphore cost ~2 KB each and as much scheduling. The endpoint's semaphore still bounds the
+    # requests in flight; twice as many workers keep its slots full while some wait out a backoff.
+    await asyncio.gather(*(worker() for _ in range(min(len(done), 2 * concurrency))))
+    return tuple(done)  # type: ignore[arg-type]  # every slot was filled, or gather raised
+
+
+async def collect_baseline(plan: GatePlan, cache: ResponseCache | None, console: Console,
+                           judge_responses: ResponseCache | None) -> Collected:
+    """The baseline endpoint's samples and judge scores, or nothing without one. Down is exit 3,
+    never "no regression"."""
+    settings = plan.config.baseline
+    if settings is None or settings.endpoint is None:
+        return NOTHING
+    try:
+        got = await collect(plan, settings.endpoint, cache, console, judge_responses, {}, role="baseline")
+    except EndpointUnreachableError as exc:
+        raise EndpointUnreachableError(f"baseline endpoint (baseline.endpoint): {exc}") from None
+    every_call_failed(got.samples, public_url(settings.endpoint.base_url), "baseline endpoint (baseline.endpoint): ")
+    return got
+
+
+def every_call_failed(samples: tuple[Sample, ...], url: str, prefix: str = "") -> None:
+    """An endpoint that answered no call is down: exit 3, never a verdict."""
+    if all(not s.ok for s in samples):
+        raise EndpointUnreachableError(f"{prefix}every one of {len(samples)} calls to {url} failed; "
+                                       f"first error: {samples[0].error}")

@@ -1,0 +1,61 @@
+"""The third stage: samples -> scores. Every suite but the judge's is scored in one batch by
+Evidently in a worker process, started before the calls so its slow import overlaps them; the
+judge's scores come with the samples (see ``_sampling``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import SuiteConfig
+from ..endpoint import ResponseCache
+from ..samples import Sample
+from ..scores import Measure, Score
+from ..terminal import Console
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The per-row scores, the dataset-level measures, and Evidently's HTML when it came from the
+    cache (None: the worker writes it with the reports)."""
+
+    scores: tuple[Score, ...] = ()
+    measures: tuple[Measure, ...] = ()
+    html: str | None = None
+
+
+def scoring_worker():
+    from ..suites import ScoringWorker
+
+    # starts importing Evidently now, in another process, while the calls run
+    return ScoringWorker()
+
+
+def score_key(suites: list[SuiteConfig], samples: tuple[Sample, ...]) -> str:
+    from .. import score_cache
+
+    return score_cache.score_key(samples, suites)
+
+
+def baseline_row_scores(worker, samples: tuple[Sample, ...], suites: list[SuiteConfig]) -> tuple[Score, ...]:
+    """The baseline endpoint's per-row scores: Evidently checks, and the rows of the dataset-level
+    suites (a classification row's right or wrong), so those suites pair row by row too."""
+    if worker is None or not samples:
+        return ()
+    return (*worker.score(samples, suites), *worker.measure(samples, suites).scores)
+
+
+def score(suites: list[SuiteConfig], samples: tuple[Sample, ...], worker, cache: ResponseCache | None,
+          key: str | None, console: Console) -> Scored:
+    """Evidently's scores of ``samples``, from the score cache when the outputs were scored before."""
+    if worker is None:
+        return Scored()
+    from .. import score_cache
+
+    hit = score_cache.load(cache, key) if cache is not None and key is not None else None
+    if hit is not None:
+        worker.abandon()  # every output was scored before: Evidently is not needed at all
+        console.info("Scores and report taken from the cache (outputs unchanged)")
+        return Scored(*hit)
+    with console.group(f"Scoring {len(samples)} samples with Evidently"):
+        measured = worker.measure(samples, suites)
+        return Scored(worker.score(samples, suites) + measured.scores, measured.measures)

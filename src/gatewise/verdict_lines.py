@@ -1,0 +1,27 @@
+"""The verdict as the terminal prints it on stdout: the headline, one line per threshold, the
+repeats' agreement and the baseline's note. Shared by ``gatewise gate``, ``promote`` and ``demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .result import GateResult
+
+
+def print_verdict(result: GateResult, out: Path | None) -> None:
+    verdict = result.verdict
+    print(verdict.headline)
+    for item in verdict.results:
+        mark = "ok  " if item.passed else "FAIL"
+        value = "n/a" if item.value is None else f"{item.value:.4g}"
+        ci = f"[{item.ci[0]:.4g}, {item.ci[1]:.4g}]" if item.ci else ""
+        mode = "" if item.threshold.mode == "point" else f", {item.threshold.mode}"
+        print(f"  {mark} {item.threshold.key:<32} {value:>10} {ci:<22} (target {item.threshold.expression}{mode})")
+    for suite in result.agreement:
+        print(f"  repeats: {suite.suite} agreement {suite.agreement:.1%}, "
+              f"{suite.flaky_rows} of {suite.rows} rows flaky ({suite.flakiness:.1%})")
+    if result.baseline is not None and result.baseline.note:
+        print(f"  baseline: {result.baseline.note}")
+    if out is not None:
+        html = ", report.html" if (out / "report.html").exists() else ""  # only Evidently suites write it
+        print(f"Reports: {out}/ (summary.md, gate-result.json, results.jsonl, junit.xml{html})")
