@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ._strict import StrictModel
+from ._strict import StrictModel, error_at
 
 # checks by name over vLLM's own metrics; a custom check gives its own PromQL ``query``
 LATENCY_CHECKS = {f"{kind}_p{q}": (metric, q) for kind, metric in
@@ -133,7 +133,6 @@ class VerifyConfig(StrictModel):
 
     @model_validator(mode="after")
     def _known_checks(self) -> "VerifyConfig":
-        from ._models import error_at
 
         for name, check in self.checks.items():
             if check.query is None and name not in BUILTIN_CHECKS:
