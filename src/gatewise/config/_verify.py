@@ -133,7 +133,6 @@ class VerifyConfig(StrictModel):
 
     @model_validator(mode="after")
     def _known_checks(self) -> "VerifyConfig":
-
         for name, check in self.checks.items():
             if check.query is None and name not in BUILTIN_CHECKS:
                 raise error_at(("checks", name), f"no built-in check {name!r} (one of: {', '.join(BUILTIN_CHECKS)}); "
