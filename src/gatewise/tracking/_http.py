@@ -27,7 +27,15 @@ def http_limits(token_env: str = MLFLOW_TOKEN, env: Mapping[str, str] | None = N
     token = env.get(token_env)
     if token_env != MLFLOW_TOKEN and token:
         updates[MLFLOW_TOKEN] = token
-    saved = {key: os.environ.get(key) for key in updates}
+    with environment(updates):
+        yield
+
+
+@contextmanager
+def environment(updates: Mapping[str, str], restore: tuple[str, ...] = ()) -> Iterator[None]:
+    """``os.environ`` with ``updates`` for the duration (MLflow reads its settings from there),
+    then each key of ``updates`` and ``restore`` as it was, absent ones removed."""
+    saved = {key: os.environ.get(key) for key in (*updates, *restore)}
     os.environ.update(updates)
     try:
         yield

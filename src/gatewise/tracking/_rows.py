@@ -11,7 +11,6 @@ view, so it is kept as well, as the compact download (and for servers older than
 
 from __future__ import annotations
 
-import os
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -19,6 +18,7 @@ from typing import Any, Iterator
 from ..report._results_jsonl import row_record
 from ..report._rows import RowOutcome, row_outcomes
 from ..result import GateResult
+from ._http import environment
 
 TABLE_FILE = "gatewise_rows.json"
 TRACE_NAME = "gatewise row"
@@ -126,14 +126,7 @@ def _traces_to(tracking_uri: str) -> Iterator[None]:
     """
     from mlflow.tracking._tracking_service.utils import _use_tracking_uri
 
-    saved = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING")}
-    os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
-    try:
-        with _use_tracking_uri(tracking_uri):
-            yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    # MLFLOW_TRACKING_URI is restored too: _use_tracking_uri may set it
+    with environment({"MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false"}, restore=("MLFLOW_TRACKING_URI",)), \
+            _use_tracking_uri(tracking_uri):
+        yield
