@@ -97,7 +97,10 @@ async def sample_all(plan: GatePlan, endpoint, on_sample: OnSample, concurrency:
     # A fixed pool of workers, not a task per call: 100 000 tasks waiting on the endpoint's
     # semaphore cost ~2 KB each and as much scheduling. The endpoint's semaphore still bounds the
     # requests in flight; twice as many workers keep its slots full while some wait out a backoff.
-    await asyncio.gather(*(worker() for _ in range(min(len(done), 2 * concurrency))))
+    # A batching endpoint (V2's batch_size) packs the rows asked for in one turn of the loop into
+    # one request, so it needs a worker per row of every batch it may have in flight.
+    rows_per_request = getattr(getattr(endpoint, "config", None), "batch_size", 1)
+    await asyncio.gather(*(worker() for _ in range(min(len(done), 2 * concurrency * rows_per_request))))
     return tuple(done)  # type: ignore[arg-type]  # every slot was filled, or gather raised
 
 
