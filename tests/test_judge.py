@@ -468,7 +468,7 @@ def test_the_schema_bounds_every_string_and_list_to_fit_the_judges_budget(max_to
 
     from gatewise.suites._judge_schema import json_schema
 
-    budget = 2 * max_tokens
+    budget = max_tokens  # a token is at least one character: the strings fit the budget in all
     steps = json_schema(Steps, "Generate 3-4 concise evaluation steps", max_tokens)["properties"]["steps"]
     assert steps["maxItems"] * steps["items"]["maxLength"] <= max(budget, steps["maxItems"] * 32)
     reason_score = json_schema(ReasonScore, 'an integer between 2 and 8, based on the rubric', max_tokens)

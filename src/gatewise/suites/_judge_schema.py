@@ -15,9 +15,11 @@ import re
 from typing import Any
 
 _SCORE_RANGE = re.compile(r"an integer between (\d+) and (\d+)")
-# characters of JSON text per token of budget: a token is at least one character, and ordinary
-# text averages three or more; two leaves room for JSON's own punctuation
-_CHARS_PER_TOKEN = 2
+# A token is at least one character, so strings holding at most max_tokens characters in all
+# (less a reserve for keys and punctuation) always end inside the budget, even from a judge that
+# emits one-character tokens ("]", ","), as a tiny random model does; ordinary text averages three
+# or more characters a token, so a real judge's answer uses about a third of its budget.
+_RESERVE_TOKENS = 64
 MAX_ITEMS = 10
 _MIN_STRING = 32
 _DEFAULT_BUDGET = 512
@@ -33,7 +35,7 @@ def response_format(schema: Any, prompt: str, max_tokens: int | None) -> dict[st
 def json_schema(schema: Any, prompt: str, max_tokens: int | None) -> dict[str, Any]:
     document = copy.deepcopy(schema.model_json_schema())
     definitions = document.pop("$defs", {})
-    budget = _CHARS_PER_TOKEN * (max_tokens or _DEFAULT_BUDGET)
+    budget = max(_MIN_STRING, (max_tokens or _DEFAULT_BUDGET) - _RESERVE_TOKENS)
     bounded = _bound(document, budget, definitions)
     score = bounded.get("properties", {}).get("score")
     found = _SCORE_RANGE.search(prompt)
