@@ -124,3 +124,16 @@ def vllm_server(tmp_path_factory):
     model = build_tiny_model(python, root / "tiny-llama")
     with VllmServer(python, model, root / "vllm.log") as server:
         yield server
+
+
+def gate_cli_run(capsys, config: Path, out: Path, *flags: str) -> tuple[int, str, str]:
+    """``gatewise gate`` in this process, its cache beside ``out``: exit code, stdout, stderr."""
+    from gatewise.cli import main
+
+    code = main(["gate", "--config", str(config), "--out", str(out), "--cache-dir", str(out.parent / "cache"), *flags])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def gate_results(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -17,7 +17,7 @@ import pytest
 from gatewise.cli import main
 from gatewise.standin import Faults, StandinServer
 
-from .conftest import JUDGE_MODEL, example_rows, write_gate
+from .conftest import gate_cli_run as run, gate_results as results, JUDGE_MODEL, example_rows, write_gate
 
 ROWS = example_rows(12)
 CORPUS = [json.loads(line) for line in
@@ -42,16 +42,6 @@ def gate(directory: Path, under_test: StandinServer, judge_url: str, *, rows=ROW
          thresholds: str = '\n  correctness: { mean: ">= 0.8" }\n', **judge_extra) -> Path:
     return write_gate(directory, under_test.base_url, rows=rows, suites=suites, thresholds=thresholds,
                       extra=judge_section(judge_url, **judge_extra))
-
-
-def run(capsys, config: Path, out: Path, *flags: str) -> tuple[int, str, str]:
-    code = main(["gate", "--config", str(config), "--out", str(out), "--cache-dir", str(out.parent / "cache"), *flags])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def results(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
 def states_answer(output: str, answer: str) -> bool:

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gatewise.cli import main
 from gatewise.config import EndpointConfig
 from gatewise.endpoint import OpenAIEndpoint
 
-from .conftest import example_rows, write_gate
+from .conftest import gate_cli_run as run, gate_results as results, example_rows, write_gate
 from .recording_proxy import RecordingProxy
 from .vllm_server import SERVED_NAME
 
@@ -25,16 +24,6 @@ ROWS = example_rows(12)
 MAX_TOKENS = 8
 ENDPOINT = {"model": SERVED_NAME, "max_tokens": MAX_TOKENS, "timeout_s": 120, "max_retries": 2,
             "backoff_s": 0.05, "max_backoff_s": 0.2}
-
-
-def run(capsys, config: Path, out: Path, *flags: str) -> tuple[int, str, str]:
-    code = main(["gate", "--config", str(config), "--out", str(out), "--cache-dir", str(out.parent / "cache"), *flags])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def results(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
 def test_preflight_lists_the_served_model_name(vllm_server):
