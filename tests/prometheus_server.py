@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Mapping
@@ -19,7 +17,7 @@ from typing import Mapping
 import httpx
 import pytest
 
-from .mlflow_server import free_port
+from ._service import ServiceProcess, answers, free_port
 
 START_TIMEOUT_S = 60.0
 
@@ -43,7 +41,7 @@ class PrometheusServer:
         self.directory, self.targets, self.binary = Path(directory), dict(targets), binary
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._process: subprocess.Popen | None = None
+        self._service = ServiceProcess("prometheus", self.directory / "prometheus.log", term_wait_s=20.0)
 
     def start(self) -> "PrometheusServer":
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -54,28 +52,9 @@ class PrometheusServer:
         command = [self.binary, f"--config.file={self.directory / 'prometheus.yml'}",
                    f"--storage.tsdb.path={self.directory / 'data'}",
                    f"--web.listen-address=127.0.0.1:{self.port}"]
-        with open(self.directory / "prometheus.log", "wb") as log:
-            self._process = subprocess.Popen(command, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+        self._service.start(command, ready=lambda: answers(self.url + "/-/ready", timeout_s=1),
+                            timeout_s=START_TIMEOUT_S, cwd=self.directory, poll_s=0.2)
         return self
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError("prometheus exited:\n" + (self.directory / "prometheus.log").read_text()[-3000:])
-            try:
-                if httpx.get(self.url + "/-/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"prometheus not ready after {START_TIMEOUT_S:g} s")
 
     def query(self, promql: str) -> list[dict]:
         body = httpx.get(self.url + "/api/v1/query", params={"query": promql}, timeout=5).json()
@@ -92,17 +71,7 @@ class PrometheusServer:
         raise AssertionError(f"{promql} did not reach {at_least} within {timeout_s:g} s: {self.query(promql)}")
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        try:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            self._process.wait(timeout=20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
-        self._process = None
+        self._service.stop()
 
     def __enter__(self) -> "PrometheusServer":
         return self.start()

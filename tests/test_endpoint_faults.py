@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 
 import pytest
 
@@ -16,6 +15,7 @@ from gatewise.errors import EndpointUnreachableError
 from gatewise.runner import run_gate
 from gatewise.standin import Faults, StandinServer
 
+from ._service import free_port
 from .conftest import example_rows, write_gate
 
 ROWS = example_rows(40)
@@ -113,14 +113,8 @@ def test_retry_after_http_date_is_seconds_from_now():
     assert seconds is not None and 25 <= seconds <= 31
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_gate_fails_closed_when_endpoint_down(tmp_path, capsys):
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     config = write_gate(tmp_path, url, rows=ROWS[:5], endpoint={"max_retries": 1})
     out = tmp_path / "out"
     code = cli.main(["gate", "--config", str(config), "--out", str(out), "--quiet"])
@@ -168,7 +162,7 @@ def test_a_run_that_cannot_reach_the_endpoint_leaves_no_earlier_verdict_behind(t
     assert json.loads((out / "gate-result.json").read_text())["passed"] is True
 
     (tmp_path / "down").mkdir()
-    down = write_gate(tmp_path / "down", f"http://127.0.0.1:{_free_port()}/v1", rows=ROWS[:3],
+    down = write_gate(tmp_path / "down", f"http://127.0.0.1:{free_port()}/v1", rows=ROWS[:3],
                       endpoint={"max_retries": 0})
     assert cli.main(["gate", "--config", str(down), "--out", str(out), "--quiet"]) == 3
     capsys.readouterr()

