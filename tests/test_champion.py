@@ -144,8 +144,6 @@ def test_rollback_to_an_unknown_version_is_bad_input_and_changes_nothing(
 
 def test_rollback_with_mlflow_down_is_an_infrastructure_error(canary_gated, github_api, manifests_repo,
                                                               monkeypatch, capsys):
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
     config, _ = canary_gated(mlflow_url=f"http://127.0.0.1:{free_port()}")
     assert rollback(config, "--to", "1") == 3
     assert "unreachable" in capsys.readouterr().err

@@ -174,11 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     from . import commands
+    from .mlflow_http import http_limits
 
     handler = {"gate": commands.gate, "validate": commands.validate, "pin": commands.pin, "demo": commands.demo,
                "publish": commands.publish, "promote": commands.promote, "rollback": commands.rollback,
                "verify": commands.verify}
-    return handler[args.command](args)
+    # every command that reaches MLflow (promote, rollback, baseline.alias, tracking) fails in
+    # seconds, not minutes, when the server is down
+    with http_limits():
+        return handler[args.command](args)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import Any
 from ..baseline import BaselineRun, load_baseline_results
 from ..config import GateConfig
 from ..terminal import Console
-from ._http import http_limits
+from ..mlflow_http import http_limits
 from ._content import KIND, KIND_TAG, RESULT_SHA_TAG, VERDICT_TAG
 from ._log import result_sha256
 from ._track import experiment_name, tracking_uri

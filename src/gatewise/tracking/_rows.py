@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from ..report._results_jsonl import row_record
 from ..report._rows import RowOutcome, row_outcomes
 from ..result import GateResult
-from ._http import environment
+from ..mlflow_http import environment
 
 TABLE_FILE = "gatewise_rows.json"
 TRACE_NAME = "gatewise row"

@@ -17,7 +17,7 @@ from typing import Callable, Mapping, TypeVar
 from ..config import GateConfig
 from ..result import GateResult
 from ..terminal import Console
-from ._http import http_limits
+from ..mlflow_http import http_limits
 
 T = TypeVar("T")
 DEFAULT_EXPERIMENT = "gatewise"

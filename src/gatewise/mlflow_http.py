@@ -1,7 +1,9 @@
-"""Bounds on MLflow's HTTP client while gatewise talks to the tracking server.
+"""Bounds on MLflow's HTTP client while gatewise talks to a tracking server (the registry for
+promote / rollback / ``baseline.alias``, the history for ``tracking:``).
 
-MLflow's defaults (7 retries with exponential backoff, a 120 s timeout per request) would hold a
-verdict for minutes behind a dead server; a job that sets these variables itself keeps its own.
+MLflow reads these variables at each request. Its defaults (7 retries with exponential backoff,
+a 120 s timeout per request) would hold a verdict for minutes behind a dead server; a job that
+sets these variables itself keeps its own.
 """
 
 from __future__ import annotations
