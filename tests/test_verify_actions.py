@@ -38,7 +38,8 @@ def verify_with_traffic(config, out, canary: StandinServer, champion: StandinSer
 
 
 def test_a_good_canary_is_completed_with_a_pr_and_a_rerun_changes_nothing(
-        tmp_path, standin, answers, mlflow_server, github_api, manifests_repo, model_name, capsys):  # noqa: F811
+        tmp_path, standin, answers, mlflow_server, github_api, manifests_repo, model_name, capsys,  # noqa: F811
+        monkeypatch):
     with StandinServer(answers=answers, faults=Faults(latency_ms=30, jitter_ms=5, seed=1)) as champion, \
             StandinServer(answers=answers, faults=Faults(latency_ms=30, jitter_ms=5, seed=2)) as canary:
         config, result = gate_run(tmp_path / "gate", standin.base_url, mlflow_url=mlflow_server.url,
@@ -55,17 +56,26 @@ def test_a_good_canary_is_completed_with_a_pr_and_a_rerun_changes_nothing(
     assert "canaryTrafficPercent: 100" in github_api.file(manifests_repo, MANIFEST_PATH, done)
     [pull] = [p for p in pulls(github_api, manifests_repo) if p["head_ref"] == done]
     assert pull["state"] == "open"
+    url = f"https://github.com/{manifests_repo}/pull/{pull['number']}"
+    assert decision.pr_url == url
 
     refs = dict(github_api.repos[manifests_repo].refs)
     # the servers are gone: a re-run re-applies the recorded decision without measuring anything
+    outputs = tmp_path / "github-output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     assert cli.main(["verify", "--config", str(config), "--out", str(tmp_path / "again")]) == 0
     out = capsys.readouterr().out
     assert "decided by an earlier run: complete" in out and "up to date" in out
     assert github_api.repos[manifests_repo].refs == refs
+    # the action's manifests-pr-url output names the (up to date) completion PR
+    lines = outputs.read_text().splitlines()
+    [at] = [i for i, line in enumerate(lines) if line.startswith("manifests-pr-url<<")]
+    assert lines[at + 1] == url
 
 
 def test_a_bad_canary_is_rolled_back_to_the_champion_and_marked(
-        tmp_path, standin, answers, mlflow_server, github_api, manifests_repo, model_name, capsys):  # noqa: F811
+        tmp_path, standin, answers, mlflow_server, github_api, manifests_repo, model_name, capsys,  # noqa: F811
+        monkeypatch):
     with StandinServer(answers=answers, faults=Faults(latency_ms=30, jitter_ms=5, seed=1)) as champion, \
             StandinServer(answers=answers, faults=Faults(latency_ms=30, jitter_ms=5, error_rate=0.3, seed=2)) as canary:
         section = CANARY + verify_section(canary, champion)

@@ -234,6 +234,6 @@ def verify(args: argparse.Namespace) -> int:
                              console=_console(args))
     lines = summary_lines(decision)
     print("\n".join(lines))
-    set_outputs({"verify-outcome": decision.outcome})
+    set_outputs({"verify-outcome": decision.outcome, "manifests-pr-url": decision.pr_url})
     append_step_summary("### gatewise verify\n\n```\n" + "\n".join(lines) + "\n```")
     return decision.exit_code

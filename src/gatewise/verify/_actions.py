@@ -3,6 +3,7 @@ the candidate version so that a re-run re-applies the same decision instead of m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -44,8 +45,16 @@ def recorded_decision(config: GateConfig) -> str | None:
     return get_version(client, name, version).tags.get(DECISION_TAG) or None
 
 
+@dataclass(frozen=True)
+class Acted:
+    """What ``act`` did, in words, and the manifests PR it opened or found up to date."""
+
+    lines: tuple[str, ...] = ()
+    pr_url: str | None = None
+
+
 def act(config: GateConfig, outcome: str, *, github_client_factory: Callable,
-        environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+        environ: Mapping[str, str] | None = None) -> Acted:
     """Carry out ``outcome`` as configured; each step is safe to repeat. Returns what was done."""
     from ..promotion import complete, rollback
     from ..registry import alias_version
@@ -54,7 +63,7 @@ def act(config: GateConfig, outcome: str, *, github_client_factory: Callable,
 
     verify = config.verify
     if outcome == "wait" or (verify.on_complete if outcome == "complete" else verify.on_rollback) == "report":
-        return () if outcome == "wait" else (f"{outcome}: only reported (verify.on_{outcome}: report)",)
+        return Acted(() if outcome == "wait" else (f"{outcome}: only reported (verify.on_{outcome}: report)",))
     client, name, candidate = _registry(config)
     if outcome == "complete":
         moved = complete(config, github_client_factory=github_client_factory, environ=environ)
@@ -73,4 +82,4 @@ def act(config: GateConfig, outcome: str, *, github_client_factory: Callable,
     else:
         done.append(f"{moved.manifests_repo}:{moved.manifest_path} already pins version {moved.version}")
     done.append(f"version {candidate} tagged {DECISION_TAG}={outcome}")
-    return tuple(done)
+    return Acted(tuple(done), moved.pr_url)

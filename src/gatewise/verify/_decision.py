@@ -24,6 +24,7 @@ class Decision:
     quality: GateResult | None = None
     recorded: bool = False  # decided by an earlier run; re-applied, not re-measured
     actions: tuple[str, ...] = field(default=())  # what was done about it, in words
+    pr_url: str | None = None  # the completion / rollback PR in the manifests repo, when one was made
 
     @property
     def exit_code(self) -> int:

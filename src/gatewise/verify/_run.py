@@ -55,8 +55,8 @@ def verify(config: GateConfig, *, out_dir: str | Path, github_client_factory: Ca
 
                     quality = run_quality(config, out, console)
             decision = decide(checks, observed, quality)
-    decision = dataclasses.replace(decision, actions=act(config, decision.outcome, environ=environ,
-                                                         github_client_factory=github_client_factory))
+    acted = act(config, decision.outcome, environ=environ, github_client_factory=github_client_factory)
+    decision = dataclasses.replace(decision, actions=acted.lines, pr_url=acted.pr_url)
     write_result(decision, out)
     return decision
 
@@ -79,6 +79,7 @@ def to_dict(decision: Decision) -> dict:
             "passed": quality.passed, "headline": quality.verdict.headline, "rows": quality.verdict.row_count,
             "baseline": quality.baseline.to_dict() if quality.baseline else None},
         "actions": list(decision.actions),
+        "manifests_pr_url": decision.pr_url,
     }
 
 
