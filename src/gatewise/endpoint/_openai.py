@@ -3,13 +3,12 @@
 One ``OpenAIEndpoint`` per run: requests in flight bounded by the configured concurrency and cut
 back while the server pushes back (``AdaptiveConcurrency``), a timeout per request, our own
 retries (the SDK's are off) so that ``Retry-After`` is honoured and every attempt is counted.
-The preflight goes through the openai SDK on its aiohttp transport; rows go through ``Wire``
-(aiohttp and orjson: see there for why, and what that costs in compatibility).
+The preflight and the rows go through ``Wire`` (aiohttp and orjson: see there for why, and what
+that costs in compatibility); the openai SDK is not imported on the gate's path.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -35,7 +34,6 @@ class OpenAIEndpoint:
         self.policy = RetryPolicy(config.max_retries, config.backoff_s, config.max_backoff_s)
         self._attempts = Attempts(self.policy, config.concurrency, seed)
         self._secret = config.api_key.get_secret_value() if config.api_key else None
-        self._client: Any = None
         self._base_url, basic = split_credentials(config.base_url)
         # the Authorization header every call sends: URL credentials win, as they did under httpx
         self._authorization = basic or f"Bearer {self._secret or 'EMPTY'}"  # "EMPTY": vLLM's "no key"
@@ -55,24 +53,8 @@ class OpenAIEndpoint:
         # a baseline's answers are its own, even from the same URL and model (an A/A run)
         return {**identity, "scope": self.cache_scope} if self.cache_scope else identity
 
-    def _openai(self) -> Any:
-        if self._client is None:
-            import openai  # deferred: ~0.7 s, and not needed by validate/pin
-
-            self._client = openai.AsyncOpenAI(
-                base_url=self._base_url,
-                api_key=self._secret or "EMPTY",  # vLLM's convention for "no key"
-                timeout=self.config.timeout_s,
-                max_retries=0,
-                default_headers={"Authorization": self._authorization},
-                http_client=openai.DefaultAioHttpClient(),  # httpx's own pool costs twice the CPU
-            )
-        return self._client
-
     async def aclose(self) -> None:
         await self._wire.aclose()
-        if self._client is not None:
-            await self._client.close()
 
     def redact(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
@@ -80,27 +62,15 @@ class OpenAIEndpoint:
     # -- preflight ---------------------------------------------------------------------------
 
     async def preflight(self) -> tuple[str, ...]:
-        """List the served models, so a dead endpoint or a refused key stops the run before row 1.
-
-        Returns the served model ids (empty when the server has no models route).
+        """List the served models (``GET /models``), so a dead endpoint or a refused key stops the
+        run before row 1. Returns the served model ids (empty when the server has no models route).
         """
-        import openai
-
         last: str = ""
         tries = self._attempts.preflight_tries
         for attempt in range(1, tries + 1):
             try:
-                page = await self._openai().models.list()
-                return tuple(m.id for m in page.data)
-            except openai.NotFoundError:
-                return ()
-            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise self._unreachable(
-                    f"the {self.role} at {public_url(self.config.base_url)} refused the API key "
-                    f"(HTTP {exc.status_code}); check {self.section}.api_key"
-                ) from None
-            except Exception as exc:  # noqa: BLE001 - every failure here means "not reachable yet"
-                failure = self._classify(exc)
+                return await self._list_models()
+            except CallFailed as failure:
                 last = str(failure)
                 if not failure.retryable or attempt == tries:
                     break
@@ -108,6 +78,25 @@ class OpenAIEndpoint:
         raise self._unreachable(
             f"cannot reach the {self.role} at {public_url(self.config.base_url)}: {self.redact(last)}"
         )
+
+    async def _list_models(self) -> tuple[str, ...]:
+        import orjson
+
+        status, retry_after, reason, content = await self._wire.get("/models")
+        if status == 404:
+            return ()
+        if status in (401, 403):
+            raise self._unreachable(
+                f"the {self.role} at {public_url(self.config.base_url)} refused the API key "
+                f"(HTTP {status}); check {self.section}.api_key")
+        if not 200 <= status < 300:
+            raise CallFailed(f"HTTP {status}: {error_message(content, reason)}",
+                             retryable=status in RETRYABLE_STATUSES, retry_after=parse_retry_after(retry_after))
+        try:
+            listed = orjson.loads(content)["data"]
+            return tuple(str(m["id"]) for m in listed)
+        except (orjson.JSONDecodeError, TypeError, KeyError):
+            raise CallFailed("malformed response: body is not a model list", retryable=True) from None
 
     # -- one row -----------------------------------------------------------------------------
 
@@ -180,45 +169,6 @@ class OpenAIEndpoint:
             "prompt_tokens": usage.get("prompt_tokens"),
             "completion_tokens": usage.get("completion_tokens"),
         }
-
-    def _classify(self, exc: Exception) -> CallFailed:
-        import openai
-
-        if isinstance(exc, openai.APIConnectionError):  # APITimeoutError is one too
-            cause = _transport_cause(exc)
-            if isinstance(cause, (TimeoutError, asyncio.TimeoutError)) or (
-                    cause is None and isinstance(exc, openai.APITimeoutError)):
-                return CallFailed(f"timed out after {self.config.timeout_s:g} s", retryable=True, unreachable=True)
-            detail = f": {type(cause).__name__}" if cause is not None else ""
-            return CallFailed(f"connection error{detail}", retryable=True, unreachable=True)
-        if isinstance(exc, openai.APIStatusError):
-            status = exc.status_code
-            retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
-            message = _error_message(exc)
-            return CallFailed(f"HTTP {status}: {message}", retryable=status in RETRYABLE_STATUSES,
-                              retry_after=retry_after)
-        if isinstance(exc, (ValueError, openai.APIResponseValidationError)):
-            # json.JSONDecodeError is a ValueError: a 200 whose body is not JSON
-            return CallFailed("malformed response: body is not valid JSON", retryable=True)
-        return CallFailed(f"{type(exc).__name__}: {exc}", retryable=False)
-
-
-def _transport_cause(exc: BaseException) -> BaseException | None:
-    """The aiohttp (or OS) error under an SDK connection error. The SDK's aiohttp adapter maps every
-    ``ClientConnectionError`` to httpx's ``ConnectTimeout``, so the SDK's own class cannot tell a
-    refused connection from a timeout; the original error can."""
-    cause, seen = exc.__cause__ or exc.__context__, 0
-    while cause is not None and seen < 8:
-        if type(cause).__module__.split(".")[0] not in ("httpx2", "httpx", "openai"):
-            return cause
-        cause, seen = cause.__cause__ or cause.__context__, seen + 1
-    return None
-
-
-def _error_message(exc: Any) -> str:
-    """The message of an SDK status error (the preflight's), as ``error_message`` reads a row's."""
-    return _message_of(getattr(exc, "body", None), getattr(exc.response, "reason_phrase", None) or "error")
-
 
 def error_message(content: bytes, reason: str) -> str:
     """What an error body says, in at most 300 characters: its ``error.message`` (OpenAI), its
