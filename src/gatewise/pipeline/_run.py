@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..config import GateConfig
 from ..endpoint import DEFAULT_CACHE_DIR, ResponseCache, public_url
+from ..report import HTML_FILE
 from ..result import EndpointInfo, GateResult
 from ..terminal import Console
 from ._alias import fetch_alias_results
@@ -83,7 +84,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
                             (*baseline_row_scores(worker, from_baseline.samples, evidently_suites),
                              *from_baseline.judged))
         cached_as = score_key(evidently_suites, samples) if cache is not None and worker is not None else None
-        scored = score(evidently_suites, samples, worker, cache, cached_as, console)
+        scored = score(evidently_suites, samples, worker, cache, cached_as, console,
+                       html_path=out / HTML_FILE if out is not None else None)
         scores = (*scored.scores, *got.judged)
         timings["scoring"] = time.perf_counter() - t2
 

@@ -5,6 +5,8 @@ judge's scores come with the samples (see ``_sampling``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
 from ..config import SuiteConfig
 from ..endpoint import ResponseCache
@@ -16,11 +18,13 @@ from ..terminal import Console
 @dataclass(frozen=True)
 class Scored:
     """The per-row scores, the dataset-level measures, and Evidently's HTML when it came from the
-    cache (None: the worker writes it with the reports)."""
+    cache (None: the worker writes it with the reports); ``html_job`` waits for the page the worker
+    started drawing as soon as the scores were in."""
 
     scores: tuple[Score, ...] = ()
     measures: tuple[Measure, ...] = ()
     html: str | None = None
+    html_job: Callable[[], Path] | None = None
 
 
 def scoring_worker():
@@ -45,8 +49,10 @@ def baseline_row_scores(worker, samples: tuple[Sample, ...], suites: list[SuiteC
 
 
 def score(suites: list[SuiteConfig], samples: tuple[Sample, ...], worker, cache: ResponseCache | None,
-          key: str | None, console: Console) -> Scored:
-    """Evidently's scores of ``samples``, from the score cache when the outputs were scored before."""
+          key: str | None, console: Console, html_path: Path | None = None) -> Scored:
+    """Evidently's scores of ``samples``, from the score cache when the outputs were scored before.
+    With ``html_path``, the worker goes on to draw Evidently's report there while the verdict is
+    decided (``Scored.html_job`` waits for it)."""
     if worker is None:
         return Scored()
     from .. import score_cache
@@ -58,4 +64,6 @@ def score(suites: list[SuiteConfig], samples: tuple[Sample, ...], worker, cache:
         return Scored(*hit)
     with console.group(f"Scoring {len(samples)} samples with Evidently"):
         measured = worker.measure(samples, suites)
-        return Scored(worker.score(samples, suites) + measured.scores, measured.measures)
+        scores = worker.score(samples, suites) + measured.scores
+    job = worker.start_html(samples, suites, html_path) if html_path is not None else None
+    return Scored(scores, measured.measures, html_job=job)

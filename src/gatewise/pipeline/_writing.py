@@ -23,16 +23,24 @@ def clear_stale_reports(out: Path) -> None:
 
 def write_outputs(result: GateResult, config: GateConfig, scored: Scored, worker, cache: ResponseCache | None,
                   cached_as: str | None, out: Path, console: Console) -> None:
-    from ..report import HTML_FILE, write_reports
+    from ..report import HTML_FILE, WRITERS
 
     out.mkdir(parents=True, exist_ok=True)
     with console.group(f"Writing reports to {out}"):
+        # results.jsonl is rewritten whole here, scored and in dataset order, over the streamed one;
+        # gate-result.json goes last, once Evidently's page (drawn meanwhile by the worker) is in
+        for name, writer in WRITERS.items():
+            if name != "gate_result":
+                writer(result, out)
         if worker is not None:
             html_path = out / HTML_FILE
             if scored.html is not None:
                 html_path.write_text(scored.html, encoding="utf-8")
             else:
-                worker.write_html(result.samples, [s for s in config.suites if s.judge is None], html_path)
+                if scored.html_job is not None:
+                    scored.html_job()
+                else:
+                    worker.write_html(result.samples, [s for s in config.suites if s.judge is None], html_path)
                 if cache is not None and cached_as is not None:
                     from .. import score_cache
 
@@ -40,5 +48,4 @@ def write_outputs(result: GateResult, config: GateConfig, scored: Scored, worker
                     evidently = {s.name for s in config.suites if s.judge is None}
                     score_cache.store(cache, cached_as, [s for s in result.scores if s.suite in evidently],
                                       html_path.read_text(encoding="utf-8"), scored.measures)
-        # results.jsonl is rewritten whole here, scored and in dataset order, over the streamed one
-        write_reports(result, out)
+        WRITERS["gate_result"](result, out)

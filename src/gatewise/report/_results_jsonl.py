@@ -42,9 +42,23 @@ def render_results_lines(result: GateResult) -> Iterator[str]:
 
 
 def render_results_line(record: dict[str, Any]) -> str:
-    """One record as one line of results.jsonl, newline included."""
-    line = json.dumps(jsonable(record), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return line.translate(_LINE_SEPARATORS) + "\n"
+    """One record as one line of results.jsonl, newline included.
+
+    orjson writes what ``json.dumps(jsonable(record), ensure_ascii=False, allow_nan=False)`` would
+    (NaN and infinity as null, odd scalars through ``jsonable``) at a tenth of the cost, which
+    counts twice a row: streamed as the call finishes, and again scored at the end. Numbers may
+    be spelt differently (``1e-5`` for ``1e-05``); their values are the same.
+    """
+    import orjson
+
+    try:
+        line = orjson.dumps(record, default=jsonable,
+                            option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME).decode("utf-8")
+    except orjson.JSONEncodeError:  # an integer past 64 bits, a nesting past orjson's limit
+        line = json.dumps(jsonable(record), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    if "\u2028" in line or "\u2029" in line or "\x85" in line:
+        line = line.translate(_LINE_SEPARATORS)
+    return line + "\n"
 
 
 def write_results_jsonl(result: GateResult, out_dir: Path) -> Path:

@@ -10,14 +10,30 @@ from ..samples import Sample
 from ._evidently import evaluate
 from ._measure import dataset_snapshots
 
+# Rows drawn in the HTML report at most. Evidently builds a frame and a page over every row it is
+# given (100 000 rows: ~300 MB more in the worker, a page too big to open); the distributions and
+# pass counts it draws need far fewer. The gate's verdict and results.jsonl cover every row.
+HTML_ROWS = 10_000
 
-def write_evidently_html(samples: Sequence[Sample], suites: Sequence[SuiteConfig], path: str | Path) -> Path:
+
+def rows_for_html(samples: Sequence[Sample], limit: int = HTML_ROWS) -> tuple[Sample, ...]:
+    """At most ``limit`` samples, evenly spread over the run (every k-th, first included), so the
+    report sees the whole dataset rather than its head."""
+    n = len(samples)
+    if n <= limit:
+        return tuple(samples)
+    return tuple(samples[i * n // limit] for i in range(limit))
+
+
+def write_evidently_html(samples: Sequence[Sample], suites: Sequence[SuiteConfig], path: str | Path,
+                         total: int | None = None) -> Path:
     """Run Evidently's ``TextEvals`` preset over the checks' descriptors and save it as HTML,
     followed by the metrics of each classification, regression and drift suite.
 
     The report covers the samples that have an output; rows whose call failed are counted in
     the gate result, not here. With no such sample there is nothing for Evidently to show, and
-    a short page says so.
+    a short page says so. ``total``: the run's sample count when ``samples`` is a subset of it
+    (``rows_for_html``); the page then says how many rows it draws.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,11 +48,24 @@ def write_evidently_html(samples: Sequence[Sample], suites: Sequence[SuiteConfig
         parts.insert(0, ("Checks", Report([TextEvals()]).run(evaluation.dataset, None)))
     if not parts:
         path.write_text(_EMPTY.format(n=len(samples)), encoding="utf-8")
-    elif len(parts) == 1:
-        parts[0][1].save_html(str(path))
-    else:
-        path.write_text(_combined(parts), encoding="utf-8")
+        return path
+    page = parts[0][1].get_html_str(as_iframe=False) if len(parts) == 1 else _combined(parts)
+    if total is not None and total > len(samples):
+        page = _with_note(page, _SUBSET.format(shown=len(samples), total=total))
+    path.write_text(page, encoding="utf-8")
     return path
+
+
+def _with_note(page: str, note: str) -> str:
+    """``note`` as the first thing in the page's body (the whole page when it has no body tag)."""
+    at = page.find(">", page.lower().find("<body")) + 1 if "<body" in page.lower() else 0
+    return page[:at] + note + page[at:]
+
+
+_SUBSET = """<div style="font-family:sans-serif;padding:8px 16px;background:#fff4ce;border-bottom:1px solid #e0c870">
+gatewise: this report draws {shown} of the run's {total} samples, evenly spread (every k-th); the verdict,
+gate-result.json and results.jsonl cover all {total}.</div>
+"""
 
 
 def _combined(parts: list[tuple[str, Any]]) -> str:

@@ -27,10 +27,14 @@ from ..samples import Sample
 from ..scores import Measured, Score
 from ..telemetry import disable_telemetry
 from ._evidently import load_evidently, score_evidently
-from ._html import write_evidently_html
+from ._html import rows_for_html, write_evidently_html
 from ._measure import measure_suites
 
 log = logging.getLogger(__name__)
+
+# Samples scored per trip to the worker: its frame (and the pickled samples on both sides) stay
+# this size however many rows the run has; a chunk costs Evidently ~10 ms of set-up.
+SCORE_CHUNK = 10_000
 
 
 class ScoringWorkerError(InfraError):
@@ -71,16 +75,39 @@ class ScoringWorker:
             self._use_this_process(f"the scoring worker could not start: {exc}")
 
     def score(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> tuple[Score, ...]:
-        """``score_evidently`` in the worker: one Score per sample per check."""
-        return self._call(f"scoring {len(samples)} samples", score_evidently, samples, suites)
+        """``score_evidently`` in the worker, ``SCORE_CHUNK`` samples at a time: one Score per
+        sample per check. Every check is per row, so chunks score exactly as one batch would."""
+        if len(samples) <= SCORE_CHUNK:
+            return self._call(f"scoring {len(samples)} samples", score_evidently, samples, suites)
+        scores: list[Score] = []
+        for start in range(0, len(samples), SCORE_CHUNK):
+            chunk = samples[start:start + SCORE_CHUNK]
+            scores.extend(self._call(f"scoring samples {start + 1}-{start + len(chunk)}", score_evidently,
+                                     chunk, suites))
+        return tuple(scores)
 
     def measure(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Measured:
         """``measure_suites`` in the worker: the dataset-level suites' row scores and statistics."""
         return self._call(f"measuring {len(samples)} samples", measure_suites, samples, suites)
 
     def write_html(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig], path: str | Path) -> Path:
-        """``write_evidently_html`` in the worker."""
-        return self._call("writing the Evidently report", write_evidently_html, samples, suites, Path(path))
+        """``write_evidently_html`` in the worker, over at most ``HTML_ROWS`` of the samples."""
+        return self.start_html(samples, suites, path)()
+
+    def start_html(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig],
+                   path: str | Path) -> Callable[[], Path]:
+        """Start ``write_html`` and return at once; calling the result waits for the page (or
+        raises as ``write_html`` would). The page is drawn while this process decides the
+        verdict and writes the other reports."""
+        shown = rows_for_html(samples)
+        what = "writing the Evidently report"
+        if self._pool is None:
+            return lambda: self._call(what, write_evidently_html, shown, suites, Path(path), len(samples))
+        try:
+            future = self._pool.submit(write_evidently_html, shown, suites, Path(path), len(samples))
+        except (BrokenProcessPool, RuntimeError):
+            return lambda: self._call(what, write_evidently_html, shown, suites, Path(path), len(samples))
+        return lambda: self._wait(what, future, write_evidently_html, shown, suites, Path(path), len(samples))
 
     @property
     def pid(self) -> int | None:
@@ -118,9 +145,20 @@ class ScoringWorker:
                 raise ScoringWorkerError(f"the scoring worker is closed or dead; {what} was not done")
             return fn(*args)
         try:
-            return self._pool.submit(fn, *args).result()
+            future = self._pool.submit(fn, *args)
+        except BrokenProcessPool:
+            future = None
+        return self._wait(what, future, fn, *args)
+
+    def _wait(self, what: str, future: Future | None, fn: Callable[..., Any], *args: Any) -> Any:
+        """``future``'s result; a child that died while starting falls back to this process."""
+        try:
+            if future is not None:
+                return future.result()
         except BrokenProcessPool:
             pass
+        if self._pool is None:
+            return self._call(what, fn, *args)
         if not self._started():
             self._use_this_process("the scoring worker process died while starting")
             return fn(*args)
