@@ -31,7 +31,7 @@ def test_model_waits_for_room_in_the_judges_backlog_and_gets_it_back_when_rows_a
         held = fourth.done()
         stage.go.set()  # the judge answers: its rows leave the backlog
         await asyncio.wait_for(fourth, 5)
-        await asyncio.gather(*judging.tasks.values())
+        await judging.drain()
         return held, fourth.done()
 
     held, freed = asyncio.run(scenario())

@@ -37,39 +37,68 @@ async def start_judging(config: GateConfig, cache: ResponseCache | None, console
 
 
 class Judging:
-    """The judge tasks of one run, keyed by row, with their progress shown once the calls are done.
+    """The judge's workers for one run, with their progress shown once the calls are done.
 
-    ``make_room`` holds a model call back while ``backlog`` rows are already called for and not
-    yet judged: when the judge is the slower side, a model racing ahead only takes the event
-    loop (and its connection pool) from the judge's replies and delays the judge's next calls.
+    A fixed pool of ``backlog`` workers takes the rows as they are submitted (not a task per row:
+    at 100 000 rows that is 100 000 tasks created and scheduled). ``make_room`` holds a model call
+    back while ``backlog`` rows are already called for and not yet judged: when the judge is the
+    slower side, a model racing ahead only takes the event loop (and its connection pool) from the
+    judge's replies and delays the judge's next calls. So no worker ever waits for a row while one
+    waits in the queue, and the queue never holds more than ``backlog`` rows.
     """
 
     def __init__(self, stage, backlog: int) -> None:
         self.stage = stage
         self._room = asyncio.Semaphore(backlog)
-        self.tasks: dict[tuple[str, int], asyncio.Task[tuple[Score, ...]]] = {}
+        self._size = backlog
+        self._queue: asyncio.Queue[Sample | None] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
+        self._judged: dict[tuple[str, int], tuple[Score, ...]] = {}
+        self._submitted = 0
+        self._all_judged = asyncio.Event()
         self.started = time.perf_counter()
         self._early: list[Score] = []
         self._progress = None
 
     async def make_room(self) -> None:
-        """Wait until the backlog has room for one more row; ``submit`` gives the place back."""
+        """Wait until the backlog has room for one more row; a judged row gives the place back."""
         await self._room.acquire()
 
     def submit(self, sample: Sample) -> None:
-        self.tasks[(sample.row_id, sample.repeat)] = asyncio.get_running_loop().create_task(self._judge(sample))
+        if not self._workers:  # started here, inside the running loop
+            self._workers = [asyncio.get_running_loop().create_task(self._work()) for _ in range(self._size)]
+        self._submitted += 1
+        self._all_judged.clear()
+        self._queue.put_nowait(sample)
 
-    async def _judge(self, sample: Sample) -> tuple[Score, ...]:
-        try:
-            scores = await self.stage.judge(sample)
-        finally:
-            self._room.release()
-        for score in scores:
-            if self._progress is None:
-                self._early.append(score)
-            else:
-                self._progress.tick(score.error is None, note=score.error and f"row {score.row_id}: {score.error}")
-        return scores
+    async def drain(self) -> None:
+        """Wait until every submitted row is judged (raises what a worker raised)."""
+        while len(self._judged) < self._submitted:
+            if self._workers and all(w.done() for w in self._workers):
+                await asyncio.gather(*self._workers)  # raises the first failure
+                break
+            waiter = asyncio.ensure_future(self._all_judged.wait())
+            await asyncio.wait([waiter, *self._workers], return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            failed = [w for w in self._workers if w.done() and not w.cancelled() and w.exception() is not None]
+            if failed:
+                raise failed[0].exception()  # type: ignore[misc]
+
+    async def _work(self) -> None:
+        while (sample := await self._queue.get()) is not None:
+            try:
+                scores = await self.stage.judge(sample)
+            finally:
+                self._room.release()
+            self._judged[(sample.row_id, sample.repeat)] = scores
+            if len(self._judged) >= self._submitted:
+                self._all_judged.set()
+            for score in scores:
+                if self._progress is None:
+                    self._early.append(score)
+                else:
+                    self._progress.tick(score.error is None,
+                                        note=score.error and f"row {score.row_id}: {score.error}")
 
     async def finish(self, samples: tuple[Sample, ...], console: Console,
                      timings: dict[str, float]) -> tuple[Score, ...]:
@@ -79,7 +108,8 @@ class Judging:
             self._progress = console.progress(len(samples) * len(suites), "judged rows")
             for score in self._early:
                 self._progress.tick(score.error is None, note=score.error and f"row {score.row_id}: {score.error}")
-            rows = [await self.tasks[(s.row_id, s.repeat)] for s in samples]
+            await self.drain()
+            rows = [self._judged[(s.row_id, s.repeat)] for s in samples]
             self._progress.close()
             console.info(f"  {client.calls} judge calls, {client.cached} answers from the cache")
         timings["judging"] = time.perf_counter() - self.started
@@ -92,7 +122,7 @@ class Judging:
 
     async def abort(self) -> None:
         """Cancel what is left (after an error) and close the client; safe after ``finish``."""
-        for task in self.tasks.values():
-            task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
         await self.stage.aclose()
