@@ -12,9 +12,10 @@ script that uses the worker must keep its top-level code under ``if __name__ == 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import dataclasses
 import logging
 import multiprocessing
-import contextlib
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,7 +29,7 @@ from ..scores import Measured, Score
 from ..telemetry import disable_telemetry
 from ._evidently import load_evidently, score_evidently
 from ._html import rows_for_html, write_evidently_html
-from ._measure import measure_suites
+from ._measure import DATASET_KINDS, measure_suites
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,12 @@ def _warm_up() -> int:
     # child's results; tearing down evidently's modules would take another 1-2 s for nothing.
     atexit.register(os._exit, 0)
     return os.getpid()
+
+
+def _for_scoring(samples: Sequence[Sample]) -> tuple[Sample, ...]:
+    """The samples without their rendered prompts, which no scorer reads: what the worker is sent
+    is pickled, and the prompts were most of it."""
+    return tuple(s if not s.messages else dataclasses.replace(s, messages=()) for s in samples)
 
 
 class ScoringWorker:
@@ -77,6 +84,9 @@ class ScoringWorker:
     def score(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> tuple[Score, ...]:
         """``score_evidently`` in the worker, ``SCORE_CHUNK`` samples at a time: one Score per
         sample per check. Every check is per row, so chunks score exactly as one batch would."""
+        if not any(suite.evidently for suite in suites):
+            return ()  # nothing to score: no trip to the worker
+        samples = _for_scoring(samples)
         if len(samples) <= SCORE_CHUNK:
             return self._call(f"scoring {len(samples)} samples", score_evidently, samples, suites)
         scores: list[Score] = []
@@ -88,6 +98,9 @@ class ScoringWorker:
 
     def measure(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Measured:
         """``measure_suites`` in the worker: the dataset-level suites' row scores and statistics."""
+        if not any(suite.kind in DATASET_KINDS for suite in suites):
+            return Measured()  # no dataset-level suite: no trip to the worker
+        samples = _for_scoring(samples)
         return self._call(f"measuring {len(samples)} samples", measure_suites, samples, suites)
 
     def write_html(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig], path: str | Path) -> Path:
@@ -99,7 +112,7 @@ class ScoringWorker:
         """Start ``write_html`` and return at once; calling the result waits for the page (or
         raises as ``write_html`` would). The page is drawn while this process decides the
         verdict and writes the other reports."""
-        shown = rows_for_html(samples)
+        shown = _for_scoring(rows_for_html(samples))
         what = "writing the Evidently report"
         if self._pool is None:
             return lambda: self._call(what, write_evidently_html, shown, suites, Path(path), len(samples))
