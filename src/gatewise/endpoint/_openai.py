@@ -40,6 +40,8 @@ class OpenAIEndpoint:
         self._wire = Wire(self._base_url, authorization=self._authorization, timeout_s=config.timeout_s,
                           connections=config.concurrency)
         self._path = "/chat/completions" if config.api == "chat" else "/completions"
+        # model ids and finish reasons repeat on every answer: one string each, not one per sample
+        self._names: dict[str, str] = {}
 
     @property
     def concurrency(self) -> ConcurrencyStats:
@@ -97,6 +99,12 @@ class OpenAIEndpoint:
             return tuple(str(m["id"]) for m in listed)
         except (orjson.JSONDecodeError, TypeError, KeyError):
             raise CallFailed("malformed response: body is not a model list", retryable=True) from None
+
+    def _same(self, name: Any) -> Any:
+        """``name``, as the one string kept for its value (100 000 samples: ~10 MB less)."""
+        if isinstance(name, str) and len(self._names) < 64:
+            return self._names.setdefault(name, name)
+        return self._names.get(name, name) if isinstance(name, str) else name
 
     # -- one row -----------------------------------------------------------------------------
 
@@ -164,8 +172,8 @@ class OpenAIEndpoint:
             usage = {}
         return {
             "output": text,
-            "finish_reason": choice.get("finish_reason") if isinstance(choice, dict) else None,
-            "model_id": payload.get("model"),
+            "finish_reason": self._same(choice.get("finish_reason") if isinstance(choice, dict) else None),
+            "model_id": self._same(payload.get("model")),
             "prompt_tokens": usage.get("prompt_tokens"),
             "completion_tokens": usage.get("completion_tokens"),
         }
