@@ -138,3 +138,38 @@ def test_a_killed_shard_resumes_and_merges_like_one_run(tmp_path, capsys, answer
     merged = decision(tmp_path / "merged")
     assert merged.pop("shards") == 2
     assert merged == decision(tmp_path / "whole")
+
+
+def test_a_resumed_judged_gate_judges_only_the_rows_not_judged_before(tmp_path, capsys, answers, judge):
+    from .test_judge import G_EVAL, judge_section
+
+    rows = many_rows(60)
+    with StandinServer(answers=answers, quality=0.8, faults=Faults(latency_ms=150)) as server:
+        config = write_gate(tmp_path, server.base_url, rows=rows, endpoint={"concurrency": 2}, suites=G_EVAL,
+                            thresholds='\n  correctness: { mean: ">= 0.9" }\n',
+                            extra=judge_section(judge.base_url) + "confidence: { resamples: 300 }\n")
+        out = tmp_path / "out"
+        kill_mid_run(["gate", "--config", str(config), "--out", str(out), "--cache-dir", str(tmp_path / "c1")],
+                     out / "judged.jsonl", 10)
+        judged_before = {(line["row_id"], line["repeat"]) for line in read_lines(out / "judged.jsonl")}
+        answered = {line["row_id"] for line in read_lines(out / "results.jsonl")}
+        assert judged_before and {row for row, _ in judged_before} <= answered
+        judge_calls = judge.stats.completions
+        # --no-cache: the judge's cache replays nothing, so only what was kept in --out is not re-asked
+        code = main(["gate", "--config", str(config), "--out", str(out), "--resume", "--no-cache", "--quiet"])
+        resumed_calls = judge.stats.completions - judge_calls
+        whole = tmp_path / "whole"
+        judge_calls = judge.stats.completions
+        whole_code = main(["gate", "--config", str(config), "--out", str(whole), "--no-cache", "--quiet"])
+        whole_calls = judge.stats.completions - judge_calls
+    capsys.readouterr()
+    assert code == whole_code
+    # one judge call per row, and one per run (G-Eval writes its evaluation steps once)
+    per_run = whole_calls - len(rows)
+    assert resumed_calls - per_run == len(rows) - len(judged_before), (resumed_calls, whole_calls, len(judged_before))
+    merged, one = decision(out), decision(whole)
+    merged.pop("judge"), one.pop("judge")  # its call counts are the resumed run's own
+    assert merged == one
+    lines = read_lines(out / "results.jsonl")
+    assert all(line["scores"]["correctness.g-eval"]["judge_model"] for line in lines)
+    assert not (out / "judged.jsonl").exists(), "the finished results.jsonl carries every judge score"
