@@ -154,7 +154,8 @@ def read_rows(path: Path, judge_suites: frozenset[str]) -> tuple[list[Sample], d
     judged: dict[Key, tuple[Score, ...]] = {}
     for record in _records(path):
         samples.append(sample_from_record(record))
-        _keep_judged(judged, record, judge_suites, errors_too=True)
+        if judge_suites:
+            _keep_judged(judged, record, judge_suites, errors_too=True)
     return samples, judged
 
 
@@ -184,6 +185,8 @@ def sample_from_record(record: dict[str, Any]) -> Sample:
 def _records(path: Path) -> Iterable[dict[str, Any]]:
     """Each whole line of ``path`` as JSON; a last line without its newline (a kill mid-write, a
     full disk) is dropped. A line in the middle that does not parse is a damaged file: exit 2."""
+    import orjson  # a tenth of json's cost: merge reads every row of every shard
+
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -195,7 +198,7 @@ def _records(path: Path) -> Iterable[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = orjson.loads(line)
                 record["row_id"]
             except (ValueError, KeyError, TypeError):
                 raise InputError(f"{path}:{number}: not a results line; the directory is damaged") from None
