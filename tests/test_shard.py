@@ -117,6 +117,8 @@ def test_a_shard_directory_is_partial_and_holds_what_merge_needs(sharded):
         assert not (directory / "gate-result.json").exists(), "a shard decides nothing"
         lines = [json.loads(line) for line in (directory / "results.jsonl").read_text().splitlines()]
         assert all(shard_of_row(line["row_id"], 4) == index for line in lines)
+        # each row's checks are scored by its shard; merge measures only what needs every row
+        assert all(set(line["scores"]) == {"correctness.ExactMatch", "format.length"} for line in lines)
         assert len(lines) == 2 * state["rows"]  # each repeat its own answer
         rows += state["rows"]
     assert rows == 80
