@@ -37,6 +37,9 @@ def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path
     console = console or Console(quiet=True)
     t0 = time.perf_counter()
     states = check_shards([Path(d) for d in dirs])
+    out = Path(out_dir)
+    if any(out.resolve() == d.resolve() for d, _ in states):
+        raise InputError(f"--out {out} is one of the shard directories; give the whole gate's reports their own")
     first = states[0][1]
     config = _load_config(config_path or first.config_path, first, tracking_uri)
     plan = prepare(config)
@@ -54,7 +57,6 @@ def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path
     every_call_failed(got.samples, public_url(config.endpoint.base_url))
     timings = {"merge_read": time.perf_counter() - t0}
     plan = with_baseline_run(plan, console)
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     clear_stale_reports(out)
     evidently_suites = [s for s in config.suites if s.judge is None]
