@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Callable
 
 from .config import GateConfig
 from .endpoint import ResponseCache, public_url
@@ -59,6 +60,8 @@ class Judging:
         self.started = time.perf_counter()
         self._early: list[Score] = []
         self._progress = None
+        # sees each row's scores as the judge gives them (a run streams them to --out for --resume)
+        self.on_judged: Callable[[tuple[Score, ...]], None] | None = None
 
     async def make_room(self) -> None:
         """Wait until the backlog has room for one more row; a judged row gives the place back."""
@@ -91,6 +94,8 @@ class Judging:
             finally:
                 self._room.release()
             self._judged[(sample.row_id, sample.repeat)] = scores
+            if self.on_judged is not None:
+                self.on_judged(scores)
             if len(self._judged) >= self._submitted:
                 self._all_judged.set()
             for score in scores:

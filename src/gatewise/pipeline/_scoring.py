@@ -67,3 +67,15 @@ def score(suites: list[SuiteConfig], samples: tuple[Sample, ...], worker, cache:
         scores = worker.score(samples, suites) + measured.scores
     job = worker.start_html(samples, suites, html_path) if html_path is not None else None
     return Scored(scores, measured.measures, html_job=job)
+
+
+def with_row_scores(suites: list[SuiteConfig], samples: tuple[Sample, ...], worker, row_scores: tuple[Score, ...],
+                    console: Console, html_path: Path | None = None) -> Scored:
+    """Scores when each row's checks were scored already (by the shards, in parallel): only the
+    dataset-level suites are measured here, over every row together."""
+    if worker is None:
+        return Scored(row_scores)
+    with console.group(f"Measuring {len(samples)} samples with Evidently (row checks scored by the shards)"):
+        measured = worker.measure(samples, suites)
+    job = worker.start_html(samples, suites, html_path) if html_path is not None else None
+    return Scored(row_scores + measured.scores, measured.measures, html_job=job)
