@@ -40,7 +40,29 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--tracking-uri", metavar="URI",
                       help="log this run to the MLflow server at URI (sets tracking.uri, turning tracking on; "
                            "empty: the config's)")
+    gate.add_argument("--shard", metavar="K/N",
+                      help="run only shard K of N (1-based; rows picked by a stable hash of the row id) into --out, "
+                           "a partial directory with no verdict: `gatewise merge` decides over all N")
+    gate.add_argument("--resume", action="store_true",
+                      help="continue the interrupted run in --out: keep its answers, ask only the rows with none "
+                           "(same config, dataset and --shard, else exit 2)")
     _output_args(gate)
+
+    merge = commands.add_parser(
+        "merge", help="check the shards of a sharded gate and decide from all their rows together",
+        description="Merge the directories of `gatewise gate --shard K/N` (every K of one N, same config and "
+                    "dataset pin, no row twice) and decide as one unsharded run would: gate-result.json, "
+                    "results.jsonl in dataset order, summary.md, junit.xml and the Evidently report in --out. "
+                    "Needs the config and dataset the shards ran (checked by sha256). Exit 0 passed, 1 failed, "
+                    "2 shards missing, repeated or mismatched (the directory is named; nothing written), 3 "
+                    "infrastructure (e.g. MLflow for baseline.alias).")
+    merge.add_argument("dirs", nargs="+", metavar="DIR", help="the shard directories (each a --shard run's --out)")
+    merge.add_argument("--out", default="gate-out", help="directory for the whole gate's reports (default: gate-out)")
+    merge.add_argument("--config", "-c", default=None,
+                       help="the gate config the shards ran (default: the path they recorded, from here)")
+    merge.add_argument("--tracking-uri", metavar="URI",
+                       help="log the merged run to the MLflow server at URI (empty: the config's tracking)")
+    _output_args(merge)
 
     validate = commands.add_parser("validate", help="check config, pin, dataset and template; call nothing")
     _config_arg(validate)
@@ -178,7 +200,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     handler = {"gate": commands.gate, "validate": commands.validate, "pin": commands.pin, "demo": commands.demo,
                "publish": commands.publish, "promote": commands.promote, "rollback": commands.rollback,
-               "verify": commands.verify}
+               "verify": commands.verify, "merge": commands.merge}
     # every command that reaches MLflow (promote, rollback, baseline.alias, tracking) fails in
     # seconds, not minutes, when the server is down
     with http_limits():

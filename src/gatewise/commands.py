@@ -22,9 +22,32 @@ def gate(args: argparse.Namespace) -> int:
     overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model,
                  "tracking.uri": args.tracking_uri or None}
     config = load_config(args.config, overrides=overrides)
+    if args.shard is not None:
+        return _gate_shard(args, config)
     # --cache replays the model's responses (off by default); the judge's are replayed unless --no-cache
     result = run_gate(config, out_dir=args.out, cache_dir=args.cache_dir, use_cache=args.cache is True,
-                      judge_cache=args.cache is not False, console=_console(args))
+                      judge_cache=args.cache is not False, console=_console(args), resume=args.resume)
+    print_verdict(result, Path(args.out))
+    return result.exit_code
+
+
+def _gate_shard(args: argparse.Namespace, config) -> int:
+    from .shard import parse_shard, run_shard
+
+    ran = run_shard(config, parse_shard(args.shard), args.out, cache_dir=args.cache_dir,
+                    use_cache=args.cache is True, judge_cache=args.cache is not False, console=_console(args),
+                    resume=args.resume)
+    errors = f", {ran.errors} errored" if ran.errors else ""
+    print(f"shard {ran.spec}: {ran.rows} of {ran.dataset_rows} rows, {ran.samples} answers{errors} in {ran.out}; "
+          "no verdict yet: `gatewise merge` decides over every shard")
+    return 0
+
+
+def merge(args: argparse.Namespace) -> int:
+    from .shard import merge_shards
+
+    result = merge_shards(args.dirs, args.out, config_path=args.config, console=_console(args),
+                          tracking_uri=args.tracking_uri or None)
     print_verdict(result, Path(args.out))
     return result.exit_code
 

@@ -188,6 +188,7 @@ class GateResult:
     agreement: tuple[SuiteAgreement, ...] = ()
     baseline: BaselineComparison | None = None
     judge: JudgeInfo | None = None  # None: no judge suites
+    shards: int = 1  # >1: decided by ``gatewise merge`` over the rows of that many shards
     schema_version: str = SCHEMA_VERSION
 
     @property
@@ -252,4 +253,6 @@ class GateResult:
             ],
             "started_at": self.started_at,
             "timings_s": dict(self.timings_s),
+            # provenance only: a merged verdict is the one an unsharded run gives on the same answers
+            **({"shards": self.shards} if self.shards > 1 else {}),
         }

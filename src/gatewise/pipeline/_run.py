@@ -5,6 +5,9 @@ Everything that can be checked without the network (pin, rows, template, columns
 before the first call; the Evidently worker starts before the calls so its slow import overlaps
 them. The judge, when a suite needs one, is checked before the model is called, and judges each
 output as it arrives. Each finished call is appended to results.jsonl at once (``_stream``).
+
+``gather`` (rows -> samples) and ``conclude`` (samples -> scores -> verdict) are the two halves,
+so a resumed run and ``gatewise merge`` decide through the very same code as one run.
 """
 
 from __future__ import annotations
@@ -17,41 +20,46 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import GateConfig
+from ..errors import InputError
 from ..endpoint import DEFAULT_CACHE_DIR, ResponseCache, public_url
 from ..result import EndpointInfo, GateResult
 from ..terminal import Console
 from ._alias import fetch_alias_results
 from ._deciding import Baseline, decide, judge_info
-from ._plan import prepare
-from ._sampling import collect, collect_baseline, every_call_failed
-from ._scoring import baseline_row_scores, score, score_key, scoring_worker
+from ._plan import GatePlan, prepare
+from ._rundir import JUDGED_FILE, RUN_FILE, Answers, JudgedStream, RunState, read_state, rewrite_answers, write_state
+from ._sampling import Collected, collect, collect_baseline, every_call_failed
+from ._scoring import Scored, baseline_row_scores, score, score_key, scoring_worker
 from ._stream import ResultsStream
 from ._writing import clear_stale_reports, write_outputs
 
 
 def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir: str | Path | None = None,
-             use_cache: bool = False, judge_cache: bool = True, console: Console | None = None) -> GateResult:
+             use_cache: bool = False, judge_cache: bool = True, console: Console | None = None,
+             resume: bool = False) -> GateResult:
     """Run the whole gate. Raises ``InputError`` (nothing called) or ``InfraError`` (no verdict).
 
     ``use_cache`` replays the model's cached responses (opt-in); ``judge_cache`` replays the
     judge's (on by default: same outputs, same judge, same prompt give the same verdict).
+    ``resume`` keeps the answers an interrupted run left in ``out_dir`` and asks only the rest.
     """
     console = console or Console(quiet=True)
     timings: dict[str, float] = {}
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = now()
     t0 = time.perf_counter()
     plan = prepare(config)
     config = plan.config
     timings["prepare"] = time.perf_counter() - t0
-    if config.baseline is not None and config.baseline.alias is not None:
-        plan = dataclasses.replace(plan, baseline_run=fetch_alias_results(config, console))
-    elif config.baseline is not None and config.baseline.mlflow is not None:
-        from ..tracking import history_baseline
-
-        plan = dataclasses.replace(plan, baseline_run=history_baseline(config, console))
     out = Path(out_dir) if out_dir is not None else None
+    kept = None
+    if resume:
+        if out is None:
+            raise InputError("--resume needs the --out directory of the run to resume")
+        state, kept = resumable(plan, out, shard=None)
+        started_at = state.started_at
+    plan = with_baseline_run(plan, console)
     if out is not None:
-        clear_stale_reports(out)
+        begin_run(out, plan, None, started_at, kept)
 
     # every suite but the judge's is scored by Evidently in the worker process
     evidently_suites = [s for s in config.suites if s.judge is None]
@@ -69,55 +77,151 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
 
         # rows -> samples
         t1 = time.perf_counter()
-        with ResultsStream(out) if out is not None else contextlib.nullcontext() as stream:
-            got = asyncio.run(collect(plan, config.endpoint, cache, console, judge_responses, timings,
-                                      on_sample=stream.write if stream is not None else None))
-        samples = got.samples
-        every_call_failed(samples, public_url(config.endpoint.base_url))
+        got = gather(plan, out, cache, console, judge_responses, timings, kept)
         from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
         timings["calls"] = time.perf_counter() - t1
 
-        # samples -> scores; the baseline's first: a cache hit for the candidate lets the worker go
-        t2 = time.perf_counter()
-        baseline = Baseline(from_baseline.samples,
-                            (*baseline_row_scores(worker, from_baseline.samples, evidently_suites),
-                             *from_baseline.judged))
-        cached_as = score_key(evidently_suites, samples) if cache is not None and worker is not None else None
-        scored = score(evidently_suites, samples, worker, cache, cached_as, console)
-        scores = (*scored.scores, *got.judged)
-        timings["scoring"] = time.perf_counter() - t2
-
-        # scores -> verdict
-        t3 = time.perf_counter()
-        decision = decide(plan, samples, scores, baseline, scored.measures)
-        timings["verdict"] = time.perf_counter() - t3
-        reported = tuple(sorted({s.model_id for s in samples if s.model_id} or set(got.served)))
-        result = GateResult(
-            config_path=config.source,
-            config_sha256=config.config_sha256,
-            dataset_path=config.dataset.path,
-            dataset_sha256=plan.dataset.sha256,
-            endpoint=EndpointInfo(config.endpoint.base_url, config.endpoint.model, config.endpoint.api, reported,
-                                  got.concurrency),
-            samples=samples,
-            scores=scores,
-            started_at=started_at,
-            timings_s={k: round(v, 3) for k, v in timings.items()},
-            model_name=config.model.name if config.model else None,
-            confidence_level=config.confidence.level,
-            confidence_settings={"mode": config.confidence.mode, "resamples": config.confidence.resamples,
-                                 "seed": config.confidence.seed},
-            repeats=config.repeats,
-            judge=judge_info(plan, (*got.judged, *from_baseline.judged), got.judge_asked,
-                             from_baseline.judge_asked),
-            **decision,
-        )
+        result, scored, cached_as = conclude(plan, got, from_baseline, worker, cache, console, timings, started_at)
         # verdict -> reports
         if out is not None:
             write_outputs(result, config, scored, worker, cache, cached_as, out, console)
+            # the scored results.jsonl now holds the judge's scores too
+            (out / JUDGED_FILE).unlink(missing_ok=True)
+            state = read_state(out)
+            assert state is not None
+            write_state(out, dataclasses.replace(state, done=True, rows=len(plan.dataset.rows)))
     if config.tracking is not None:
         from ..tracking import track_gate_run
 
         # after the reports: tracking logs them, and never changes the verdict
         track_gate_run(result, config, out_dir=out_dir, console=console)
     return result
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def with_baseline_run(plan: GatePlan, console: Console) -> GatePlan:
+    """The plan with the baseline's results from MLflow (``baseline.alias`` / ``baseline.mlflow``)."""
+    config = plan.config
+    if config.baseline is not None and config.baseline.alias is not None:
+        return dataclasses.replace(plan, baseline_run=fetch_alias_results(config, console))
+    if config.baseline is not None and config.baseline.mlflow is not None:
+        from ..tracking import history_baseline
+
+        return dataclasses.replace(plan, baseline_run=history_baseline(config, console))
+    return plan
+
+
+def resumable(plan: GatePlan, out: Path, shard: tuple[int, int] | None) -> tuple[RunState, Answers]:
+    """The state and the kept answers of the run in ``out``, if it is this gate's (same config,
+    dataset and shard); anything else is exit 2 with nothing touched."""
+    from ._rundir import load_answers
+
+    config = plan.config
+    state = read_state(out)
+    if state is None:
+        raise InputError(f"{out}: no {RUN_FILE}, so there is no run of this gate to resume; run it without --resume")
+    what = f"{out} holds a run of"
+    if state.config_sha256 != config.config_sha256:
+        raise InputError(f"{what} another config (sha256 {state.config_sha256[:12]}…, {config.source} has "
+                         f"{config.config_sha256[:12]}…); resume it with that config, or start afresh without "
+                         "--resume")
+    if state.dataset_sha256 != plan.dataset.sha256:
+        raise InputError(f"{what} another dataset (sha256 {state.dataset_sha256[:12]}…, this one "
+                         f"{plan.dataset.sha256[:12]}…); start afresh without --resume")
+    if state.shard != shard:
+        def name(spec: tuple[int, int] | None) -> str:
+            return f"shard {spec[0]}/{spec[1]}" if spec else "the whole dataset (no --shard)"
+        raise InputError(f"{what} {name(state.shard)}, not {name(shard)}; resume it with the same --shard")
+    judge_suites = frozenset(s.name for s in config.suites if s.judge is not None)
+    return state, load_answers(out, judge_suites)
+
+
+def begin_run(out: Path, plan: GatePlan, shard: tuple[int, int] | None, started_at: str,
+              kept: Answers | None, dataset_rows: int | None = None) -> None:
+    """Clear an earlier run's reports and record this one (before any call). A resumed run first
+    rewrites its kept answers, judge scores included, as one clean results.jsonl."""
+    from ..report import RESULTS_FILE
+
+    out.mkdir(parents=True, exist_ok=True)
+    if kept is not None:
+        rewrite_answers(out, _in_run_order(plan, kept), kept.judged)
+    # only now: the rewritten results.jsonl carries every judge score worth keeping
+    (out / JUDGED_FILE).unlink(missing_ok=True)
+    clear_stale_reports(out, keep=(RESULTS_FILE,) if kept is not None else ())
+    config = plan.config
+    write_state(out, RunState(config.source, config.config_sha256, config.dataset.path, plan.dataset.sha256,
+                              len(plan.dataset.rows) if dataset_rows is None else dataset_rows, shard, started_at))
+
+
+def _in_run_order(plan: GatePlan, kept: Answers) -> list:
+    """Kept samples of this plan's rows, in dataset order (others, e.g. a row no longer in a shard, are dropped)."""
+    return [kept.samples[(row.id, repeat)] for repeat in range(plan.config.repeats) for row in plan.dataset.rows
+            if (row.id, repeat) in kept.samples]
+
+
+def gather(plan: GatePlan, out: Path | None, cache: ResponseCache | None, console: Console,
+           judge_responses: ResponseCache | None, timings: dict[str, float], kept: Answers | None) -> Collected:
+    """Rows -> samples (and their judge scores): each streamed into ``out`` as it arrives; the
+    ``kept`` ones are not asked again. An endpoint that answered nothing is exit 3."""
+    config = plan.config
+    kept = kept or Answers()
+    with contextlib.ExitStack() as stack:
+        stream = stack.enter_context(ResultsStream(out, append=True)) if out is not None else None
+        judged_stream = JudgedStream(out) if out is not None and judge_responses is not None else None
+        if judged_stream is not None:
+            stack.callback(judged_stream.close)
+        got = asyncio.run(collect(plan, config.endpoint, cache, console, judge_responses, timings,
+                                  on_sample=stream.write if stream is not None else None,
+                                  answered=kept.samples, judged_before=kept.judged,
+                                  on_judged=judged_stream.write if judged_stream is not None else None))
+    every_call_failed(got.samples, public_url(config.endpoint.base_url))
+    return got
+
+
+def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, cache: ResponseCache | None,
+             console: Console, timings: dict[str, float], started_at: str,
+             shards: int = 1) -> tuple[GateResult, Scored, str | None]:
+    """Samples -> scores -> verdict: the ``GateResult`` of every row together, whether the samples
+    came from this process, a resumed run or merged shards."""
+    config = plan.config
+    evidently_suites = [s for s in config.suites if s.judge is None]
+    samples = got.samples
+    # samples -> scores; the baseline's first: a cache hit for the candidate lets the worker go
+    t2 = time.perf_counter()
+    baseline = Baseline(from_baseline.samples,
+                        (*baseline_row_scores(worker, from_baseline.samples, evidently_suites),
+                         *from_baseline.judged))
+    cached_as = score_key(evidently_suites, samples) if cache is not None and worker is not None else None
+    scored = score(evidently_suites, samples, worker, cache, cached_as, console)
+    scores = (*scored.scores, *got.judged)
+    timings["scoring"] = time.perf_counter() - t2
+
+    # scores -> verdict
+    t3 = time.perf_counter()
+    decision = decide(plan, samples, scores, baseline, scored.measures)
+    timings["verdict"] = time.perf_counter() - t3
+    reported = tuple(sorted({s.model_id for s in samples if s.model_id} or set(got.served)))
+    result = GateResult(
+        config_path=config.source,
+        config_sha256=config.config_sha256,
+        dataset_path=config.dataset.path,
+        dataset_sha256=plan.dataset.sha256,
+        endpoint=EndpointInfo(config.endpoint.base_url, config.endpoint.model, config.endpoint.api, reported,
+                              got.concurrency),
+        samples=samples,
+        scores=scores,
+        started_at=started_at,
+        timings_s={k: round(v, 3) for k, v in timings.items()},
+        model_name=config.model.name if config.model else None,
+        confidence_level=config.confidence.level,
+        confidence_settings={"mode": config.confidence.mode, "resamples": config.confidence.resamples,
+                             "seed": config.confidence.seed},
+        repeats=config.repeats,
+        judge=judge_info(plan, (*got.judged, *from_baseline.judged), got.judge_asked, from_baseline.judge_asked),
+        shards=shards,
+        **decision,
+    )
+    return result, scored, cached_as

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
 from ..config import EndpointConfig
 from ..endpoint import ResponseCache, open_endpoint, public_url
@@ -16,6 +16,8 @@ from ..terminal import Console
 from ._plan import GatePlan
 
 OnSample = Callable[[Sample], None]
+OnJudged = Callable[[tuple[Score, ...]], None]
+Key = tuple[str, int]  # (row id, repeat)
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,16 @@ NOTHING = Collected((), ())
 
 async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache | None, console: Console,
                   judge_responses: ResponseCache | None, timings: dict[str, float], role: str = "model",
-                  on_sample: OnSample | None = None) -> Collected:
-    """Call ``settings``' endpoint for every row; ``on_sample`` sees each sample as it finishes."""
+                  on_sample: OnSample | None = None, answered: Mapping[Key, Sample] | None = None,
+                  judged_before: Mapping[Key, tuple[Score, ...]] | None = None,
+                  on_judged: OnJudged | None = None) -> Collected:
+    """Call ``settings``' endpoint for every row; ``on_sample`` sees each sample as it finishes.
+
+    A resumed run passes the samples it already has (``answered``, not asked again) and their
+    judge scores (``judged_before``, not judged again); ``on_judged`` sees each row's judge scores."""
     config = plan.config
+    answered = answered or {}
+    judged_before = judged_before or {}
     judging = None
     if judge_responses is not None:
         from ..judging import start_judging
@@ -48,6 +57,8 @@ async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache
                              cache_scope=None if role == "model" else role)
     repeats = config.repeats
     what = f"{len(plan.dataset.rows)} rows" + (f" x {repeats} repeats" if repeats > 1 else "")
+    if answered:
+        what += f", {len(answered)} answered before"
     try:
         with console.group(f"Checking {role} endpoint {public_url(settings.base_url)}"):
             served = await endpoint.preflight()
@@ -55,19 +66,37 @@ async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache
                 console.info(f"  note: the endpoint serves {', '.join(served)}; asking for {settings.model}")
         with console.group(f"Calling {role} {settings.model} for {what} "
                            f"(concurrency {settings.concurrency})"):
-            progress = console.progress(plan.calls)
+            progress = console.progress(plan.calls - len(answered))
+
+            def judge(sample: Sample) -> None:
+                assert judging is not None
+                judging.submit(sample)
+                if on_judged is not None:
+                    judging.tasks[(sample.row_id, sample.repeat)].add_done_callback(
+                        lambda task: on_judged(task.result()) if not task.cancelled() and task.exception() is None
+                        else None)
 
             def finished(sample: Sample) -> None:
                 progress.advance(sample)
                 if judging is not None:
-                    judging.submit(sample)
+                    judge(sample)
                 if on_sample is not None:
                     on_sample(sample)
 
+            if judging is not None:
+                # answered before but killed before its judge answered: judged now
+                for sample in answered.values():
+                    if (sample.row_id, sample.repeat) not in judged_before:
+                        await judging.make_room()
+                        judge(sample)
             samples = await sample_all(plan, endpoint, finished, settings.concurrency,
-                                       judging.make_room if judging is not None else None)
+                                       judging.make_room if judging is not None else None, answered)
             progress.close()
-        scores = await judging.finish(samples, console, timings) if judging is not None else ()
+        scores = ()
+        if judging is not None:
+            fresh = await judging.finish(tuple(s for s in samples if (s.row_id, s.repeat) in judging.tasks),
+                                         console, timings)
+            scores = _in_sample_order(samples, judged_before, fresh)
     finally:
         await endpoint.aclose()
         if judging is not None:
@@ -76,13 +105,34 @@ async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache
     return Collected(samples, tuple(served), scores, asked, endpoint.concurrency)
 
 
+def _in_sample_order(samples: tuple[Sample, ...], before: Mapping[Key, tuple[Score, ...]],
+                     fresh: tuple[Score, ...]) -> tuple[Score, ...]:
+    """Judge scores row by row in the samples' order, as one uninterrupted run gives them."""
+    if not before:
+        return fresh
+    by_key: dict[Key, list[Score]] = {}
+    for score in fresh:
+        by_key.setdefault((score.row_id, score.repeat), []).append(score)
+    return tuple(score for s in samples
+                 for score in (before.get((s.row_id, s.repeat)) or by_key.get((s.row_id, s.repeat), ())))
+
+
 async def sample_all(plan: GatePlan, endpoint, on_sample: OnSample, concurrency: int,
-                     make_room: Callable[[], Awaitable[None]] | None = None) -> tuple[Sample, ...]:
-    """Every row x repeat, repeat-major, in dataset order whatever order the calls finish in."""
+                     make_room: Callable[[], Awaitable[None]] | None = None,
+                     answered: Mapping[Key, Sample] | None = None) -> tuple[Sample, ...]:
+    """Every row x repeat, repeat-major, in dataset order whatever order the calls finish in;
+    the ``answered`` ones are taken as they are, not asked again."""
     rows, repeats = plan.dataset.rows, plan.config.repeats
+    answered = answered or {}
     done: list[Sample | None] = [None] * (len(rows) * repeats)
+    pending = []
+    for index, (row, repeat) in enumerate((row, repeat) for repeat in range(repeats) for row in rows):
+        if (known := answered.get((row.id, repeat))) is not None:
+            done[index] = known
+        else:
+            pending.append((index, (row, repeat)))
     # one shared iterator: each worker takes the next call when its last one is done
-    jobs = iter(enumerate((row, repeat) for repeat in range(repeats) for row in rows))
+    jobs = iter(pending)
 
     async def worker() -> None:
         for index, (row, repeat) in jobs:
@@ -100,7 +150,7 @@ async def sample_all(plan: GatePlan, endpoint, on_sample: OnSample, concurrency:
     # A batching endpoint (V2's batch_size) packs the rows asked for in one turn of the loop into
     # one request, so it needs a worker per row of every batch it may have in flight.
     rows_per_request = getattr(getattr(endpoint, "config", None), "batch_size", 1)
-    await asyncio.gather(*(worker() for _ in range(min(len(done), 2 * concurrency * rows_per_request))))
+    await asyncio.gather(*(worker() for _ in range(min(len(pending), 2 * concurrency * rows_per_request))))
     return tuple(done)  # type: ignore[arg-type]  # every slot was filled, or gather raised
 
 

@@ -22,15 +22,17 @@ class ResultsStream:
     """Appends one line per finished sample to ``out/results.jsonl``; opened on the first sample,
     so a run stopped before any call (bad input, endpoint down at preflight) writes nothing."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, *, append: bool = False) -> None:
         self.path = Path(out_dir) / RESULTS_FILE
         self._fd: int | None = None
         self.lines = 0
+        # a resumed run appends to the answers it kept (see gatewise.shard)
+        self._truncate = 0 if append else os.O_TRUNC
 
     def write(self, sample: Sample) -> None:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | self._truncate | os.O_APPEND, 0o644)
         data = render_results_line(sample.to_dict()).encode("utf-8")
         # one write() per line, unbuffered: a kill lands between two lines, so every line read back
         # is whole (a reader should still drop a last line without its newline, e.g. a full disk)

@@ -12,13 +12,15 @@ from ..terminal import Console
 from ._scoring import Scored
 
 
-def clear_stale_reports(out: Path) -> None:
+def clear_stale_reports(out: Path, keep: tuple[str, ...] = ()) -> None:
     """Remove the reports of an earlier run: should this one stop with no verdict, nothing in
-    ``out`` may pass for one. Only after the input checks, which must leave everything untouched."""
+    ``out`` may pass for one. Only after the input checks, which must leave everything untouched.
+    A resumed run keeps its answers (``keep``)."""
     from ..report import REPORT_FILES
 
     for name in REPORT_FILES:
-        (out / name).unlink(missing_ok=True)
+        if name not in keep:
+            (out / name).unlink(missing_ok=True)
 
 
 def write_outputs(result: GateResult, config: GateConfig, scored: Scored, worker, cache: ResponseCache | None,

@@ -22,6 +22,9 @@ def result_dir_of(result: str | Path) -> Path:
 
 def check_gate_result(config: GateConfig, result: str | Path) -> dict[str, Any]:
     """The ``gate-result.json`` document, if it passed and was produced from this config and dataset."""
+    from ..pipeline._rundir import refuse_partial
+
+    refuse_partial(result_dir_of(result), "promote")
     path = result_dir_of(result) / GATE_RESULT_FILE
     try:
         document = json.loads(path.read_bytes())

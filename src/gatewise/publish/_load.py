@@ -29,8 +29,12 @@ class GateRun:
 
 
 def load_gate_run(out_dir: str | Path) -> GateRun:
-    """Raises ``InputError`` (exit 2) when gate-result.json is missing, unreadable or not ours."""
+    """Raises ``InputError`` (exit 2) when gate-result.json is missing, unreadable or not ours, or
+    ``out_dir`` holds one shard of a sharded gate (no verdict until merged)."""
+    from ..pipeline._rundir import refuse_partial
+
     out = Path(out_dir)
+    refuse_partial(out, "publish")
     path = out / GATE_RESULT_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -64,6 +68,7 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
             agreement=_agreement(data.get("repeats") or {}, row_agreement),
             baseline=_baseline(data.get("baseline")),
             judge=_judge(data.get("judge")),
+            shards=int(data.get("shards") or 1),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path} (or {RESULTS_FILE} beside it) is not a complete gate result: "

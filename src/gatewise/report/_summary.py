@@ -116,6 +116,8 @@ def _context(result: GateResult) -> str:
         f"{errors:,} error{'s' if errors != 1 else ''}",
         model,
     ]
+    if result.shards > 1:
+        parts.append(f"merged from {result.shards} shards")
     if (pushed := _concurrency(endpoint.concurrency)) is not None:
         parts.append(pushed)
     if (judge := result.judge) is not None:

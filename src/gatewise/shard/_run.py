@@ -1,0 +1,100 @@
+"""``gatewise gate --shard K/N``: call the endpoint (and judge) for one shard's rows and leave a
+partial directory that ``gatewise merge`` decides from. A shard scores and decides nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import GateConfig
+from ..endpoint import DEFAULT_CACHE_DIR, ResponseCache, public_url
+from ..pipeline._plan import prepare
+from ..pipeline._run import begin_run, gather, now, resumable
+from ..pipeline._rundir import BASELINE_FILE, JUDGED_FILE, read_state, rewrite_answers, write_state
+from ..pipeline._sampling import NOTHING, Collected, collect_baseline
+from ..terminal import Console
+from ._spec import ShardSpec
+
+
+@dataclass(frozen=True)
+class ShardRun:
+    """What one shard left in its directory."""
+
+    spec: ShardSpec
+    out: Path
+    rows: int  # dataset rows in this shard
+    dataset_rows: int
+    samples: int
+    errors: int
+
+
+def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache_dir: str | Path | None = None,
+              use_cache: bool = False, judge_cache: bool = True, console: Console | None = None,
+              resume: bool = False) -> ShardRun:
+    """Ask the endpoint for shard ``spec``'s rows into ``out_dir``. Raises ``InputError`` (nothing
+    called) or ``InfraError`` (endpoint or judge down: the shard has no usable answers)."""
+    console = console or Console(quiet=True)
+    started_at = now()
+    timings: dict[str, float] = {}
+    plan = prepare(config)
+    config = plan.config
+    everything = len(plan.dataset.rows)
+    rows = tuple(row for row in plan.dataset.rows if spec.holds(row.id))
+    plan = dataclasses.replace(plan, dataset=dataclasses.replace(plan.dataset, rows=rows))
+    out = Path(out_dir)
+    kept = None
+    if resume:
+        state, kept = resumable(plan, out, spec.pair)
+        started_at = state.started_at
+    # the baseline's MLflow results are fetched by merge, which decides; a shard only asks
+    begin_run(out, plan, spec.pair, started_at, kept, dataset_rows=everything)
+    console.info(f"Shard {spec}: {len(rows)} of {everything} rows (by the hash of each row id)")
+    judged = any(s.judge is not None for s in config.suites)
+    with contextlib.ExitStack() as stack:
+        cache = ResponseCache(cache_dir or DEFAULT_CACHE_DIR) if use_cache else None
+        if cache is not None:
+            stack.callback(cache.close)
+        judge_responses = None
+        if judged:
+            judge_responses = ResponseCache(cache_dir or DEFAULT_CACHE_DIR, read=judge_cache)
+            stack.callback(judge_responses.close)
+        t1 = time.perf_counter()
+        got, from_baseline = NOTHING, NOTHING
+        if rows:  # a small dataset may leave a shard nothing to ask
+            got = gather(plan, out, cache, console, judge_responses, timings, kept)
+            from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
+        timings["calls"] = time.perf_counter() - t1
+    _finish(out, config, got, from_baseline, len(rows))
+    return ShardRun(spec, out, len(rows), everything, len(got.samples), sum(1 for s in got.samples if not s.ok))
+
+
+def _finish(out: Path, config: GateConfig, got: Collected, from_baseline: Collected, rows: int) -> None:
+    """The shard's answers, judge scores inside, in dataset order; then the state says done (last,
+    so a directory that says done is complete)."""
+    rewrite_answers(out, got.samples, _by_row(got.judged))
+    if config.baseline is not None and config.baseline.endpoint is not None:
+        rewrite_answers(out, from_baseline.samples, _by_row(from_baseline.judged), name=BASELINE_FILE)
+    (out / JUDGED_FILE).unlink(missing_ok=True)
+    state = read_state(out)
+    assert state is not None
+    asked = [got.judge_asked, from_baseline.judge_asked]
+    judge = {} if config.judge is None else {
+        "base_url": public_url(config.judge.base_url), "model": config.judge.model,
+        "calls": sum(calls for calls, _ in asked), "cached": sum(cached for _, cached in asked)}
+    endpoint = {"base_url": public_url(config.endpoint.base_url), "model": config.endpoint.model,
+                "api": config.endpoint.api, "served": list(got.served),
+                "concurrency": got.concurrency.to_dict() if got.concurrency is not None else None}
+    write_state(out, dataclasses.replace(state, done=True, rows=rows,
+                                         endpoint=endpoint, judge=judge))
+
+
+def _by_row(scores) -> dict:
+    rows: dict = {}
+    for score in scores:
+        rows.setdefault((score.row_id, score.repeat), []).append(score)
+    return {key: tuple(value) for key, value in rows.items()}
+
