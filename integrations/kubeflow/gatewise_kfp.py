@@ -56,17 +56,21 @@ def gate_shard(config: Input[Artifact], dataset: Input[Dataset], endpoint_url: s
 
 
 @dsl.component(base_image=GATEWISE_IMAGE)
-def merge_shards(shards: Input[List[Artifact]], reports: Output[Artifact], gatewise: str = "gatewise") -> str:
+def merge_shards(shards: Input[List[Artifact]], config: Input[Artifact], dataset: Input[Dataset],
+                 reports: Output[Artifact], config_file: str = "gate.yaml", gatewise: str = "gatewise") -> str:
     """``gatewise merge``: one verdict over every shard's rows; the whole gate's reports in ``reports``.
 
-    Returns the verdict, ``pass`` (exit 0) or ``fail`` (exit 1); a missing, repeated or mismatched
-    shard (exit 2) or any other exit fails the task. (One plain output rather than a NamedTuple:
-    kfp.local cannot resolve a condition on a named output.)
+    Merge re-reads the config and dataset the shards ran (it checks both by sha256). Returns the
+    verdict, ``pass`` (exit 0) or ``fail`` (exit 1); a missing, repeated or mismatched shard (exit 2)
+    or any other exit fails the task. (One plain output rather than a NamedTuple: kfp.local cannot
+    resolve a condition on a named output.)
     """
+    import os
     import subprocess
 
-    command = [gatewise, "merge", *[shard.path for shard in shards], "--out", reports.path]
-    code = subprocess.run(command).returncode
+    config_path = os.path.join(config.path, config_file) if os.path.isdir(config.path) else config.path
+    command = [gatewise, "merge", *[shard.path for shard in shards], "--config", config_path, "--out", reports.path]
+    code = subprocess.run(command, env={**os.environ, "GATEWISE_DATASET": dataset.path}).returncode
     if code not in (0, 1):
         meaning = {2: "the shards do not make one gate (missing, repeated or mismatched)", 3: "infrastructure"}
         raise RuntimeError(f"gatewise merge exited {code}: {meaning.get(code, 'unexpected')}")
@@ -74,8 +78,8 @@ def merge_shards(shards: Input[List[Artifact]], reports: Output[Artifact], gatew
 
 
 @dsl.component(base_image=GATEWISE_IMAGE)
-def register_model(config: Input[Artifact], reports: Input[Artifact], config_file: str = "gate.yaml",
-                   dry_run: bool = False, gatewise: str = "gatewise"):
+def register_model(config: Input[Artifact], dataset: Input[Dataset], reports: Input[Artifact],
+                   config_file: str = "gate.yaml", dry_run: bool = False, gatewise: str = "gatewise"):
     """``gatewise promote --result``: the merged, passing result into MLflow and the manifests PR.
 
     The tokens come from the environment (GATEWISE_MANIFESTS_TOKEN, MLFLOW_TRACKING_TOKEN).
@@ -87,7 +91,7 @@ def register_model(config: Input[Artifact], reports: Input[Artifact], config_fil
     command = [gatewise, "promote", "--config", config_path, "--result", os.path.join(reports.path, "gate-result.json")]
     if dry_run:
         command.append("--dry-run")
-    code = subprocess.run(command).returncode
+    code = subprocess.run(command, env={**os.environ, "GATEWISE_DATASET": dataset.path}).returncode
     if code != 0:
         raise RuntimeError(f"gatewise promote exited {code}")
 
@@ -108,7 +112,8 @@ def sharded_gate(config_uri: str, dataset_uri: str, endpoint_url: str = "", shar
     with dsl.ParallelFor(specs.output) as shard:
         ran = gate_shard(config=config.output, dataset=dataset.output, endpoint_url=endpoint_url, shard=shard,
                          config_file=config_file, gatewise=gatewise)
-    merged = merge_shards(shards=dsl.Collected(ran.outputs["shard_dir"]), gatewise=gatewise)
+    merged = merge_shards(shards=dsl.Collected(ran.outputs["shard_dir"]), config=config.output,
+                          dataset=dataset.output, config_file=config_file, gatewise=gatewise)
     return merged.outputs["Output"]
 
 
@@ -123,10 +128,11 @@ def gate_then_register(config_uri: str, dataset_uri: str, endpoint_url: str = ""
     with dsl.ParallelFor(specs.output) as shard:
         ran = gate_shard(config=config.output, dataset=dataset.output, endpoint_url=endpoint_url, shard=shard,
                          config_file=config_file, gatewise=gatewise)
-    merged = merge_shards(shards=dsl.Collected(ran.outputs["shard_dir"]), gatewise=gatewise)
+    merged = merge_shards(shards=dsl.Collected(ran.outputs["shard_dir"]), config=config.output,
+                          dataset=dataset.output, config_file=config_file, gatewise=gatewise)
     with dsl.If(merged.outputs["Output"] == "pass"):
-        register_model(config=config.output, reports=merged.outputs["reports"], config_file=config_file,
-                       gatewise=gatewise)
+        register_model(config=config.output, dataset=dataset.output, reports=merged.outputs["reports"],
+                       config_file=config_file, gatewise=gatewise)
 
 
 COMPILED = {sharded_gate: "sharded-gate.yaml", gate_then_register: "gate-then-register.yaml"}
