@@ -116,6 +116,8 @@ class ArgoLocal:
                     stored = self.repository / self.substitute(artifact["s3"]["key"], values)
                     stored.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(self.local(artifact["path"], pod), stored)
+        for artifact in template["inputs"].get("artifacts", []):
+            self.local(artifact["path"], pod).unlink()  # the pod is gone: later steps see only the repository
         self.steps.append(StepRun(name, parameters, proc.returncode, proc.stdout + proc.stderr, outputs))
         return self.steps[-1]
 
