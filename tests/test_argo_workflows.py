@@ -115,7 +115,7 @@ def test_the_example_dag_uses_the_template_and_branches_on_its_verdict():
 def test_shards_write_where_merge_reads():
     templates = {t["name"]: t for t in load(TEMPLATE)["spec"]["templates"]}
     written = templates["gate-shard"]["outputs"]["artifacts"][0]["s3"]["key"]
-    read = templates["merge"]["inputs"]["artifacts"][0]["s3"]["key"]
+    read = next(a for a in templates["merge"]["inputs"]["artifacts"] if a["name"] == "shards")["s3"]["key"]
     assert written.startswith(read + "/") and written.count("/") == read.count("/") + 1
     assert templates["gate-shard"]["outputs"]["artifacts"][0]["archive"] == {"none": {}}
 
