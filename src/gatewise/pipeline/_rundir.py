@@ -175,7 +175,9 @@ def sample_from_record(record: dict[str, Any]) -> Sample:
         output=record.get("output"), error=record.get("error"), repeat=int(record.get("repeat") or 0),
         latency_ms=record.get("latency_ms"), prompt_tokens=record.get("prompt_tokens"),
         completion_tokens=record.get("completion_tokens"), finish_reason=record.get("finish_reason"),
-        model_id=record.get("model_id"), attempts=int(record.get("attempts") or 1),
+        model_id=record.get("model_id"),
+        # 0 is a cached answer's count: not "or 1"
+        attempts=int(record["attempts"]) if record.get("attempts") is not None else 1,
         cached=bool(record.get("cached")), prediction=record.get("prediction"))
 
 
