@@ -3,7 +3,8 @@ pods: ``{{...}}`` variables substituted, each step's ``env:`` set, its ``source`
 key-only artifacts kept under one local folder standing in for the artifact repository.
 
 Only what integrations/argo uses is implemented: DAG tasks with ``withSequence``, ``depends`` on the
-previous task, parameters, ``from:`` artifacts, s3 key-only artifacts and outputs read from a path.
+previous task, parameters, ``from:`` artifacts, s3 key-only artifacts, outputs read from a path and
+env from Secrets (given to the run; a missing one that is not optional is an error, as in a pod).
 Container paths (``/work/…``, ``/tmp/…``) are mapped under a per-run folder.
 """
 
@@ -35,6 +36,7 @@ class ArgoLocal:
     templates: dict[str, dict]
     workflow_name: str = "gatewise-test"
     env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)  # Secret name -> key -> value
     steps: list[StepRun] = field(default_factory=list)
 
     @property
@@ -105,6 +107,12 @@ class ArgoLocal:
             if "value" in variable:
                 value = self.substitute(str(variable["value"]), values)
                 env[variable["name"]] = str(self.local(value, pod)) if value.startswith(("/work", "/tmp")) else value
+            else:
+                ref = variable["valueFrom"]["secretKeyRef"]
+                found = self.secrets.get(ref["name"], {}).get(ref["key"])
+                assert found is not None or ref.get("optional"), f"{name}: Secret {ref['name']}/{ref['key']} missing"
+                if found is not None:
+                    env[variable["name"]] = found
         assert "{{" not in script["source"], f"{name}: a variable spliced into the script"
         proc = subprocess.run(["sh", "-c", script["source"]], env=env, capture_output=True, text=True, timeout=600)
         outputs: dict[str, str] = {}

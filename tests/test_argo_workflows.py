@@ -7,6 +7,7 @@ of both files are in tests/test_integrations.py."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -29,17 +30,18 @@ def load(path: Path) -> dict:
     return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
 
 
-def argo_run(tmp_path: Path) -> ArgoLocal:
+def argo_run(tmp_path: Path, secrets: dict | None = None) -> ArgoLocal:
     templates = {t["name"]: t for t in load(TEMPLATE)["spec"]["templates"]}
-    # the image's gatewise is this test venv's
+    # the image's gatewise is this test venv's; nothing else of this process's environment leaks in
     path = f"{Path(sys.executable).parent}:{Path(shutil.which('sh')).parent}"
-    return ArgoLocal(tmp_path / "argo", templates, env={"PATH": path})
+    env = {"PATH": path, **{k: v for k, v in os.environ.items() if k in ("PYTHONPATH", "HOME", "DO_NOT_TRACK")}}
+    return ArgoLocal(tmp_path / "argo", templates, env=env, secrets=secrets or {})
 
 
-def gate_folder(tmp_path: Path, base_url: str) -> Path:
+def gate_folder(tmp_path: Path, base_url: str, **endpoint) -> Path:
     folder = tmp_path / "repo"
     (folder / "quality").mkdir(parents=True)
-    write_gate(folder / "quality", base_url)
+    write_gate(folder / "quality", base_url, endpoint=endpoint or None)
     return folder
 
 
@@ -66,6 +68,19 @@ def test_a_failed_gate_is_a_verdict_not_an_error(tmp_path, answers):
         outputs = run.run_dag("gate", {"shards": "2"}, {"gate": gate_folder(tmp_path, model.base_url)})
     assert outputs == {"verdict": "fail", "exit-code": "1"}, [s.log[-2000:] for s in run.steps]
     assert all(step.returncode == 0 for step in run.steps)
+
+
+def test_the_endpoint_key_reaches_every_shard_from_the_secret(tmp_path, answers):
+    with StandinServer(answers=answers, quality=1.0, api_key="sk-argo-test-key") as model:
+        gate = gate_folder(tmp_path, model.base_url, api_key="${GATEWISE_ENDPOINT_KEY:-}")
+        run = argo_run(tmp_path, secrets={"gatewise": {"endpoint-key": "sk-argo-test-key"}})
+        assert run.run_dag("gate", {"shards": "2"}, {"gate": gate}) == {"verdict": "pass", "exit-code": "0"}
+        # without the Secret's key the endpoint refuses every shard: no verdict
+        unkeyed = argo_run(tmp_path / "unkeyed")
+        assert unkeyed.run_dag("gate", {"shards": "2"}, {"gate": gate}) == {}
+    assert [(s.template, s.returncode) for s in unkeyed.steps] == [("gate-shard", 3)]
+    assert "401" in unkeyed.steps[0].log, unkeyed.steps[0].log[-2000:]
+    assert all("sk-argo-test-key" not in step.log for step in run.steps + unkeyed.steps)
 
 
 def test_an_endpoint_that_is_down_fails_a_shard_and_merge_never_runs(tmp_path):
