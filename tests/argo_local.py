@@ -102,7 +102,7 @@ class ArgoLocal:
             target.symlink_to(source.resolve(), target_is_directory=source.is_dir())
         script = template["script"]
         assert script["command"] == ["sh"], script["command"]
-        env = {**os.environ, **self.env}
+        env = dict(self.env)  # a pod sees only what its spec and the image give it
         for variable in script.get("env", []):
             if "value" in variable:
                 value = self.substitute(str(variable["value"]), values)
