@@ -154,3 +154,12 @@ def test_an_endpoint_that_is_down_fails_the_pipeline_before_merge(python, tmp_pa
     assert "gate-shard" in outcome["error"]
     assert "exited 3: infrastructure" in outcome["log"]
     assert not task_dirs(tmp_path, "merge-shards")
+
+
+def test_zero_shards_fail_the_pipeline_before_any_call(python, tmp_path, gate_dir):
+    write_gate(gate_dir, "http://127.0.0.1:9/v1")
+    outcome = kfp_gate(python, tmp_path, "sharded_gate", gate_dir, "", shards=0)
+    assert outcome["state"] == "FAILED"
+    assert "shard-specs" in outcome["error"]
+    assert "shards must be 1 or more, not 0" in outcome["log"]
+    assert not task_dirs(tmp_path, "gate-shard") and not task_dirs(tmp_path, "merge-shards")
