@@ -117,6 +117,8 @@ def test_a_shard_directory_is_partial_and_holds_what_merge_needs(sharded):
         assert not (directory / "gate-result.json").exists(), "a shard decides nothing"
         lines = [json.loads(line) for line in (directory / "results.jsonl").read_text().splitlines()]
         assert all(shard_of_row(line["row_id"], 4) == index for line in lines)
+        # each row's checks are scored by its shard; merge measures only what needs every row
+        assert all(set(line["scores"]) == {"correctness.ExactMatch", "format.length"} for line in lines)
         assert len(lines) == 2 * state["rows"]  # each repeat its own answer
         rows += state["rows"]
     assert rows == 80
@@ -186,3 +188,39 @@ def test_a_shard_whose_endpoint_is_down_fails_closed(tmp_path, capsys):
     assert not (tmp_path / "s" / "results.jsonl").exists()
     state = json.loads((tmp_path / "s" / "gatewise-run.json").read_text())
     assert state["state"] == "running", "a shard that got no answers is never marked done"
+
+
+def test_merge_refuses_an_edited_config_or_its_own_shard_as_out(sharded, capsys):
+    root, config, dirs, _ = sharded
+    edited = root / "edited.yaml"
+    edited.write_text(config.read_text() + "\n# a comment is a change too\n")
+    out = root / "refused"
+    code, _, stderr = cli(capsys, "merge", *map(str, dirs), "--config", str(edited), "--out", str(out))
+    assert code == 2 and str(edited) in stderr and "give that config with --config" in stderr
+    assert not out.exists()
+    code, _, stderr = cli(capsys, "merge", *map(str, dirs), "--out", str(dirs[0]))
+    assert code == 2 and "is one of the shard directories" in stderr
+    assert not (dirs[0] / "gate-result.json").exists()
+
+
+def test_more_shards_than_rows_leaves_some_empty_and_merges(tmp_path, capsys, answers):
+    with StandinServer(answers=answers) as server:
+        config = write_gate(tmp_path, server.base_url, rows=many_rows(5))
+        dirs = run_shards(capsys, config, tmp_path, 9)
+        code, _, stderr = cli(capsys, "merge", *map(str, dirs), "--out", str(tmp_path / "merged"))
+        whole = cli(capsys, "gate", "--config", str(config), "--out", str(tmp_path / "whole"))[0]
+    assert code == whole == 0, stderr
+    states = [json.loads((d / "gatewise-run.json").read_text()) for d in dirs]
+    assert sum(s["rows"] for s in states) == 5 and any(s["rows"] == 0 for s in states)
+    lines = [json.loads(line) for line in (tmp_path / "merged" / "results.jsonl").read_text().splitlines()]
+    assert [line["row_id"] for line in lines] == [f"row{i:04d}" for i in range(5)]
+
+
+def test_one_shard_of_one_merges_into_the_whole_gate(tmp_path, capsys, answers):
+    with StandinServer(answers=answers, quality=0.5) as server:
+        config = write_gate(tmp_path, server.base_url, rows=many_rows(20))
+        dirs = run_shards(capsys, config, tmp_path, 1)
+        code, stdout, _ = cli(capsys, "merge", str(dirs[0]), "--out", str(tmp_path / "merged"))
+    assert code == 1 and "FAILED" in stdout
+    document = json.loads((tmp_path / "merged" / "gate-result.json").read_text())
+    assert "shards" not in document and document["dataset"]["rows"] == 20

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Callable
 
 from .config import GateConfig
 from .endpoint import ResponseCache, public_url
@@ -51,6 +52,8 @@ class Judging:
         self.started = time.perf_counter()
         self._early: list[Score] = []
         self._progress = None
+        # sees each row's scores as the judge gives them (a run streams them to --out for --resume)
+        self.on_judged: Callable[[tuple[Score, ...]], None] | None = None
 
     async def make_room(self) -> None:
         """Wait until the backlog has room for one more row; ``submit`` gives the place back."""
@@ -64,6 +67,8 @@ class Judging:
             scores = await self.stage.judge(sample)
         finally:
             self._room.release()
+        if self.on_judged is not None:
+            self.on_judged(scores)
         for score in scores:
             if self._progress is None:
                 self._early.append(score)

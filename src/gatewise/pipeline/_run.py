@@ -23,13 +23,14 @@ from ..config import GateConfig
 from ..errors import InputError
 from ..endpoint import DEFAULT_CACHE_DIR, ResponseCache, public_url
 from ..result import EndpointInfo, GateResult
+from ..scores import Score
 from ..terminal import Console
 from ._alias import fetch_alias_results
 from ._deciding import Baseline, decide, judge_info
 from ._plan import GatePlan, prepare
 from ._rundir import JUDGED_FILE, RUN_FILE, Answers, JudgedStream, RunState, read_state, rewrite_answers, write_state
 from ._sampling import Collected, collect, collect_baseline, every_call_failed
-from ._scoring import Scored, baseline_row_scores, score, score_key, scoring_worker
+from ._scoring import Scored, baseline_row_scores, score, score_key, scoring_worker, with_row_scores
 from ._stream import ResultsStream
 from ._writing import clear_stale_reports, write_outputs
 
@@ -182,10 +183,11 @@ def gather(plan: GatePlan, out: Path | None, cache: ResponseCache | None, consol
 
 
 def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, cache: ResponseCache | None,
-             console: Console, timings: dict[str, float], started_at: str,
-             shards: int = 1) -> tuple[GateResult, Scored, str | None]:
+             console: Console, timings: dict[str, float], started_at: str, shards: int = 1,
+             row_scores: tuple[Score, ...] | None = None) -> tuple[GateResult, Scored, str | None]:
     """Samples -> scores -> verdict: the ``GateResult`` of every row together, whether the samples
-    came from this process, a resumed run or merged shards."""
+    came from this process, a resumed run or merged shards (``row_scores``: their rows' Evidently
+    checks, scored by the shards)."""
     config = plan.config
     evidently_suites = [s for s in config.suites if s.judge is None]
     samples = got.samples
@@ -195,7 +197,10 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
                         (*baseline_row_scores(worker, from_baseline.samples, evidently_suites),
                          *from_baseline.judged))
     cached_as = score_key(evidently_suites, samples) if cache is not None and worker is not None else None
-    scored = score(evidently_suites, samples, worker, cache, cached_as, console)
+    if row_scores is None:
+        scored = score(evidently_suites, samples, worker, cache, cached_as, console)
+    else:
+        scored = with_row_scores(evidently_suites, samples, worker, row_scores, console)
     scores = (*scored.scores, *got.judged)
     timings["scoring"] = time.perf_counter() - t2
 

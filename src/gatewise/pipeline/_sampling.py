@@ -53,6 +53,7 @@ async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache
         from ..judging import start_judging
 
         judging = await start_judging(config, judge_responses, console, settings.concurrency)
+        judging.on_judged = on_judged
     endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings,
                              cache_scope=None if role == "model" else role)
     repeats = config.repeats
@@ -67,14 +68,12 @@ async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache
         with console.group(f"Calling {role} {settings.model} for {what} "
                            f"(concurrency {settings.concurrency})"):
             progress = console.progress(plan.calls - len(answered))
+            submitted: set[Key] = set()
 
             def judge(sample: Sample) -> None:
                 assert judging is not None
                 judging.submit(sample)
-                if on_judged is not None:
-                    judging.tasks[(sample.row_id, sample.repeat)].add_done_callback(
-                        lambda task: on_judged(task.result()) if not task.cancelled() and task.exception() is None
-                        else None)
+                submitted.add((sample.row_id, sample.repeat))
 
             def finished(sample: Sample) -> None:
                 progress.advance(sample)
@@ -94,7 +93,7 @@ async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache
             progress.close()
         scores = ()
         if judging is not None:
-            fresh = await judging.finish(tuple(s for s in samples if (s.row_id, s.repeat) in judging.tasks),
+            fresh = await judging.finish(tuple(s for s in samples if (s.row_id, s.repeat) in submitted),
                                          console, timings)
             scores = _in_sample_order(samples, judged_before, fresh)
     finally:

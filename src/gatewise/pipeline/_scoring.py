@@ -59,3 +59,14 @@ def score(suites: list[SuiteConfig], samples: tuple[Sample, ...], worker, cache:
     with console.group(f"Scoring {len(samples)} samples with Evidently"):
         measured = worker.measure(samples, suites)
         return Scored(worker.score(samples, suites) + measured.scores, measured.measures)
+
+
+def with_row_scores(suites: list[SuiteConfig], samples: tuple[Sample, ...], worker, row_scores: tuple[Score, ...],
+                    console: Console) -> Scored:
+    """Scores when each row's checks were scored already (by the shards, in parallel): only the
+    dataset-level suites are measured here, over every row together."""
+    if worker is None:
+        return Scored(row_scores)
+    with console.group(f"Measuring {len(samples)} samples with Evidently (row checks scored by the shards)"):
+        measured = worker.measure(samples, suites)
+    return Scored(row_scores + measured.scores, measured.measures)

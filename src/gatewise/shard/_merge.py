@@ -37,6 +37,9 @@ def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path
     console = console or Console(quiet=True)
     t0 = time.perf_counter()
     states = check_shards([Path(d) for d in dirs])
+    out = Path(out_dir)
+    if any(out.resolve() == d.resolve() for d, _ in states):
+        raise InputError(f"--out {out} is one of the shard directories; give the whole gate's reports their own")
     first = states[0][1]
     config = _load_config(config_path or first.config_path, first, tracking_uri)
     plan = prepare(config)
@@ -45,16 +48,15 @@ def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path
         raise InputError(f"{config.resolve(config.dataset.path)} has sha256 {plan.dataset.sha256[:12]}…, but the "
                          f"shards ran on {first.dataset_sha256[:12]}…; merge needs the dataset they ran on")
     judge_suites = frozenset(s.name for s in config.suites if s.judge is not None)
-    got = _collected(plan, states, RESULTS_FILE, judge_suites, model=True)
+    got, checked = _collected(plan, states, RESULTS_FILE, judge_suites, model=True)
     from_baseline = NOTHING
     if config.baseline is not None and config.baseline.endpoint is not None:
-        from_baseline = _collected(plan, states, BASELINE_FILE, judge_suites, model=False)
+        from_baseline, _ = _collected(plan, states, BASELINE_FILE, judge_suites, model=False)
         every_call_failed(from_baseline.samples, public_url(config.baseline.endpoint.base_url),
                           "baseline endpoint (baseline.endpoint): ")
     every_call_failed(got.samples, public_url(config.endpoint.base_url))
     timings = {"merge_read": time.perf_counter() - t0}
     plan = with_baseline_run(plan, console)
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     clear_stale_reports(out)
     evidently_suites = [s for s in config.suites if s.judge is None]
@@ -62,7 +64,7 @@ def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path
     with contextlib.ExitStack() as stack:
         worker = stack.enter_context(scoring_worker()) if evidently_suites else None
         result, scored, _ = conclude(plan, got, from_baseline, worker, None, console, timings, started_at,
-                                     shards=first.shard[1] if first.shard else 1)
+                                     shards=first.shard[1] if first.shard else 1, row_scores=checked)
         write_outputs(result, config, scored, worker, None, None, out, console)
     if config.tracking is not None:
         from ..tracking import track_gate_run
@@ -126,17 +128,19 @@ def _load_config(path: str | Path, state: RunState, tracking_uri: str | None) ->
 
 
 def _collected(plan: GatePlan, states: list[tuple[Path, RunState]], name: str, judge_suites: frozenset[str],
-               *, model: bool) -> Collected:
-    """Every shard's samples (and judge scores) in the order one run gives: repeat-major, dataset order."""
+               *, model: bool) -> tuple[Collected, tuple[Score, ...]]:
+    """Every shard's samples (and judge scores) in the order one run gives (repeat-major, dataset
+    order), and their Evidently row checks' scores in that order too."""
     repeats = plan.config.repeats
     count = states[0][1].shard[1]  # type: ignore[index]
     row_ids = {row.id for row in plan.dataset.rows}
     samples: dict[Key, Sample] = {}
     judged: dict[Key, tuple[Score, ...]] = {}
+    checked: dict[Key, tuple[Score, ...]] = {}
     found_in: dict[Key, Path] = {}
     for d, state in states:
         index = state.shard[0]  # type: ignore[index]
-        rows, scores = read_rows(d / name, judge_suites)
+        rows, scores, checks = read_rows(d / name, judge_suites)
         for sample in rows:
             key = (sample.row_id, sample.repeat)
             if key in samples:
@@ -149,24 +153,30 @@ def _collected(plan: GatePlan, states: list[tuple[Path, RunState]], name: str, j
             samples[key] = sample
             found_in[key] = d
         judged.update(scores)
+        checked.update(checks)
     by_index = {state.shard[0]: d for d, state in states}  # type: ignore[index]
+    # every row of a shard carries its Evidently checks' scores when the config has such suites
+    row_checks = any(s.judge is None and s.checks for s in plan.config.suites)
     ordered: list[Sample] = []
     for repeat in range(repeats):
         for row in plan.dataset.rows:
             sample = samples.get((row.id, repeat))
-            if sample is None or (judge_suites and (row.id, repeat) not in judged):
+            missing_checks = model and row_checks and (row.id, repeat) not in checked
+            if sample is None or (judge_suites and (row.id, repeat) not in judged) or missing_checks:
                 d = by_index[shard_of_row(row.id, count)]
-                what = "an answer" if sample is None else "its judge scores"
+                what = ("an answer" if sample is None else "its checks' scores" if missing_checks
+                        else "its judge scores")
                 raise InputError(f"{d / name}: row {row.id!r} (repeat {repeat}) has no {what}; the shard "
                                  "directory is incomplete (run the shard again)")
             ordered.append(sample)
     scores_in_order = tuple(s for sample in ordered for s in judged.get((sample.row_id, sample.repeat), ()))
+    checks_in_order = tuple(s for sample in ordered for s in checked.get((sample.row_id, sample.repeat), ()))
     if not model:
-        return Collected(tuple(ordered), (), scores_in_order)
+        return Collected(tuple(ordered), (), scores_in_order), ()
     served = tuple(sorted({m for _, state in states for m in state.endpoint.get("served") or ()}))
     asked = (sum(int(state.judge.get("calls") or 0) for _, state in states),
              sum(int(state.judge.get("cached") or 0) for _, state in states))
-    return Collected(tuple(ordered), served, scores_in_order, asked, _concurrency(states))
+    return Collected(tuple(ordered), served, scores_in_order, asked, _concurrency(states)), checks_in_order
 
 
 def _concurrency(states: list[tuple[Path, RunState]]) -> ConcurrencyStats | None:

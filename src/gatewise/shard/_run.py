@@ -16,6 +16,8 @@ from ..pipeline._plan import prepare
 from ..pipeline._run import begin_run, gather, now, resumable
 from ..pipeline._rundir import BASELINE_FILE, JUDGED_FILE, read_state, rewrite_answers, write_state
 from ..pipeline._sampling import NOTHING, Collected, collect_baseline
+from ..pipeline._scoring import scoring_worker
+from ..scores import Score
 from ..terminal import Console
 from ._spec import ShardSpec
 
@@ -54,7 +56,11 @@ def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache
     begin_run(out, plan, spec.pair, started_at, kept, dataset_rows=everything)
     console.info(f"Shard {spec}: {len(rows)} of {everything} rows (by the hash of each row id)")
     judged = any(s.judge is not None for s in config.suites)
+    evidently_suites = [s for s in config.suites if s.judge is None]
     with contextlib.ExitStack() as stack:
+        # each row's Evidently checks are scored here, in parallel across shards; the import
+        # overlaps the calls as in one run. Dataset-level measures need every row: merge's.
+        worker = stack.enter_context(scoring_worker()) if evidently_suites and rows else None
         cache = ResponseCache(cache_dir or DEFAULT_CACHE_DIR) if use_cache else None
         if cache is not None:
             stack.callback(cache.close)
@@ -68,14 +74,19 @@ def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache
             got = gather(plan, out, cache, console, judge_responses, timings, kept)
             from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
         timings["calls"] = time.perf_counter() - t1
-    _finish(out, config, got, from_baseline, len(rows))
+        checked = ()
+        if worker is not None:
+            with console.group(f"Scoring {len(got.samples)} samples with Evidently"):
+                checked = worker.score(got.samples, evidently_suites)
+    _finish(out, config, got, from_baseline, len(rows), checked)
     return ShardRun(spec, out, len(rows), everything, len(got.samples), sum(1 for s in got.samples if not s.ok))
 
 
-def _finish(out: Path, config: GateConfig, got: Collected, from_baseline: Collected, rows: int) -> None:
-    """The shard's answers, judge scores inside, in dataset order; then the state says done (last,
-    so a directory that says done is complete)."""
-    rewrite_answers(out, got.samples, _by_row(got.judged))
+def _finish(out: Path, config: GateConfig, got: Collected, from_baseline: Collected, rows: int,
+            checked: tuple[Score, ...]) -> None:
+    """The shard's answers, each with its checks' and judge scores, in dataset order; then the
+    state says done (last, so a directory that says done is complete)."""
+    rewrite_answers(out, got.samples, _by_row((*checked, *got.judged)))
     if config.baseline is not None and config.baseline.endpoint is not None:
         rewrite_answers(out, from_baseline.samples, _by_row(from_baseline.judged), name=BASELINE_FILE)
     (out / JUDGED_FILE).unlink(missing_ok=True)
