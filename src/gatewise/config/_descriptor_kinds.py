@@ -48,3 +48,6 @@ GATEWISE_DEFAULTS: dict[str, dict[str, object]] = {
 
 # spellings of gatewise's earlier per-descriptor checks, now Evidently's own parameter names
 RENAMED_PARAMS: dict[str, str] = {"words": "words_list", "pattern": "reg_exp"}
+
+# two-column descriptors whose second column holds a list of items per row (not one text)
+ITEM_LIST_DESCRIPTORS = frozenset({"ItemMatch", "ItemNoMatch", "WordMatch", "WordNoMatch"})
