@@ -158,13 +158,18 @@ class JudgeInfo:
     reported_model_ids: tuple[str, ...]
     calls: int
     cached: int
+    skipped: int = 0  # row judgements only_if skipped: the rows failed a cheaper check first
+    calls_saved: int = 0  # estimated: skipped rows x the judge calls an asked row took on average
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", public_url(self.base_url))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"base_url": self.base_url, "model": self.model,
-                "reported_model_ids": list(self.reported_model_ids), "calls": self.calls, "cached": self.cached}
+        out = {"base_url": self.base_url, "model": self.model,
+               "reported_model_ids": list(self.reported_model_ids), "calls": self.calls, "cached": self.cached}
+        if self.skipped:  # only where only_if skipped rows: results from before it read the same
+            out.update(skipped=self.skipped, calls_saved=self.calls_saved)
+        return out
 
 
 @dataclass(frozen=True)

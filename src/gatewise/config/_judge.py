@@ -62,6 +62,9 @@ class JudgeSuiteConfig(StrictModel):
     rubric: list[RubricBand] | None = Field(None, min_length=1, description="g-eval: score bands")
     columns: JudgeColumns = Field(default_factory=JudgeColumns)
     threshold: float = Field(0.5, ge=0, le=1, description="a row passes when its score is at least this")
+    only_if: list[str] | None = Field(
+        None, min_length=1, description="evidently suites or suite.check names a row must pass to be judged; "
+                                        "a row that does not is not sent to the judge and fails this suite")
 
     @field_validator("criteria")
     @classmethod

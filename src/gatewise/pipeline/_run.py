@@ -22,6 +22,7 @@ from ..result import EndpointInfo, GateResult
 from ..terminal import Console
 from ._alias import fetch_alias_results
 from ._deciding import Baseline, decide, judge_info
+from ._gated import judge_gated
 from ._plan import prepare
 from ._sampling import collect, collect_baseline, every_call_failed
 from ._scoring import baseline_row_scores, score, score_key, scoring_worker
@@ -79,13 +80,15 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
 
         # samples -> scores; the baseline's first: a cache hit for the candidate lets the worker go
         t2 = time.perf_counter()
-        baseline = Baseline(from_baseline.samples,
-                            (*baseline_row_scores(worker, from_baseline.samples, evidently_suites),
-                             *from_baseline.judged))
+        baseline_scores = baseline_row_scores(worker, from_baseline.samples, evidently_suites)
+        baseline_gated = judge_gated(config, from_baseline.samples, baseline_scores, judge_responses, console)
+        baseline = Baseline(from_baseline.samples, (*baseline_scores, *from_baseline.judged, *baseline_gated.scores))
         cached_as = score_key(evidently_suites, samples) if cache is not None and worker is not None else None
         scored = score(evidently_suites, samples, worker, cache, cached_as, console)
-        scores = (*scored.scores, *got.judged)
         timings["scoring"] = time.perf_counter() - t2
+        # judge suites with only_if: on the rows whose checks passed, now that the checks are scored
+        gated = judge_gated(config, samples, scored.scores, judge_responses, console, timings)
+        scores = (*scored.scores, *got.judged, *gated.scores)
 
         # scores -> verdict
         t3 = time.perf_counter()
@@ -108,8 +111,9 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             confidence_settings={"mode": config.confidence.mode, "resamples": config.confidence.resamples,
                                  "seed": config.confidence.seed},
             repeats=config.repeats,
-            judge=judge_info(plan, (*got.judged, *from_baseline.judged), got.judge_asked,
-                             from_baseline.judge_asked),
+            judge=judge_info(plan, (*got.judged, *from_baseline.judged, *gated.scores, *baseline_gated.scores),
+                             got.judge_asked, from_baseline.judge_asked, gated.asked, baseline_gated.asked,
+                             skipped=gated.skipped + baseline_gated.skipped),
             **decision,
         )
         # verdict -> reports

@@ -105,7 +105,8 @@ def _judge(data: dict[str, Any] | None) -> JudgeInfo | None:
     if not data:
         return None
     return JudgeInfo(str(data["base_url"]), str(data["model"]), tuple(data.get("reported_model_ids") or ()),
-                     int(data.get("calls") or 0), int(data.get("cached") or 0))
+                     int(data.get("calls") or 0), int(data.get("cached") or 0), int(data.get("skipped") or 0),
+                     int(data.get("calls_saved") or 0))
 
 
 def _verdict(data: dict[str, Any]) -> Verdict:

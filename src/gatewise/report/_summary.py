@@ -124,6 +124,9 @@ def _context(result: GateResult) -> str:
         judge_reported = [m for m in judge.reported_model_ids if m != judge.model]
         if judge_reported:
             said += " (judge reported " + ", ".join(code_span(m) for m in judge_reported) + ")"
+        if judge.skipped:
+            said += (f": {judge.skipped:,} row judgement{'s' * (judge.skipped != 1)} skipped by only_if "
+                     f"(failed, not judged), about {judge.calls_saved:,} judge calls saved")
         parts.append(said)
     return " · ".join(parts)
 
