@@ -193,6 +193,9 @@ class GateResult:
     agreement: tuple[SuiteAgreement, ...] = ()
     baseline: BaselineComparison | None = None
     judge: JudgeInfo | None = None  # None: no judge suites
+    # metric -> the dataset column holding what the row should have answered (ExactMatch's expected,
+    # a judge's expected_output), so failing rows show it beside the answer
+    expected_columns: Mapping[str, str] = field(default_factory=dict)
     schema_version: str = SCHEMA_VERSION
 
     @property
@@ -257,4 +260,5 @@ class GateResult:
             ],
             "started_at": self.started_at,
             "timings_s": dict(self.timings_s),
+            "expected_columns": dict(self.expected_columns),
         }

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import GateConfig
+from ..config._expected import expected_columns
 from ..endpoint import DEFAULT_CACHE_DIR, ResponseCache, public_url
 from ..result import EndpointInfo, GateResult
 from ..terminal import Console
@@ -114,6 +115,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
             judge=judge_info(plan, (*got.judged, *from_baseline.judged, *gated.scores, *baseline_gated.scores),
                              got.judge_asked, from_baseline.judge_asked, gated.asked, baseline_gated.asked,
                              skipped=gated.skipped + baseline_gated.skipped),
+            expected_columns=expected_columns(config),
             **decision,
         )
         # verdict -> reports

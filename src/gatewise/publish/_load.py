@@ -64,6 +64,7 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
             agreement=_agreement(data.get("repeats") or {}, row_agreement),
             baseline=_baseline(data.get("baseline")),
             judge=_judge(data.get("judge")),
+            expected_columns={str(m): str(c) for m, c in (data.get("expected_columns") or {}).items()},
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path} (or {RESULTS_FILE} beside it) is not a complete gate result: "
