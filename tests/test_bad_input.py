@@ -503,6 +503,16 @@ def test_descriptor_parameters_are_checked_against_its_signature(ws, refused, ch
     assert message in err
 
 
+def test_only_if_naming_no_deterministic_check(ws, refused):
+    suite = ('  - name: judged\n    judge:\n      metric: g-eval\n      criteria: "Is it right?"\n'
+             '      only_if: [correctness, formatting]\n')
+    text = insert_after(21, suite) + "judge: { base_url: http://127.0.0.1:9/v1, model: judge }\n"
+    config = ws.gate(text)
+    err = refused(config)
+    assert f"{config}:26 [suites[1].judge.only_if[1]]: only_if names 'formatting', which is no evidently suite" in err
+    assert "known: correctness, correctness.ExactMatch, correctness.length" in err
+
+
 def test_descriptor_needing_nltk_data_says_so_instead_of_downloading(ws, refused, monkeypatch, tmp_path):
     monkeypatch.setenv("NLTK_DATA", str(tmp_path / "empty"))  # the folder nltk would search first
     from gatewise.config._offline_data import missing_nltk_data

@@ -157,3 +157,28 @@ def test_validating_a_config_does_not_import_evidently(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "gate.yaml")], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_sentiment_runs_offline_from_installed_nltk_data_without_calling_download(tmp_path, monkeypatch):
+    import zipfile
+
+    nltk = pytest.importorskip("nltk")
+    # a tiny VADER lexicon where nltk looks for the real one: word, mean, std, ratings
+    data = tmp_path / "nltk_data"
+    (data / "sentiment").mkdir(parents=True)
+    with zipfile.ZipFile(data / "sentiment" / "vader_lexicon.zip", "w") as archive:
+        archive.writestr("vader_lexicon/vader_lexicon.txt", "good\t1.9\t0.9\t[2, 2]\nawful\t-2.5\t0.5\t[-2, -3]")
+    monkeypatch.setenv("NLTK_DATA", str(data))  # what validation looks at
+    monkeypatch.setattr(nltk.data, "path", [str(data), *nltk.data.path])  # nltk read NLTK_DATA at import
+
+    def no_download(*args, **kwargs):
+        raise AssertionError(f"nltk.download{args} was called: a gate must never download")
+
+    monkeypatch.setattr(nltk, "download", no_download)
+    suite = SuiteConfig(name="tone", evidently=[{"descriptor": "Sentiment", "min": 0}])
+    texts = ["good good", "awful", "neutral words"]
+    scores = score_evidently([_sample(i, t) for i, t in enumerate(texts)], [suite])
+    assert [s.error for s in scores] == [None, None, None]
+    values = [s.value for s in scores]
+    assert values[0] > 0 > values[1] and values[2] == 0
+    assert [s.passed for s in scores] == [True, False, True]
