@@ -95,3 +95,20 @@ def test_only_if_must_name_an_evidently_suite_or_check(tmp_path, capsys, standin
     assert f"{config}:{line} [suites[1].judge.only_if[1]]: only_if names 'format', which is no evidently suite " \
            "or check here; known: exact, exact.ExactMatch" in stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_only_if_names_a_suite_or_one_check_and_a_missing_score_is_no_pass():
+    from gatewise.config import SuiteConfig
+    from gatewise.pipeline._gated import failed_gates
+    from gatewise.scores import Score
+
+    suite = SuiteConfig(name="judged", judge={"metric": "answer-relevancy", "only_if": ["format", "exact.ExactMatch"]})
+    row = {"format.length": [Score("r", "format.length", 10.0, True)],
+           "format.json": [Score("r", "format.json", 0.0, False)],
+           "exact.ExactMatch": [Score("r", "exact.ExactMatch", 1.0, True)]}
+    assert failed_gates(suite, row) == ["format"]  # a suite passes only when all its checks did
+    assert failed_gates(suite, {**row, "format.json": [Score("r", "format.json", 1.0, True)]}) == []
+    assert failed_gates(suite, {"format.length": row["format.length"]}) == ["exact.ExactMatch"]
+    # "format" is not a prefix of "formatting": only the suite's own checks count
+    assert failed_gates(suite, {"formatting.x": [Score("r", "formatting.x", 1.0, True)],
+                                "exact.ExactMatch": row["exact.ExactMatch"]}) == ["format"]

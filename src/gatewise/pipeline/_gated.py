@@ -36,7 +36,7 @@ def gated_suites(config: GateConfig) -> list[SuiteConfig]:
     return [suite for suite in config.suites if gated(suite)]
 
 
-def skip_reason(suite: SuiteConfig, failed: Sequence[str]) -> str:
+def skip_reason(failed: Sequence[str]) -> str:
     return f"not judged: the row failed {', '.join(failed)} (only_if), so it fails this suite"
 
 
@@ -86,7 +86,7 @@ async def _judge(config: GateConfig, suites: list[SuiteConfig], samples: Sequenc
             if failed and has_output(sample):
                 assert suite.judge is not None
                 skipped.append(Score(sample.row_id, f"{suite.name}.{suite.judge.metric}", 0.0, False, sample.repeat,
-                                     reason=skip_reason(suite, failed)))
+                                     reason=skip_reason(failed)))
             else:  # a row without output gets the judge stage's own "no output" error, with no call
                 asked.append(suite)
         if asked:
