@@ -17,7 +17,7 @@ from ._rows import RowOutcome, row_outcomes
 JUNIT_FILE = "junit.xml"
 SUITE_NAME = "gatewise"
 FAILING_ROWS_LISTED = 20
-ROWS_DETAILED = 5  # rows shown with input, output and expected value under each failed threshold
+ROWS_DETAILED = FAILING_ROWS_LISTED  # each listed row also shown with input, output and expected value
 TEXT_CHARS = 240
 
 # XML 1.0 has no way to write these, not even as character references
@@ -112,14 +112,14 @@ def _row_lines(label: str, outcome: RowOutcome, result: GateResult) -> list[str]
     if facts.input is not None:
         lines.append(f"  input ({facts.input[0]}): {clip(redact_secrets(facts.input[1]), TEXT_CHARS)}")
     if facts.output is None:
-        lines.append(f"  output: none (the call failed: {clip(outcome.sample.error or 'no output', TEXT_CHARS)})")
+        lines.append(f"  output: none (the call failed: {clip(redact_secrets(outcome.sample.error or 'no output'), TEXT_CHARS)})")
     else:
         lines.append(f"  output: {clip(redact_secrets(facts.output), TEXT_CHARS)}")
     for column, text in facts.expected:
         lines.append(f"  expected ({column}): {clip(redact_secrets(text), TEXT_CHARS)}")
     for metric, value, reason, judged in facts.reasons:
         score = f", score {format_number(value)}" if judged and value is not None else ""
-        lines.append(f"  {'judge' if judged else 'note'} ({metric}{score}): {clip(reason, TEXT_CHARS)}")
+        lines.append(f"  {'judge' if judged else 'note'} ({metric}{score}): {clip(redact_secrets(reason), TEXT_CHARS)}")
     return lines
 
 
@@ -128,12 +128,11 @@ def _label(row_id: str, repeat: int) -> str:
 
 
 def _failing_rows(result: GateResult, metric: str) -> list[str]:
-    label = _label
     if metric == "errors":
-        return [label(s.row_id, s.repeat) for s in result.samples if not s.ok]
+        return [_label(s.row_id, s.repeat) for s in result.samples if not s.ok]
     seen: dict[str, None] = {}
     for score in result.scores:
         # a suite's threshold ("format") fails on any of its checks ("format.length", ...)
         if (score.metric == metric or score.metric.startswith(metric + ".")) and not score.passed:
-            seen.setdefault(label(score.row_id, score.repeat), None)
+            seen.setdefault(_label(score.row_id, score.repeat), None)
     return list(seen)
