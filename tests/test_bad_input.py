@@ -453,7 +453,7 @@ def test_check_bound_min_above_max(ws, refused):
     config = ws.gate(replace_line(20, "min: 1", "min: 300"))
     err = refused(config)
     assert f"{config}:21 [suites[0].evidently[1].max]: " in err
-    assert "min (300.0) is greater than max (200.0)" in err
+    assert "min (300) is greater than max (200)" in err
 
 
 def test_unknown_key_in_a_check(ws, refused):
@@ -463,9 +463,66 @@ def test_unknown_key_in_a_check(ws, refused):
 
 
 def test_invalid_regular_expression(ws, refused):
-    config = ws.gate(insert_after(21, '      - descriptor: RegExp\n        pattern: "([A-Z]"\n'))
+    config = ws.gate(insert_after(21, '      - descriptor: RegExp\n        reg_exp: "([A-Z]"\n'))
     err = refused(config)
-    assert f"{config}:23 [suites[0].evidently[2].pattern]: pattern is not a valid regular expression" in err
+    assert f"{config}:23 [suites[0].evidently[2].reg_exp]: reg_exp is not a valid regular expression" in err
+
+
+# Evidently's descriptors by name: parameters checked against the descriptor's signature
+@pytest.mark.parametrize("check, line, key, message", [
+    ('      - descriptor: RegExp\n        pattern: "^[A-Z]"\n', 23, "evidently[2].pattern",
+     "pattern is now Evidently's own name for it: rename it to reg_exp"),
+    ("      - descriptor: IncludesWords\n        words: [cat]\n", 23, "evidently[2].words",
+     "rename it to words_list"),
+    ("      - descriptor: SemanticSimilarity\n        expected: answer\n", 22, "evidently[2].descriptor",
+     "SemanticSimilarity cannot run in a gate: it downloads a model from the HuggingFace Hub"),
+    ("      - descriptor: ToxicityLLMEval\n", 22, "evidently[2].descriptor", "use a judge suite"),
+    ("      - descriptor: Contains\n        items: paris\n", 23, "evidently[2].items",
+     "Contains.items: needs a list of strings, not str 'paris'"),
+    ("      - descriptor: Contains\n        items: [paris]\n        mode: most\n", 24, "evidently[2].mode",
+     "Contains.mode: one of any, all, not 'most'"),
+    ("      - descriptor: Contains\n        item: [paris]\n", 23, "evidently[2].item",
+     "Contains has no parameter 'item'; it takes: name, column, expected, min, max, equals, case_sensitive, items"),
+    ("      - descriptor: BeginsWith\n", 22, "evidently[2]", "BeginsWith needs prefix: (text)"),
+    ("      - descriptor: IsValidJSON\n        max: 1\n", 23, "evidently[2].max",
+     "IsValidJSON gives True/False per row, not a number: use equals: true or false"),
+    ("      - descriptor: WordCount\n        equals: true\n", 23, "evidently[2].equals",
+     "WordCount gives a number per row: equals takes a number"),
+    ("      - descriptor: ItemMatch\n", 22, "evidently[2].descriptor", "ItemMatch compares two columns: give expected:"),
+    ("      - descriptor: IsValidJSON\n        expected: answer\n", 23, "evidently[2].expected",
+     "IsValidJSON reads one column"),
+    ("      - descriptor: JSONSchemaMatch\n        expected_schema: {city: string}\n", 23,
+     "evidently[2].expected_schema", "field 'city': type is one of str, int, float, bool, list, dict"),
+], ids=["old-pattern", "old-words", "needs-download", "needs-llm", "list-param", "choice-param", "unknown-param",
+        "missing-param", "bound-on-boolean", "bool-on-number", "pair-without-expected", "expected-on-one",
+        "schema-type"])
+def test_descriptor_parameters_are_checked_against_its_signature(ws, refused, check, line, key, message):
+    config = ws.gate(insert_after(21, check))
+    err = refused(config)
+    assert f"{config}:{line} [suites[0].{key}]: " in err
+    assert message in err
+
+
+def test_only_if_naming_no_deterministic_check(ws, refused):
+    suite = ('  - name: judged\n    judge:\n      metric: g-eval\n      criteria: "Is it right?"\n'
+             '      only_if: [correctness, formatting]\n')
+    text = insert_after(21, suite) + "judge: { base_url: http://127.0.0.1:9/v1, model: judge }\n"
+    config = ws.gate(text)
+    err = refused(config)
+    assert f"{config}:26 [suites[1].judge.only_if[1]]: only_if names 'formatting', which is no evidently suite" in err
+    assert "known: correctness, correctness.ExactMatch, correctness.length" in err
+
+
+def test_descriptor_needing_nltk_data_says_so_instead_of_downloading(ws, refused, monkeypatch, tmp_path):
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path / "empty"))  # the folder nltk would search first
+    from gatewise.config._offline_data import missing_nltk_data
+
+    if not missing_nltk_data(["sentiment/vader_lexicon.zip"]):
+        pytest.skip("vader_lexicon is installed here")
+    config = ws.gate(insert_after(21, "      - descriptor: Sentiment\n        min: 0\n"))
+    err = refused(config)
+    assert f"{config}:22 [suites[0].evidently[2].descriptor]: Sentiment needs nltk data that is not installed" in err
+    assert "python -m nltk.downloader vader_lexicon" in err and "never downloads" in err
 
 
 def test_exact_match_expected_column_not_in_dataset(ws, refused):

@@ -257,7 +257,7 @@ CLASSIFIER = "\n  - name: clf\n    classification: {label: species}\n"
 
 def test_a_v2_baseline_endpoint_is_sent_the_same_features_and_paired_by_row(tmp_path, server, gate):
     # a per-row check on the predicted class's text: 1 where the model says setosa (class 0)
-    setosa = "\n  - name: setosa\n    evidently: [{descriptor: RegExp, pattern: \"^0$\"}]\n"
+    setosa = "\n  - name: setosa\n    evidently: [{descriptor: RegExp, reg_exp: \"^0$\"}]\n"
     config = write_v2_gate(tmp_path, server.base_url, ROWS, endpoint=FEATURES, suites=setosa,
                            extra=f"baseline:\n  endpoint: {{ kind: v2, base_url: {server.base_url}, model: iris }}\n")
     code, _, stderr, out = gate(config)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gatewise.config import parse_expression
-from gatewise.config._checks import TextLengthCheck
+from gatewise.config import CheckConfig
 from gatewise.config._models import SuiteConfig
 from gatewise.gate import aggregate, decide, percentile
 from gatewise.samples import Sample
@@ -42,7 +42,7 @@ def test_threshold_expressions_parse_percent_and_reject_nonsense():
 
 
 def test_suite_pass_rate_counts_errored_rows_as_failed():
-    suite = SuiteConfig(name="fmt", evidently=[TextLengthCheck(descriptor="TextLength", max=10)])
+    suite = SuiteConfig(name="fmt", evidently=[CheckConfig(descriptor="TextLength", max=10)])
     samples = [_sample("a"), _sample("b"), _sample("c"), _sample("d", latency=None, error="HTTP 500")]
     scores = [
         Score("a", "fmt.TextLength", 5.0, True),

@@ -11,6 +11,7 @@ import time
 from typing import Callable
 
 from .config import GateConfig
+from .config._gating import gated
 from .endpoint import ResponseCache, public_url
 from .errors import JudgeUnreachableError
 from .samples import Sample
@@ -30,7 +31,8 @@ async def start_judging(config: GateConfig, cache: ResponseCache | None, console
             await probe.preflight()
     finally:
         await probe.aclose()
-    stage = JudgeStage(config.suites, JudgeClient(config.judge, cache=cache))
+    # suites with only_if are judged after scoring, on the rows their checks passed (pipeline._gated)
+    stage = JudgeStage([s for s in config.suites if not gated(s)], JudgeClient(config.judge, cache=cache))
     stage.begin()
     # the model may run this far ahead of the judge: its own concurrency in flight, and a round
     # of the judge's (measured: two rounds were 0.2 s slower at N=1000, the model racing ahead)
@@ -108,6 +110,8 @@ class Judging:
     async def finish(self, samples: tuple[Sample, ...], console: Console,
                      timings: dict[str, float]) -> tuple[Score, ...]:
         client, suites = self.stage.client, self.stage.suites
+        if not suites:  # every judge suite has only_if: the judge is asked after scoring
+            return ()
         with console.group(f"Judging {len(samples)} outputs with {client.model} ({len(suites)} suite"
                            f"{'s' * (len(suites) > 1)}, concurrency {client.config.concurrency})"):
             self._progress = console.progress(len(samples) * len(suites), "judged rows")

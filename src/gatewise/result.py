@@ -158,13 +158,18 @@ class JudgeInfo:
     reported_model_ids: tuple[str, ...]
     calls: int
     cached: int
+    skipped: int = 0  # row judgements only_if skipped: the rows failed a cheaper check first
+    calls_saved: int = 0  # estimated: skipped rows x the judge calls an asked row took on average
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", public_url(self.base_url))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"base_url": self.base_url, "model": self.model,
-                "reported_model_ids": list(self.reported_model_ids), "calls": self.calls, "cached": self.cached}
+        out = {"base_url": self.base_url, "model": self.model,
+               "reported_model_ids": list(self.reported_model_ids), "calls": self.calls, "cached": self.cached}
+        if self.skipped:  # only where only_if skipped rows: results from before it read the same
+            out.update(skipped=self.skipped, calls_saved=self.calls_saved)
+        return out
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,9 @@ class GateResult:
     baseline: BaselineComparison | None = None
     judge: JudgeInfo | None = None  # None: no judge suites
     shards: int = 1  # >1: decided by ``gatewise merge`` over the rows of that many shards
+    # metric -> the dataset column holding what the row should have answered (ExactMatch's expected,
+    # a judge's expected_output), so failing rows show it beside the answer
+    expected_columns: Mapping[str, str] = field(default_factory=dict)
     schema_version: str = SCHEMA_VERSION
 
     @property
@@ -255,4 +263,5 @@ class GateResult:
             "timings_s": dict(self.timings_s),
             # provenance only: a merged verdict is the one an unsharded run gives on the same answers
             **({"shards": self.shards} if self.shards > 1 else {}),
+            "expected_columns": dict(self.expected_columns),
         }

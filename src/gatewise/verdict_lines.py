@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .readable import readable
 from .result import GateResult
 
 
@@ -13,8 +14,8 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
     print(verdict.headline)
     for item in verdict.results:
         mark = "ok  " if item.passed else "FAIL"
-        value = "n/a" if item.value is None else f"{item.value:.4g}"
-        ci = f"[{item.ci[0]:.4g}, {item.ci[1]:.4g}]" if item.ci else ""
+        value = "n/a" if item.value is None else readable(item.value)
+        ci = f"[{readable(item.ci[0])}, {readable(item.ci[1])}]" if item.ci else ""
         mode = "" if item.threshold.mode == "point" else f", {item.threshold.mode}"
         print(f"  {mark} {item.threshold.key:<32} {value:>10} {ci:<22} (target {item.threshold.expression}{mode})")
     for suite in result.agreement:

@@ -1,6 +1,6 @@
 """The gate config: YAML in, typed and validated ``GateConfig`` out."""
 
-from ._checks import CheckConfig, NUMERIC_DESCRIPTORS, check_columns
+from ._checks import CheckConfig, check_columns, descriptor_names
 from ._load import load_config
 from ._judge import LOWER_IS_BETTER, JudgeColumns, JudgeSuiteConfig, RubricBand
 from ._models import (SUITE_KINDS, BaselineConfig, ConfidenceConfig, DatasetConfig, EndpointConfig, GateConfig,
@@ -14,8 +14,8 @@ from ._tracking import HistoryBaselineConfig, TrackingConfig
 __all__ = [
     "BaselineConfig", "CheckConfig", "ClassificationConfig", "ConfidenceConfig", "DatasetConfig", "DriftConfig",
     "EndpointConfig", "GateConfig", "HistoryBaselineConfig", "JudgeColumns", "JudgeConfig", "JudgeSuiteConfig", "LOWER_IS_BETTER",
-    "ModelConfig", "NUMERIC_DESCRIPTORS", "PromptConfig", "ReferenceConfig", "RegressionConfig", "RubricBand",
+    "ModelConfig", "PromptConfig", "ReferenceConfig", "RegressionConfig", "RubricBand",
     "BUILTIN_CHECKS", "LATENCY_CHECKS", "QualityCheckConfig", "VerifyCheckConfig", "VerifyConfig",
-    "SUITE_KINDS", "SuiteConfig", "Threshold", "TrackingConfig", "V2EndpointConfig", "check_columns", "load_config",
+    "SUITE_KINDS", "SuiteConfig", "Threshold", "TrackingConfig", "V2EndpointConfig", "check_columns", "descriptor_names", "load_config",
     "parse_expression", "write_pin",
 ]

@@ -12,7 +12,8 @@ from pydantic import Field, field_validator, model_validator
 
 from ._strict import StrictModel
 
-JudgeMetric = Literal["g-eval", "answer-relevancy", "faithfulness", "hallucination", "bias", "toxicity"]
+JudgeMetric = Literal["g-eval", "answer-relevancy", "faithfulness", "hallucination", "bias", "toxicity",
+                      "contextual-precision", "contextual-recall", "contextual-relevancy"]
 
 # deepeval before 4 scored these as the share of violations (lower is better); deepeval 4 scores
 # them like every other metric (1 is a pass). gatewise reports all of them as higher-is-better.
@@ -22,6 +23,10 @@ LOWER_IS_BETTER = frozenset({"bias", "toxicity", "hallucination"})
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "faithfulness": ("retrieval_context",),
     "hallucination": ("context",),
+    # retrieval: are the passages ranked well, do they cover the reference, are they on the question
+    "contextual-precision": ("retrieval_context", "expected_output"),
+    "contextual-recall": ("retrieval_context", "expected_output"),
+    "contextual-relevancy": ("retrieval_context",),
 }
 
 
@@ -57,6 +62,9 @@ class JudgeSuiteConfig(StrictModel):
     rubric: list[RubricBand] | None = Field(None, min_length=1, description="g-eval: score bands")
     columns: JudgeColumns = Field(default_factory=JudgeColumns)
     threshold: float = Field(0.5, ge=0, le=1, description="a row passes when its score is at least this")
+    only_if: list[str] | None = Field(
+        None, min_length=1, description="evidently suites or suite.check names a row must pass to be judged; "
+                                        "a row that does not is not sent to the judge and fails this suite")
 
     @field_validator("criteria")
     @classmethod

@@ -104,8 +104,6 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
             path.append(part)
         elif err["type"] in ("extra_forbidden", "missing") and isinstance(part, str) and part == err["loc"][-1]:
             path.append(part)
-    if err["type"] in ("union_tag_invalid",) and isinstance(node, dict) and "descriptor" in node:
-        path.append("descriptor")
     message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key (check its spelling and the README's config reference)"
@@ -116,11 +114,6 @@ def _describe(loaded: LoadedYaml, data: Any, err: dict) -> tuple[int | None, str
     elif err["type"] == "union_tag_invalid" and path[:1] == ["endpoint"]:
         path.append("kind")
         message = f"unknown endpoint kind; one of: {err['ctx']['expected_tags']}"
-    elif err["type"] == "union_tag_invalid":
-        from ._checks import descriptor_names
-        message = f"unknown descriptor; one of: {', '.join(descriptor_names())}"
-    elif err["type"] == "union_tag_not_found":
-        message = "a check needs a 'descriptor' key"
     return loaded.line_of(tuple(path)), key_path(tuple(path)), message
 
 

@@ -9,6 +9,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from ._checks import IDENTIFIER, CheckConfig
 from ._connection import ConnectionConfig
+from ._gating import check_only_if
 from ._strict import StrictModel as _Strict
 from ._strict import error_at
 from ._judge import JudgeSuiteConfig
@@ -294,6 +295,7 @@ class GateConfig(_Strict):
             raise error_at(("baseline", "endpoint", "kind"),
                            f"the baseline endpoint is sent the same rows as the model, so it needs the "
                            f"endpoint's kind ({self.endpoint.kind}), not {baseline_endpoint.kind}")
+        check_only_if(self.suites)
         if self.baseline is not None and self.baseline.alias is not None and self.model is None:
             raise error_at(("baseline", "alias"), "a baseline alias needs model.name: the registered model "
                                                   "whose alias holds the results")

@@ -86,11 +86,17 @@ def _compare(plan: GatePlan, observed, baseline: Baseline, compare_with_baseline
                                  source=run.path, kind=kind, dataset_sha256=run.dataset_sha256, note=note)
 
 
-def judge_info(plan: GatePlan, judged: tuple[Score, ...], *asked: tuple[int, int]) -> JudgeInfo | None:
-    """The judge's identity for gate-result.json, with the ids its answers named; None without one."""
+def judge_info(plan: GatePlan, judged: tuple[Score, ...], *asked: tuple[int, int], skipped: int = 0
+               ) -> JudgeInfo | None:
+    """The judge's identity for gate-result.json, with the ids its answers named, and the row
+    judgements ``only_if`` skipped; None without a judge."""
     config = plan.config
     if config.judge is None or not any(s.judge is not None for s in config.suites):
         return None
     reported = tuple(sorted({s.judge_model for s in judged if s.judge_model}))
-    return JudgeInfo(config.judge.base_url, config.judge.model, reported,
-                     calls=sum(calls for calls, _ in asked), cached=sum(cached for _, cached in asked))
+    calls = sum(calls for calls, _ in asked)
+    # a skipped row would have cost what a judged one did, on average
+    asked_rows = sum(1 for s in judged if s.judge_model or s.error is not None)
+    saved = round(skipped * calls / asked_rows) if skipped and asked_rows else 0
+    return JudgeInfo(config.judge.base_url, config.judge.model, reported, calls=calls,
+                     cached=sum(cached for _, cached in asked), skipped=skipped, calls_saved=saved)

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import GateConfig
+from ..config._expected import expected_columns
 from ..errors import InputError
 from ..endpoint import DEFAULT_CACHE_DIR, ResponseCache, public_url
 from ..report import HTML_FILE
@@ -28,6 +29,7 @@ from ..scores import Score
 from ..terminal import Console
 from ._alias import fetch_alias_results
 from ._deciding import Baseline, decide, judge_info
+from ._gated import GatedJudging, judge_gated, skipped_rows
 from ._plan import GatePlan, prepare
 from ._rundir import JUDGED_FILE, RUN_FILE, Answers, JudgedStream, RunState, read_state, rewrite_answers, write_state
 from ._sampling import Collected, collect, collect_baseline, every_call_failed
@@ -84,7 +86,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         timings["calls"] = time.perf_counter() - t1
 
         result, scored, cached_as = conclude(plan, got, from_baseline, worker, cache, console, timings, started_at,
-                                             html_path=out / HTML_FILE if out is not None else None)
+                                             html_path=out / HTML_FILE if out is not None else None,
+                                             judge_responses=judge_responses)
         # verdict -> reports
         if out is not None:
             write_outputs(result, config, scored, worker, cache, cached_as, out, console)
@@ -187,25 +190,32 @@ def gather(plan: GatePlan, out: Path | None, cache: ResponseCache | None, consol
 def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, cache: ResponseCache | None,
              console: Console, timings: dict[str, float], started_at: str, shards: int = 1,
              row_scores: tuple[Score, ...] | None = None,
-             html_path: Path | None = None) -> tuple[GateResult, Scored, str | None]:
+             html_path: Path | None = None, judge_responses: ResponseCache | None = None
+             ) -> tuple[GateResult, Scored, str | None]:
     """Samples -> scores -> verdict: the ``GateResult`` of every row together, whether the samples
     came from this process, a resumed run or merged shards (``row_scores``: their rows' Evidently
-    checks, scored by the shards). With ``html_path``, Evidently's page is drawn there meanwhile."""
+    checks, scored by the shards, and their ``only_if`` judge suites, judged by the shards too).
+    With ``html_path``, Evidently's page is drawn there meanwhile."""
     config = plan.config
     evidently_suites = [s for s in config.suites if s.judge is None]
     samples = got.samples
     # samples -> scores; the baseline's first: a cache hit for the candidate lets the worker go
     t2 = time.perf_counter()
-    baseline = Baseline(from_baseline.samples,
-                        (*baseline_row_scores(worker, from_baseline.samples, evidently_suites),
-                         *from_baseline.judged))
+    baseline_scores = baseline_row_scores(worker, from_baseline.samples, evidently_suites)
+    baseline_gated = gated = GatedJudging()
+    if row_scores is None:  # merged shards judged their only_if suites already
+        baseline_gated = judge_gated(config, from_baseline.samples, baseline_scores, judge_responses, console)
+    baseline = Baseline(from_baseline.samples, (*baseline_scores, *from_baseline.judged, *baseline_gated.scores))
     cached_as = score_key(evidently_suites, samples) if cache is not None and worker is not None else None
     if row_scores is None:
         scored = score(evidently_suites, samples, worker, cache, cached_as, console, html_path=html_path)
     else:
         scored = with_row_scores(evidently_suites, samples, worker, row_scores, console, html_path=html_path)
-    scores = (*scored.scores, *got.judged)
     timings["scoring"] = time.perf_counter() - t2
+    if row_scores is None:
+        # judge suites with only_if: on the rows whose checks passed, now that the checks are scored
+        gated = judge_gated(config, samples, scored.scores, judge_responses, console, timings)
+    scores = (*scored.scores, *got.judged, *gated.scores)
 
     # scores -> verdict
     t3 = time.perf_counter()
@@ -228,8 +238,12 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
         confidence_settings={"mode": config.confidence.mode, "resamples": config.confidence.resamples,
                              "seed": config.confidence.seed},
         repeats=config.repeats,
-        judge=judge_info(plan, (*got.judged, *from_baseline.judged), got.judge_asked, from_baseline.judge_asked),
+        judge=judge_info(plan, (*got.judged, *from_baseline.judged, *gated.scores, *baseline_gated.scores),
+                         got.judge_asked, from_baseline.judge_asked, gated.asked, baseline_gated.asked,
+                         skipped=skipped_rows(config, (*got.judged, *from_baseline.judged, *gated.scores,
+                                                        *baseline_gated.scores))),
         shards=shards,
+        expected_columns=expected_columns(config),
         **decision,
     )
     return result, scored, cached_as

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..readable import readable
 from ..registry import Lineage, RegisteredVersion
 from ..report import escape_inline
 
@@ -21,7 +22,7 @@ def pull_body(document: Mapping[str, Any], *, name: str, source: str, version: R
              "| threshold | target | value | |", "| --- | --- | --- | --- |"]
     for item in document.get("thresholds") or []:
         value = item.get("value")
-        shown = "n/a" if value is None else f"{value:.4g}"
+        shown = "n/a" if value is None else readable(value)
         key = f"{item.get('metric')}.{item.get('statistic')}"
         lines.append(f"| `{key}` | `{item.get('expression')}` | {shown} | {'✅' if item.get('passed') else '❌'} |")
     lines += ["", f"- pins: `{source}`"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..readable import readable
 from ..report import code_block, code_span, escape_inline, redact_secrets, render_summary
 from ._load import GateRun
 
@@ -102,7 +103,7 @@ def feedback_for_gate_error(exit_code: int, config_path: str, *, model_name: str
 def _plain_value(statistic: str, value: float | None) -> str:
     if value is None or value != value:
         return "n/a"
-    return f"{value * 100:.1f}%" if statistic in ("pass_rate", "rate") else format(value, ".4g")
+    return f"{value * 100:.1f}%" if statistic in ("pass_rate", "rate") else readable(value)
 
 
 def _fit(text: str, max_chars: int) -> str:

@@ -69,6 +69,7 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
             baseline=_baseline(data.get("baseline")),
             judge=_judge(data.get("judge")),
             shards=int(data.get("shards") or 1),
+            expected_columns={str(m): str(c) for m, c in (data.get("expected_columns") or {}).items()},
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path} (or {RESULTS_FILE} beside it) is not a complete gate result: "
@@ -110,7 +111,8 @@ def _judge(data: dict[str, Any] | None) -> JudgeInfo | None:
     if not data:
         return None
     return JudgeInfo(str(data["base_url"]), str(data["model"]), tuple(data.get("reported_model_ids") or ()),
-                     int(data.get("calls") or 0), int(data.get("cached") or 0))
+                     int(data.get("calls") or 0), int(data.get("cached") or 0), int(data.get("skipped") or 0),
+                     int(data.get("calls_saved") or 0))
 
 
 def _verdict(data: dict[str, Any]) -> Verdict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 
+from ..readable import NOISE, readable, readable_signed
+
 RATE_STATISTICS = frozenset({"pass_rate", "rate", "accuracy", "precision", "recall", "f1", "mape", "drifted_share"})
 COUNT_STATISTICS = frozenset({"fail_count", "error_count", "count", "drifted_count"})
 LATENCY_METRIC = "latency_ms"
@@ -56,24 +58,26 @@ def format_delta(metric: str, statistic: str, delta: float | None) -> str:
     if is_missing(delta):
         return ""
     assert delta is not None
+    if abs(delta) < NOISE:
+        delta = 0.0
     if statistic in RATE_STATISTICS:
         return f"{delta * 100:+.1f} pp"
     if statistic in COUNT_STATISTICS:
-        return f"{delta:+,.0f}" if float(delta).is_integer() else f"{delta:+.4g}"
+        return f"{delta:+,.0f}" if float(delta).is_integer() else readable_signed(delta)
     if metric == LATENCY_METRIC:
-        return f"{delta:+,.0f} ms" if abs(delta) >= 100 else f"{delta:+.3g} ms"
-    return f"{delta:+.4g}"
+        return f"{delta:+,.0f} ms" if abs(delta) >= 100 else f"{readable_signed(delta, 3)} ms"
+    return readable_signed(delta)
 
 
 def format_number(value: float, extra: int = 0) -> str:
-    if float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}"
-    if abs(value) >= 1000:
+    if abs(value) >= 1000 and not float(value).is_integer():
         return f"{value:,.{extra}f}"
-    return f"{value:.{4 + extra}g}"
+    return readable(value, 4 + extra)
 
 
 def _format(metric: str, statistic: str, value: float, extra: int) -> str:
+    if abs(value) < NOISE:  # float residue (6.9e-18) reads as 0, never as "-0.0%"
+        value = 0.0
     if statistic in RATE_STATISTICS:
         return f"{value * 100:.{1 + extra}f}%"
     if statistic in COUNT_STATISTICS:

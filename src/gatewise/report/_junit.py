@@ -6,13 +6,19 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ..readable import readable
 from ..result import GateResult, ThresholdResult
 from ._atomic import atomic_writer
-from ._format import format_value
+from ._format import format_number, format_value
+from ._redact import redact_secrets
+from ._row_facts import clip, row_facts
+from ._rows import RowOutcome, row_outcomes
 
 JUNIT_FILE = "junit.xml"
 SUITE_NAME = "gatewise"
 FAILING_ROWS_LISTED = 20
+ROWS_DETAILED = FAILING_ROWS_LISTED  # each listed row also shown with input, output and expected value
+TEXT_CHARS = 240
 
 # XML 1.0 has no way to write these, not even as character references
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -26,7 +32,7 @@ def failure_message(item: ThresholdResult) -> str:
     expression = item.threshold.expression
     if item.value is None:
         return f"no value could be measured, which does not satisfy {expression}"
-    return f"value {item.value:.6g} does not satisfy {expression}"
+    return f"value {readable(item.value, 6)} does not satisfy {expression}"
 
 
 def render_junit(result: GateResult) -> ET.Element:
@@ -92,18 +98,41 @@ def _details(result: GateResult, item: ThresholdResult) -> str:
         shown = ", ".join(rows[:FAILING_ROWS_LISTED])
         more = f" and {len(rows) - FAILING_ROWS_LISTED} more" if len(rows) > FAILING_ROWS_LISTED else ""
         lines.append(f"failing rows: {shown}{more} (see results.jsonl)")
+        outcomes = {_label(o.sample.row_id, o.sample.repeat): o for o in row_outcomes(result)}
+        for label in rows[:ROWS_DETAILED]:
+            if label in outcomes:
+                lines.extend(_row_lines(label, outcomes[label], result))
     return "\n".join(lines)
 
 
-def _failing_rows(result: GateResult, metric: str) -> list[str]:
-    def label(row_id: str, repeat: int) -> str:
-        return f"{row_id}#{repeat}" if repeat else row_id
+def _row_lines(label: str, outcome: RowOutcome, result: GateResult) -> list[str]:
+    """One failing row: input, answer, expected value and the judge's reasons, each on one line."""
+    facts = row_facts(outcome, result.expected_columns)
+    lines = ["", f"row {label}:"]
+    if facts.input is not None:
+        lines.append(f"  input ({facts.input[0]}): {clip(redact_secrets(facts.input[1]), TEXT_CHARS)}")
+    if facts.output is None:
+        lines.append(f"  output: none (the call failed: {clip(redact_secrets(outcome.sample.error or 'no output'), TEXT_CHARS)})")
+    else:
+        lines.append(f"  output: {clip(redact_secrets(facts.output), TEXT_CHARS)}")
+    for column, text in facts.expected:
+        lines.append(f"  expected ({column}): {clip(redact_secrets(text), TEXT_CHARS)}")
+    for metric, value, reason, judged in facts.reasons:
+        score = f", score {format_number(value)}" if judged and value is not None else ""
+        lines.append(f"  {'judge' if judged else 'note'} ({metric}{score}): {clip(redact_secrets(reason), TEXT_CHARS)}")
+    return lines
 
+
+def _label(row_id: str, repeat: int) -> str:
+    return f"{row_id}#{repeat}" if repeat else row_id
+
+
+def _failing_rows(result: GateResult, metric: str) -> list[str]:
     if metric == "errors":
-        return [label(s.row_id, s.repeat) for s in result.samples if not s.ok]
+        return [_label(s.row_id, s.repeat) for s in result.samples if not s.ok]
     seen: dict[str, None] = {}
     for score in result.scores:
         # a suite's threshold ("format") fails on any of its checks ("format.length", ...)
         if (score.metric == metric or score.metric.startswith(metric + ".")) and not score.passed:
-            seen.setdefault(label(score.row_id, score.repeat), None)
+            seen.setdefault(_label(score.row_id, score.repeat), None)
     return list(seen)

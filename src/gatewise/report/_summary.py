@@ -7,8 +7,8 @@ anything shaped like a credential.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+from typing import Mapping
 
 from ..config._thresholds import STATISTICS
 from ..endpoint import ConcurrencyStats
@@ -17,6 +17,7 @@ from ._atomic import atomic_writer
 from ._format import (RATE_STATISTICS, code_block, code_span, escape_inline, format_delta, format_number,
                       format_value, is_missing, shorten, table_row)
 from ._redact import redact_secrets
+from ._row_facts import row_facts
 from ._rows import RowOutcome, row_outcomes, worst_first
 from ._summary_stats import baseline_section, repeats_section
 
@@ -29,7 +30,6 @@ ERROR_CHARS = 300
 HEADLINE_CHARS = 300
 CHECKS_LISTED = 20
 _NOTES_RESERVE = 500  # room kept for the lines that say what was left out
-_SECRET_COLUMN = re.compile(r"(?i)(api[_-]?key|token|secret|password|passwd|credential)")
 
 PASS_MARK, FAIL_MARK = "✅", "❌"
 METRICS_OMITTED = "_The table of every metric statistic was left out to fit; it is in `gate-result.json`._"
@@ -47,7 +47,7 @@ def render_summary(result: GateResult, *, max_rows: int = 10, max_chars: int = 6
     budget = max_chars - len("\n\n".join([*head, metrics])) - _NOTES_RESERVE
     blocks: list[str] = []
     for number, outcome in enumerate(candidates, start=1):
-        block = _row_block(number, outcome, show_repeat)
+        block = _row_block(number, outcome, show_repeat, result.expected_columns)
         if len(block) + 2 > budget:
             break
         blocks.append(block)
@@ -126,6 +126,9 @@ def _context(result: GateResult) -> str:
         judge_reported = [m for m in judge.reported_model_ids if m != judge.model]
         if judge_reported:
             said += " (judge reported " + ", ".join(code_span(m) for m in judge_reported) + ")"
+        if judge.skipped:
+            said += (f": {judge.skipped:,} row judgement{'s' * (judge.skipped != 1)} skipped by only_if "
+                     f"(failed, not judged), about {judge.calls_saved:,} judge calls saved")
         parts.append(said)
     return " · ".join(parts)
 
@@ -215,7 +218,7 @@ def _rows_section(blocks: list[str], failing: int, dropped: int, max_chars: int)
     return "\n\n".join(parts)
 
 
-def _row_block(number: int, outcome: RowOutcome, show_repeat: bool) -> str:
+def _row_block(number: int, outcome: RowOutcome, show_repeat: bool, expected_columns: Mapping[str, str]) -> str:
     sample = outcome.sample
     title = f"#### {number}. {FAIL_MARK} {code_span(shorten(sample.row_id, 80)[0])}"
     if show_repeat:
@@ -225,14 +228,17 @@ def _row_block(number: int, outcome: RowOutcome, show_repeat: bool) -> str:
         facts.append(f"- **Call failed:** {_inline(sample.error, ERROR_CHARS)}")
     if outcome.failed_checks:
         facts.append(f"- **Failed checks:** {_failed_checks(outcome)}")
-    question = _question(outcome)
-    if question is not None:
-        key, text = question
+    seen = row_facts(outcome, expected_columns)
+    if seen.input is not None:
+        key, text = seen.input
         facts.append(f"- **{escape_inline(key)}:** {_inline(text, QUESTION_CHARS)}")
-    for score in outcome.failed_checks[:CHECKS_LISTED]:
-        if score.reason:  # a judge said why: the most useful line for a reviewer
-            value = "" if score.value is None else f" {format_number(score.value)}"
-            facts.append(f"- **Judge{value} ({code_span(score.metric)}):** {_inline(score.reason, ERROR_CHARS)}")
+    for column, text in seen.expected:  # beside the output below: what the row should have said
+        facts.append(f"- **Expected ({code_span(column)}):** {_inline(text, QUESTION_CHARS) if text else '_empty_'}")
+    for metric, value, reason, judged in seen.reasons[:CHECKS_LISTED]:
+        # a judge said why: the most useful line for a reviewer (or why the judge was not asked)
+        shown = "" if value is None or not judged else f" {format_number(value)}"
+        facts.append(f"- **{'Judge' if judged else 'Note'}{shown} ({code_span(metric)}):** "
+                     f"{_inline(reason, ERROR_CHARS)}")
     return "\n\n".join([title, "\n".join(facts), _output(outcome)])
 
 
@@ -254,15 +260,6 @@ def _failed_checks(outcome: RowOutcome) -> str:
     if len(failed) > CHECKS_LISTED:
         described.append(f"and {len(failed) - CHECKS_LISTED} more")
     return ", ".join(described)
-
-
-def _question(outcome: RowOutcome) -> tuple[str, str] | None:
-    """The first text input that is not the row id (and not a column that looks like a secret)."""
-    for key, value in outcome.sample.inputs.items():
-        if isinstance(value, str) and value.strip() and value != outcome.sample.row_id \
-                and not _SECRET_COLUMN.search(str(key)):
-            return str(key), value
-    return None
 
 
 def _output(outcome: RowOutcome) -> str:

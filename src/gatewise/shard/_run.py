@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..config import GateConfig
 from ..endpoint import DEFAULT_CACHE_DIR, ResponseCache, public_url
+from ..pipeline._gated import gated_suites, judge_gated
 from ..pipeline._plan import prepare
 from ..pipeline._run import begin_run, gather, now, resumable
 from ..pipeline._rundir import BASELINE_FILE, JUDGED_FILE, read_state, rewrite_answers, write_state
@@ -78,6 +79,16 @@ def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache
         if worker is not None:
             with console.group(f"Scoring {len(got.samples)} samples with Evidently"):
                 checked = worker.score(got.samples, evidently_suites)
+        # only_if judge suites need their rows' checks, which the shard has just scored
+        gated = judge_gated(config, got.samples, checked, judge_responses, console, timings)
+        if gated.scores:
+            got = dataclasses.replace(got, judged=(*got.judged, *gated.scores),
+                                      judge_asked=_plus(got.judge_asked, gated.asked))
+        if from_baseline.samples and gated_suites(config):
+            baseline_checked = worker.score(from_baseline.samples, evidently_suites) if worker is not None else ()
+            baseline_gated = judge_gated(config, from_baseline.samples, baseline_checked, judge_responses, console)
+            from_baseline = dataclasses.replace(from_baseline, judged=(*from_baseline.judged, *baseline_gated.scores),
+                                                judge_asked=_plus(from_baseline.judge_asked, baseline_gated.asked))
     _finish(out, config, got, from_baseline, len(rows), checked)
     return ShardRun(spec, out, len(rows), everything, len(got.samples), sum(1 for s in got.samples if not s.ok))
 
@@ -101,6 +112,10 @@ def _finish(out: Path, config: GateConfig, got: Collected, from_baseline: Collec
                 "concurrency": got.concurrency.to_dict() if got.concurrency is not None else None}
     write_state(out, dataclasses.replace(state, done=True, rows=rows,
                                          endpoint=endpoint, judge=judge))
+
+
+def _plus(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] + b[0], a[1] + b[1]
 
 
 def _by_row(scores) -> dict:

@@ -35,12 +35,25 @@ _SECTION_END = r"(?=\n\s*\n(?:[A-Z][A-Za-z' ]{1,40}:\n|JSON:|---|\*\*)|\Z)"
 
 def judge_reply(prompt: str, *, garbage_rate: float = 0.0) -> str | None:
     """The judge's answer to a deepeval prompt, or None when ``prompt`` is not one."""
-    for marker, answer in _ANSWERS:
+    for marker, answer in (*_ANSWERS, *_REGISTERED):
         if marker in prompt:
             if garbage_rate and _fraction(prompt) < garbage_rate:
                 return GARBAGE_ANSWER
             return json.dumps(answer(prompt), ensure_ascii=False)
     return None
+
+
+Answer = Callable[[str], dict[str, Any]]
+_REGISTERED: list[tuple[str, Answer]] = []
+
+
+def answers(marker: str) -> Callable[[Answer], Answer]:
+    """Register ``fn(prompt) -> JSON`` as the answer to deepeval prompts holding ``marker`` (a
+    phrase only that template has), beside the built-in table below."""
+    def register(fn: Answer) -> Answer:
+        _REGISTERED.append((marker, fn))
+        return fn
+    return register
 
 
 # -- G-Eval --------------------------------------------------------------------------------------

@@ -1,16 +1,19 @@
-"""One Evidently descriptor, with Evidently's own pass/fail tests, per configured check.
+"""One Evidently descriptor per configured check, built by name from ``evidently.descriptors``,
+with Evidently's own tests for the check's pass condition.
 
-Each builder turns a check config into the descriptor that computes it. The descriptor's column
-is named ``alias`` and each of its tests adds a boolean column; ``Planned`` records those names
-so the scores can be read back from ``dataset.as_dataframe()``.
+The descriptor's column is named ``alias`` and each of its tests adds a boolean column;
+``Planned`` records those names so the scores can be read back from ``dataset.as_dataframe()``.
+The pass rule is the same for every descriptor: ``min``/``max``/``equals`` each add a test, a
+boolean descriptor with none of them is tested for True, and a row passes when every test says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from ..config._checks import NUMERIC_DESCRIPTORS
+from ..config import CheckConfig
+from ..config._descriptor_table import DESCRIPTORS
 
 if TYPE_CHECKING:
     from evidently.core.datasets import Descriptor
@@ -25,7 +28,7 @@ class Planned:
     """A check placed in the dataset: its metric name and the columns Evidently will write."""
 
     suite: str
-    check: Any
+    check: CheckConfig
     alias: str
     test_columns: tuple[str, ...]
 
@@ -34,127 +37,76 @@ class Planned:
         return f"{self.suite}.{self.check.label}"
 
     def input_columns(self) -> list[str]:
-        cols = [self.check.column]
-        if getattr(self.check, "expected", None) is not None:
-            cols.append(self.check.expected)
-        return cols
+        return [self.check.column, *([self.check.expected] if self.check.expected is not None else [])]
 
     def descriptor(self) -> "Descriptor":
-        return _BUILDERS[self.check.descriptor](self.check, self.alias, _tests(self))
+        from evidently import descriptors
+
+        check = self.check
+        columns = DESCRIPTORS[check.descriptor]["columns"]
+        given = {"one": {"column_name": check.column},
+                 "pair": {"columns": [check.column, check.expected]},
+                 "first_second": {"first_column": check.column, "second_column": check.expected}}[columns]
+        params = dict(check.params)
+        if params.get("lemmatize"):
+            _offline_lemmatizer()
+        if "expected_schema" in params:
+            params["expected_schema"] = {key: _JSON_TYPES[name] for key, name in params["expected_schema"].items()}
+        built = getattr(descriptors, check.descriptor)(**given, **params, alias=self.alias, tests=_tests(self))
+        _no_downloads(check.descriptor, built)
+        return built
 
 
-def plan(suite: str, check: Any, alias: str) -> Planned:
-    if check.descriptor in NUMERIC_DESCRIPTORS:
-        names = []
-        if check.min is not None:
-            names.append(f"{alias}: >= {check.min:g}")
-        if check.max is not None:
-            names.append(f"{alias}: <= {check.max:g}")
-    else:
-        names = [f"{alias}: is True"]
-    return Planned(suite, check, alias, tuple(names))
+def plan(suite: str, check: CheckConfig, alias: str) -> Planned:
+    return Planned(suite, check, alias, tuple(f"{alias}: {text}" for text, _ in _conditions(check)))
+
+
+def _conditions(check: CheckConfig) -> list[tuple[str, tuple[str, Any]]]:
+    """(column title, (Evidently test, value)) per pass condition, in a fixed order."""
+    if check.output == "bool":
+        expected = True if check.equals is None else bool(check.equals)
+        return [(f"is {expected}", ("eq", expected))]
+    found = []
+    if check.min is not None:
+        found.append((f">= {check.min:g}", ("gte", check.min)))
+    if check.max is not None:
+        found.append((f"<= {check.max:g}", ("lte", check.max)))
+    if check.equals is not None:
+        found.append((f"== {float(check.equals):g}", ("eq", float(check.equals))))
+    return found
 
 
 def _tests(planned: Planned) -> list[Any]:
-    from evidently.tests import eq, gte, lte
+    from evidently import tests
 
-    check, names = planned.check, iter(planned.test_columns)
-    if check.descriptor not in NUMERIC_DESCRIPTORS:
-        return [eq(True, alias=next(names))]
-    tests = []
-    if check.min is not None:
-        tests.append(gte(check.min, alias=next(names)))
-    if check.max is not None:
-        tests.append(lte(check.max, alias=next(names)))
-    return tests
-
-
-Builder = Callable[[Any, str, list[Any]], "Descriptor"]
-_BUILDERS: dict[str, Builder] = {}
-
-
-def _builds(*names: str) -> Callable[[Builder], Builder]:
-    def register(fn: Builder) -> Builder:
-        _BUILDERS.update(dict.fromkeys(names, fn))
-        return fn
-
-    return register
-
-
-@_builds("TextLength", "WordCount", "SentenceCount")
-def _count(check: Any, alias: str, tests: list[Any]) -> "Descriptor":
-    from evidently import descriptors
-
-    return getattr(descriptors, check.descriptor)(check.column, alias=alias, tests=tests)
-
-
-@_builds("Contains", "DoesNotContain")
-def _contains(check: Any, alias: str, tests: list[Any]) -> "Descriptor":
-    from evidently import descriptors
-
-    return getattr(descriptors, check.descriptor)(
-        check.column, items=list(check.items), mode=check.mode, case_sensitive=check.case_sensitive,
-        alias=alias, tests=tests)
-
-
-@_builds("IncludesWords", "ExcludesWords")
-def _words(check: Any, alias: str, tests: list[Any]) -> "Descriptor":
-    from evidently import descriptors
-
-    if check.lemmatize:
-        _offline_lemmatizer()
-    return getattr(descriptors, check.descriptor)(
-        check.column, words_list=list(check.words), mode=check.mode, lemmatize=check.lemmatize,
-        alias=alias, tests=tests)
-
-
-@_builds("ExactMatch")
-def _exact(check: Any, alias: str, tests: list[Any]) -> "Descriptor":
-    from evidently.descriptors import ExactMatch
-
-    return ExactMatch(columns=[check.column, check.expected], alias=alias, tests=tests)
-
-
-@_builds("RegExp")
-def _regexp(check: Any, alias: str, tests: list[Any]) -> "Descriptor":
-    from evidently.descriptors import RegExp
-
-    return RegExp(check.column, reg_exp=check.pattern, alias=alias, tests=tests)
-
-
-@_builds("BeginsWith")
-def _begins(check: Any, alias: str, tests: list[Any]) -> "Descriptor":
-    from evidently.descriptors import BeginsWith
-
-    return BeginsWith(check.column, prefix=check.prefix, case_sensitive=check.case_sensitive,
-                      alias=alias, tests=tests)
-
-
-@_builds("EndsWith")
-def _ends(check: Any, alias: str, tests: list[Any]) -> "Descriptor":
-    from evidently.descriptors import EndsWith
-
-    return EndsWith(check.column, suffix=check.suffix, case_sensitive=check.case_sensitive,
-                    alias=alias, tests=tests)
-
-
-@_builds("IsValidJSON", "ContainsLink")
-def _plain(check: Any, alias: str, tests: list[Any]) -> "Descriptor":
-    from evidently import descriptors
-
-    return getattr(descriptors, check.descriptor)(check.column, alias=alias, tests=tests)
+    return [getattr(tests, test)(value, alias=name)
+            for name, (_, (test, value)) in zip(planned.test_columns, _conditions(planned.check))]
 
 
 _JSON_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 
 
-@_builds("JSONSchemaMatch")
-def _schema(check: Any, alias: str, tests: list[Any]) -> "Descriptor":
-    from evidently.descriptors import JSONSchemaMatch
+def _no_downloads(name: str, descriptor: Any) -> None:
+    """Seat the nltk objects Evidently would otherwise download on first use (it calls
+    ``nltk.download`` even when the data is installed). ``validate`` has checked the data is here."""
+    feature = getattr(descriptor, "feature", None)
+    if name == "Sentiment" and feature is not None:
+        from nltk.sentiment.vader import SentimentIntensityAnalyzer
 
-    schema = {key: _JSON_TYPES[name] for key, name in check.expected_schema.items()}
-    return JSONSchemaMatch(check.column, expected_schema=schema, validate_types=check.validate_types,
-                           exact_match=check.exact_match, alias=alias, tests=tests)
+        feature._sid = _loaded(SentimentIntensityAnalyzer)
+    elif name == "OOVWordsPercentage" and feature is not None:
+        from nltk.corpus import words
+        from nltk.stem.wordnet import WordNetLemmatizer
+
+        object.__setattr__(feature, "_lem", WordNetLemmatizer())
+        object.__setattr__(feature, "_eng_words", set(_loaded(words.words)))
+
+
+def _loaded(load: Any) -> Any:
+    try:
+        return load()
+    except LookupError as exc:
+        raise CheckSetupError(f"nltk data is not installed here: {str(exc).strip().splitlines()[0]}") from None
 
 
 def _offline_lemmatizer() -> None:
@@ -174,4 +126,3 @@ def _offline_lemmatizer() -> None:
     # which fetches nltk's index from the internet; a lemmatizer already in place skips that.
     if getattr(TextMatchProcessor, "_lem", None) is None:
         TextMatchProcessor._lem = WordNetLemmatizer()
-

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..config import SuiteConfig
+from ..config._descriptor_kinds import ITEM_LIST_DESCRIPTORS
 from ..samples import Sample
 from ..scores import Score
 from ..telemetry import disable_telemetry
@@ -75,11 +76,16 @@ def evaluate(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Evalua
     load_evidently()
     from evidently import Dataset
 
-    frame, definition = build_frame(rows)
+    frame, definition = build_frame(rows, _item_columns(suites))
     plans = plan_checks(suites, set(frame.columns))
     dataset = Dataset.from_pandas(frame, data_definition=definition)
     outcomes = {p.metric: _run_check(dataset, frame, definition, p) for p in plans}
     return Evaluation(dataset, plans, outcomes)
+
+
+def _item_columns(suites: Sequence[SuiteConfig]) -> frozenset[str]:
+    return frozenset(check.expected for suite in suites for check in suite.checks
+                     if check.descriptor in ITEM_LIST_DESCRIPTORS and check.expected is not None)
 
 
 @suite_kind("evidently")

@@ -29,8 +29,24 @@ def as_text(value: Any) -> str | None:
     return str(value)
 
 
-def build_frame(samples: Sequence[Sample]) -> tuple["pd.DataFrame", "DataDefinition"]:
-    """``output`` plus every input column (union over samples, first-seen order), as text.
+def as_items(value: Any) -> list[str]:
+    """A column of items (ItemMatch's second column) as a list: a list as is, JSON text of a list
+    parsed, any other text one item; missing: no items."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            pass
+    if isinstance(value, (list, tuple)):
+        return [text for text in (as_text(v) for v in value) if text is not None]
+    text = as_text(value)
+    return [] if text is None else [text]
+
+
+def build_frame(samples: Sequence[Sample], item_columns: frozenset[str] = frozenset()
+                ) -> tuple["pd.DataFrame", "DataDefinition"]:
+    """``output`` plus every input column (union over samples, first-seen order), as text;
+    ``item_columns`` as lists of items.
 
     An input column called ``output`` is left out: in a check, ``output`` means the model's answer.
     The data definition is complete, so Evidently infers nothing (and guesses no types).
@@ -44,7 +60,8 @@ def build_frame(samples: Sequence[Sample]) -> tuple["pd.DataFrame", "DataDefinit
     data = {OUTPUT: [s.output for s in samples]}
     for name in columns:
         if name != OUTPUT:
-            data[name] = [as_text(s.inputs.get(name)) for s in samples]
+            convert = as_items if name in item_columns else as_text
+            data[name] = [convert(s.inputs.get(name)) for s in samples]
     # object dtype keeps None as None (pandas would turn an all-None column into floats)
     frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
     definition = DataDefinition(

@@ -56,16 +56,17 @@ class JudgeStage:
 
             self._loaded = (GatewiseJudge(self.client), violations_scored())
 
-    async def judge(self, sample: Sample) -> tuple[Score, ...]:
-        """One Score per judge suite, in config order."""
+    async def judge(self, sample: Sample, only: Sequence[SuiteConfig] | None = None) -> tuple[Score, ...]:
+        """One Score per judge suite (or per suite of ``only``), in config order."""
         self.begin()
         assert self._loaded is not None
         model, violations = self._loaded
-        if len(self.suites) == 1:  # the common case, without a gather per row
-            outcomes = [await _judge_row(sample, self.suites[0], model, self.client, violations)]
+        suites = self.suites if only is None else only
+        if len(suites) == 1:  # the common case, without a gather per row
+            outcomes = [await _judge_row(sample, suites[0], model, self.client, violations)]
         else:
             outcomes = await asyncio.gather(*(_judge_row(sample, suite, model, self.client, violations)
-                                              for suite in self.suites))
+                                              for suite in suites))
         for score, judged in outcomes:
             if judged is True:
                 self.judged += 1

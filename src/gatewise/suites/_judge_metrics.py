@@ -52,7 +52,9 @@ def build_metric(name: str, judge: JudgeSuiteConfig, model: Any, violations: boo
         )
     classes = {"answer-relevancy": metrics.AnswerRelevancyMetric, "faithfulness": metrics.FaithfulnessMetric,
                "hallucination": metrics.HallucinationMetric, "bias": metrics.BiasMetric,
-               "toxicity": metrics.ToxicityMetric}
+               "toxicity": metrics.ToxicityMetric, "contextual-precision": metrics.ContextualPrecisionMetric,
+               "contextual-recall": metrics.ContextualRecallMetric,
+               "contextual-relevancy": metrics.ContextualRelevancyMetric}
     # "llm": the judge decides every step; other modes send rows to a remote service
     return classes[judge.metric](eval_mode="llm", include_reason=True, **common)
 

@@ -1,0 +1,97 @@
+"""A failing row reads on its own: its input, the model's answer, what it should have answered
+(the expected column, or the judge's reason) in summary.md, the PR comment and junit.xml; numbers
+read as people write them."""
+
+from __future__ import annotations
+
+import dataclasses
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from gatewise.config import Threshold
+from gatewise.readable import readable, readable_signed
+from gatewise.result import ThresholdResult
+from gatewise.report import render_summary, write_gate_result, write_junit, write_results_jsonl
+from gatewise.report._format import format_delta, format_value
+from gatewise.scores import Score
+from gatewise.verdict_lines import print_verdict
+
+from .test_reports import _sample, _scores, make_result
+
+EXPECTED = {"correctness.exact": "answer"}
+
+
+def _judged_result():
+    samples = [_sample("q1"), _sample("q2", "Lyon"), _sample("q3", "x" * 2000)]
+    scores = [*_scores(samples[0]), *_scores(samples[1], correct=False), *_scores(samples[2], correct=False),
+              Score("q2", "grounded.faithfulness", 0.0, False, reason="The context does not say Lyon.",
+                    judge_model="judge-model")]
+    return make_result(samples, scores, expected_columns=EXPECTED)
+
+
+def test_summary_shows_input_expected_value_judge_reason_and_output_of_a_failing_row():
+    text = render_summary(_judged_result())
+    block = text[text.index("`q2`"):]
+    block = block[:block.index("####")] if "####" in block else block
+    assert "**question:** What is the capital of q2?" in block.replace("\\", "")
+    assert "**Expected (`answer`):** Paris" in block
+    assert "**Judge 0 (`grounded.faithfulness`):** The context does not say Lyon." in block
+    assert "```text\nLyon\n```" in block
+    # the order a reviewer reads: input, expected, why, then the answer itself
+    assert block.index("question") < block.index("Expected") < block.index("Judge") < block.index("Lyon\n```")
+
+
+def test_a_row_skipped_by_only_if_says_so_without_pretending_a_judge_scored_it():
+    samples = [_sample("q1", "")]
+    scores = [Score("q1", "correctness.g-eval", 0.0, False,
+                    reason="not judged: the row failed format (only_if), so it fails this suite")]
+    text = render_summary(make_result(samples, scores, expected_columns={"correctness.g-eval": "answer"}))
+    assert "**Note (`correctness.g-eval`):** not judged: the row failed format (only_if)" in text.replace("\\", "")
+    assert "Judge 0" not in text
+
+
+def test_junit_failure_lists_each_failing_row_with_input_output_and_expected(tmp_path):
+    root = ET.parse(write_junit(_judged_result(), tmp_path)).getroot()
+    failure = root.find(".//testcase[@classname='gatewise.correctness.exact']/failure")
+    text = failure.text
+    assert "row q2:\n  input (question): What is the capital of q2?\n  output: Lyon\n  expected (answer): Paris" in text
+    assert "  judge (grounded.faithfulness, score 0): The context does not say Lyon." in text
+    # a long answer is cut on one line, saying how much was left out
+    assert f"  output: {'x' * 240}… (1,760 more characters)" in text
+
+
+def test_expected_columns_survive_the_round_trip_the_pr_comment_takes(tmp_path):
+    from gatewise.publish._load import load_gate_run
+
+    result = _judged_result()
+    write_gate_result(result, tmp_path)
+    write_results_jsonl(result, tmp_path)
+    loaded = load_gate_run(tmp_path).result
+    assert loaded.expected_columns == EXPECTED
+    assert "**Expected (`answer`):** Paris" in render_summary(loaded)
+
+
+@pytest.mark.parametrize("value, text", [
+    (6.938893903907228e-18, "0"), (-6.9e-18, "0"), (0.0, "0"), (1.0, "1"), (0.85, "0.85"), (0.8333333, "0.8333"),
+    (4.2e-05, "0.000042"), (123.456, "123.5"), (12345.0, "12,345"),
+])
+def test_numbers_read_as_people_write_them(value, text):
+    assert readable(value) == text
+
+
+def test_an_interval_at_zero_prints_zero_everywhere(capsys, tmp_path):
+    noise = 6.938893903907228e-18
+    assert format_value("correctness", "mean", noise) == "0"
+    assert format_value("correctness", "pass_rate", -noise) == "0.0%"
+    assert format_delta("correctness", "mean", -noise) == "0" and readable_signed(0.05) == "+0.05"
+    rule = Threshold("correctness.exact", "mean", ">=", 0.5, ">= 0.5", 3)
+    result = make_result(thresholds=(rule,))
+    at_zero = ThresholdResult(rule, noise, False, 6, (-noise, noise))
+    result = dataclasses.replace(result, verdict=dataclasses.replace(result.verdict, results=(at_zero,)))
+    print_verdict(result, None)
+    printed = capsys.readouterr().out
+    assert "e-18" not in printed and "[0, 0]" in printed
+    failure = ET.parse(write_junit(result, tmp_path)).getroot().find(".//failure")
+    assert failure.get("message") == "value 0 does not satisfy >= 0.5"
+    assert "e-18" not in render_summary(result)
