@@ -26,31 +26,15 @@ sum d / sum |d|. After one round it is the plain mean difference.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Mapping, Sequence
+
+from ..result import SequentialLook
+from ._observations import Observation
 
 Round = Mapping[str, float]
 """One round's paired differences, row id -> candidate value minus baseline value."""
 
 DECISIONS = ("block", "pass", "undecided")
-
-
-@dataclass(frozen=True)
-class SequentialLook:
-    """Where one compared suite stands after its last look."""
-
-    metric: str
-    decision: str  # block, pass or undecided (re-ask its disputed rows)
-    looks: int  # rounds looked at (1 = the first pass only)
-    losses: int  # paired observations where the candidate scored lower
-    wins: int  # ... and higher
-    estimate: float | None  # mean difference, candidate minus baseline; None: no pair measured
-    boundary: int | None  # losses - wins needed to block at the last look
-    reason: str
-
-    def to_dict(self) -> dict:
-        return {"metric": self.metric, "decision": self.decision, "looks": self.looks, "losses": self.losses,
-                "wins": self.wins, "estimate": self.estimate, "boundary": self.boundary, "reason": self.reason}
 
 
 def one_sided_alpha(confidence: float) -> float:
@@ -156,3 +140,18 @@ def disputed_rows(rounds_by_metric: Mapping[str, Sequence[Round]]) -> tuple[str,
         for paired in rounds:
             rows.update((row, None) for row, d in paired.items() if d != 0)
     return tuple(rows)
+
+
+def paired_rounds(candidate: Sequence[Observation], baseline: Sequence[Observation]) -> list[dict[str, float]]:
+    """One suite's observations -> its rounds: round r pairs the two sides' repeat r of each row
+    that both measured (a row with an error on either side has no pair; the error budget counts it)."""
+    base = {(o.row_id, o.repeat): o.value for o in baseline if o.value is not None}
+    rounds: list[dict[str, float]] = []
+    for item in candidate:
+        other = base.get((item.row_id, item.repeat))
+        if item.value is None or other is None:
+            continue
+        while len(rounds) <= item.repeat:
+            rounds.append({})
+        rounds[item.repeat][item.row_id] = item.value - other
+    return rounds or [{}]

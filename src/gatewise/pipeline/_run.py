@@ -82,14 +82,28 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         baseline = Baseline(from_baseline.samples,
                             (*baseline_row_scores(worker, from_baseline.samples, evidently_suites),
                              *from_baseline.judged))
-        cached_as = score_key(evidently_suites, samples) if cache is not None and worker is not None else None
+        # repeats: auto may need the worker again for the rows it re-asks: no cached-scores shortcut
+        cached_as = (score_key(evidently_suites, samples)
+                     if cache is not None and worker is not None and config.repeats_auto is None else None)
         scored = score(evidently_suites, samples, worker, cache, cached_as, console)
         scores = (*scored.scores, *got.judged)
         timings["scoring"] = time.perf_counter() - t2
 
+        # repeats: auto: disputed rows asked again while the comparison is undecided
+        adaptive, reasked_judge = None, (0, 0)
+        if config.repeats_auto is not None and config.baseline is not None:
+            from ._adaptive import ask_until_decided
+
+            t_auto = time.perf_counter()
+            asked = ask_until_decided(plan, samples, scores, baseline, worker, evidently_suites, cache, console,
+                                      judge_responses)
+            samples, scores, baseline = asked.samples, asked.scores, asked.baseline
+            adaptive, reasked_judge = asked.record, asked.judge_asked
+            timings["reasking"] = time.perf_counter() - t_auto
+
         # scores -> verdict
         t3 = time.perf_counter()
-        decision = decide(plan, samples, scores, baseline, scored.measures)
+        decision = decide(plan, samples, scores, baseline, scored.measures, adaptive)
         timings["verdict"] = time.perf_counter() - t3
         reported = tuple(sorted({s.model_id for s in samples if s.model_id} or set(got.served)))
         result = GateResult(
@@ -109,7 +123,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
                                  "seed": config.confidence.seed},
             repeats=config.repeats,
             judge=judge_info(plan, (*got.judged, *from_baseline.judged), got.judge_asked,
-                             from_baseline.judge_asked),
+                             from_baseline.judge_asked, reasked_judge),
+            adaptive=adaptive,
             **decision,
         )
         # verdict -> reports
