@@ -11,15 +11,23 @@ An answer is scored right when it equals the reference (what an ``ExactMatch`` c
 decision is the library's own: ``gatewise.gate.compare_suite`` (paired bootstrap of the mean
 difference) then ``regression_blocks`` with the default ``baseline`` settings unless overridden.
 
+``--repeats auto`` runs ``repeats: auto`` as the gate does: one round over every row on both
+models, then the library's sequential rule (``gatewise.gate._sequential``: ``sequential_look``,
+``disputed_rows``) round by round, re-asking only the disputed rows of both models, up to
+``--max-asks``. Each cell reports the mean calls per row beside each rate, both models counted, as
+a multiple of one run (2 calls per row); ``--json FILE`` writes every cell (flip rate, repeats
+mode, false block and detection rates, calls per row, with their 95 % intervals).
+
 Each rate is stated with a 95 % Wilson interval over the simulated PRs.
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/decision_quality.py [--prs 1000 --rows 300
---noise 0.1 0.2 0.3 0.5 --repeats 1 3]``; ``--rule``, ``--max-regression`` and ``--confidence``
-default to ``BaselineConfig``'s defaults (significant, 0.02, 0.99). About 30-150 s per cell.
+--noise 0.1 0.2 0.3 0.5 --repeats 1 3 auto --json FILE]``; ``--rule``, ``--max-regression`` and
+``--confidence`` default to ``BaselineConfig``'s defaults (significant, 0.02, 0.99). About 30-400 s
+per cell on a busy two-core machine (fixed repeats bootstrap 2000 resamples per PR; auto does not).
 
 ``--served`` asks a running ``StandinServer`` over HTTP instead of the in-process model (one
 server per quality for a whole cell: its per-call draws make every run a fresh one), so the figures
 cover the served knob end to end; about 0.3 s per PR and repeat on two cores, so use fewer
-``--prs`` (e.g. ``--served --prs 100 --noise 0.2 --repeats 1``).
+``--prs`` (e.g. ``--served --prs 100 --noise 0.2 --repeats 1 auto``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from gatewise.config import load_config
 from gatewise.runner import run_gate
 from gatewise.standin import StandinServer
 
-from .conftest import gate_cli_run, gate_results, write_gate
+from .conftest import JUDGE_MODEL, gate_cli_run, gate_results, write_gate
 
 ROWS = [{"id": f"q{i}", "question": f"What is the code word number {i}?", "answer": f"word-{i}"} for i in range(80)]
 TABLE = {row["question"]: row["answer"] for row in ROWS}
@@ -166,3 +166,44 @@ def test_a_stored_baseline_is_not_asked_again_and_the_reports_say_so(tmp_path, n
     # the fixed rule decided: the comparison's verdict entry carries its interval
     (entry,) = [r for r in result.verdict.results if r.threshold.statistic == "mean vs baseline"]
     assert entry.ci is not None
+
+
+G_EVAL = """
+  - name: correctness
+    judge:
+      metric: g-eval
+      criteria: "Does the actual output state the same answer as the expected output?"
+      columns: { expected_output: answer }
+"""
+
+
+def test_a_re_asked_row_is_judged_again(tmp_path, judge, noisy_worse, noisy_champion):
+    judge_lines = (f"judge:\n  base_url: {judge.base_url}\n  model: {JUDGE_MODEL}\n  concurrency: 8\n"
+                   f"  timeout_s: 5\n")
+    extra = (f"repeats: auto\n{judge_lines}baseline:\n  endpoint:\n    base_url: {noisy_champion.base_url}\n"
+             f"    model: standin-model\n    concurrency: 1\n    timeout_s: 5\n")
+    config = write_gate(tmp_path, noisy_worse.base_url, rows=ROWS, endpoint=ONE_AT_A_TIME, suites=G_EVAL,
+                        thresholds="", extra=extra)
+    judged_before = judge.stats.requests
+    result = run_gate(load_config(config), out_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
+    auto = result.adaptive
+    assert auto is not None and auto.rounds >= 2, auto
+    lines = gate_results(tmp_path / "out")
+    again = [x for x in lines if x["repeat"] > 0]
+    assert again and all(x["scores"]["correctness.g-eval"]["judge_model"] == JUDGE_MODEL for x in again)
+    # every re-ask of either side went to the judge, save outputs it had judged before (its cache)
+    assert result.judge is not None
+    assert result.judge.calls + result.judge.cached >= 2 * len(ROWS) + auto.extra_calls
+    assert judge.stats.requests - judged_before >= result.judge.calls
+
+
+def test_validate_states_the_cap_and_the_terminal_says_what_was_asked_again(tmp_path, capsys, noisy_worse,
+                                                                            noisy_champion):
+    from gatewise.cli import main
+
+    config = auto_gate(tmp_path, noisy_worse.base_url, noisy_champion.base_url, "{auto: true, max: 5}")
+    assert main(["validate", "--config", str(config)]) == 0
+    assert "repeats auto (at most 5 asks)" in capsys.readouterr().out
+    code, out, err = gate_cli_run(capsys, config, tmp_path / "out")
+    assert code == 1, err
+    assert "repeats: auto: " in out and "rows asked again" in out
