@@ -34,8 +34,6 @@ from ._observations import Observation
 Round = Mapping[str, float]
 """One round's paired differences, row id -> candidate value minus baseline value."""
 
-DECISIONS = ("block", "pass", "undecided")
-
 
 def one_sided_alpha(confidence: float) -> float:
     """The false-block rate the rule holds: the fixed rule's, one-sided."""
