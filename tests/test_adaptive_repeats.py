@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gatewise.config import load_config
+from gatewise.publish import feedback_from_run, load_gate_run
 from gatewise.runner import run_gate
 from gatewise.standin import StandinServer
 
@@ -94,6 +95,10 @@ def test_an_inconclusive_first_pass_asks_the_disputed_rows_again_and_blocks(tmp_
     assert requests(noisy_worse, noisy_champion) - before >= 2 * len(ROWS) + auto["extra_calls"]
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert f"{auto['reasked_rows']} rows" in summary and "asked again" in summary
+    # the PR comment is rendered from gate-result.json read back: it says the same
+    comment = feedback_from_run(load_gate_run(tmp_path / "out"), str(config)).markdown(60_000)
+    assert "### Repeats: auto" in comment and f"{auto['reasked_rows']} rows asked again" in comment
+    assert "| `correctness` | block | 4 |" in comment
 
 
 def test_thresholds_are_decided_on_the_first_pass(tmp_path, noisy_worse, noisy_champion):
