@@ -101,13 +101,21 @@ def test_an_inconclusive_first_pass_asks_the_disputed_rows_again_and_blocks(tmp_
     assert "| `correctness` | block | 4 |" in comment
 
 
-def test_thresholds_are_decided_on_the_first_pass(tmp_path, noisy_worse, noisy_champion):
+def test_thresholds_are_decided_on_the_first_pass_and_tracking_records_the_re_asks(tmp_path, noisy_worse,
+                                                                                    noisy_champion):
+    from gatewise.tracking._content import run_metrics, run_params
+
     config = auto_gate(tmp_path, noisy_worse.base_url, noisy_champion.base_url)
     result = run_gate(load_config(config), out_dir=tmp_path / "out")
     first = [x for x in gate_results(tmp_path / "out") if x["repeat"] == 0]
     right = sum(x["scores"]["correctness.ExactMatch"]["passed"] for x in first)
     assert result.adaptive is not None and result.adaptive.rounds >= 2
     assert result.metrics["correctness"]["pass_rate"] == pytest.approx(right / len(ROWS))
+    assert result.verdict.row_count == len(ROWS)
+    metrics = run_metrics(result)
+    assert metrics["repeats.auto.rounds"] == result.adaptive.rounds
+    assert metrics["repeats.auto.reasked_rows"] == result.adaptive.reasked_rows
+    assert run_params(result)["repeats"] == "auto (max 8)"
 
 
 def test_at_the_cap_an_undecided_comparison_passes_as_documented(tmp_path, capsys, noisy_pair_for_the_cap):
