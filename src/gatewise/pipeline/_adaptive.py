@@ -91,12 +91,12 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
         judge_cached += got.judge_asked[1] + base.judge_asked[1]
         ask += 1
         looks, rounds = sequential_looks(config, samples, scores, baseline)
-    record = AdaptiveRepeats(auto.max, ask, len(reasked), extra_calls, _reason(ask, len(reasked)), looks)
+    record = AdaptiveRepeats(auto.max, ask, len(reasked), extra_calls, _reason(ask), looks)
     return Asked(samples, scores, baseline, record, (judge_calls, judge_cached))
 
 
-def _reason(rounds: int, reasked: int) -> str:
+def _reason(rounds: int) -> str:
     if rounds == 1:
         return "the first pass decided every compared suite: no row was asked again"
-    return (f"the first pass left the comparison with the baseline within noise, so the {reasked} rows where the "
-            f"model and the baseline disagreed were asked again ({rounds} asks at most per row)")
+    return ("the first pass left the comparison with the baseline within noise, so the rows where the model and "
+            "the baseline disagreed were asked again, of both")

@@ -75,12 +75,14 @@ def auto_repeats_section(result: GateResult) -> str:
     """``repeats: auto``: how many rows were asked again, why, and each compared suite's decision."""
     auto = result.adaptive
     assert auto is not None
-    parts = [f"### Repeats: auto\n\n{escape_inline(auto.reason)}."]
+    reason = auto.reason[:1].upper() + auto.reason[1:]
+    parts = [f"### Repeats: auto\n\n{escape_inline(reason)}."]
     if auto.reasked_rows:
         parts[0] += (f" {auto.reasked_rows:,} rows asked again: {auto.extra_calls:,} extra calls, model and baseline "
-                     f"together, in {auto.rounds - 1} more round{'s' * (auto.rounds > 2)} (cap {auto.max_asks} asks "
-                     "per row). Thresholds are decided on the first pass; the comparison on every ask, by a "
-                     "sequential sign test whose false-block rate holds however many rounds it takes.")
+                     f"together, in {auto.rounds - 1} more round{'s' * (auto.rounds > 2)} (cap: {auto.max_asks} asks "
+                     "per row). Thresholds and the comparison table below are the first pass's; the verdict on the "
+                     "comparison is a sequential sign test over every ask, whose false-block rate holds however "
+                     "many rounds it takes.")
     if auto.looks:
         lines = [table_row(["Suite", "Decision", "Asks", "Losses", "Wins", "Delta (est.)", "Boundary", "Why"]),
                  table_row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---"])]
