@@ -760,3 +760,43 @@ def test_pin_refuses_a_missing_dataset(ws, cli):
     assert result.code == 2
     assert f"dataset file not found: {ws.root / 'golden.jsonl'}" in result.stderr
     assert config.read_text() == COMMENTED
+
+
+# --- repeats: auto -------------------------------------------------------------------------
+
+WITH_BASELINE = GOOD + "baseline:\n  endpoint:\n    base_url: <base_url>\n    model: standin-model\n"
+
+
+@pytest.mark.parametrize("repeats, line, key, says", [
+    ("repeats: sometimes\n", 31, "repeats", "'sometimes' is not a number of repeats"),
+    ("repeats:\n  auto: false\n", 32, "repeats.auto", "auto must be true here"),
+    ("repeats:\n  auto: true\n  max: 1\n", 33, "repeats.max", "max must be a whole number from 2 to 100"),
+    ("repeats:\n  auto: true\n  max: 101\n", 33, "repeats.max", "max must be a whole number from 2 to 100"),
+    ("repeats:\n  auto: true\n  max: three\n", 33, "repeats.max", "max must be a whole number from 2 to 100"),
+    ("repeats:\n  auto: true\n  cap: 3\n", 33, "repeats.cap", "unknown key 'cap'"),
+    ("repeats:\n  max: 3\n", 31, "repeats", "auto must be true here"),
+], ids=["word", "auto-false", "max-1", "max-101", "max-word", "unknown-key", "no-auto"])
+def test_bad_auto_repeats_name_their_line(ws, refused, repeats, line, key, says):
+    config = ws.gate(WITH_BASELINE + repeats)
+    assert WITH_BASELINE.count("\n") == 30
+    err = refused(config)
+    assert f"{config}:{line} [{key}]: " in err
+    assert says in err
+
+
+def test_auto_repeats_without_a_baseline_is_refused(ws, refused):
+    config = ws.gate(GOOD + "repeats: auto\n")
+    err = refused(config)
+    assert f"{config}:27 [repeats]: repeats: auto re-asks the rows where the model and its baseline disagree" in err
+
+
+def test_auto_repeats_with_a_rule_that_has_no_sequential_form_is_refused(ws, refused):
+    config = ws.gate(WITH_BASELINE + "  rule: confident\nrepeats: auto\n")
+    err = refused(config)
+    assert f"{config}:31 [baseline.rule]: repeats: auto decides with a sequential form of rule significant" in err
+
+
+def test_repeats_auto_is_not_a_key_of_its_own(ws, refused):
+    config = ws.gate(WITH_BASELINE + "repeats_auto:\n  max: 3\n")
+    err = refused(config)
+    assert f"{config}:31 [repeats_auto]: unknown key" in err

@@ -64,7 +64,8 @@ def validate(args: argparse.Namespace) -> int:
              f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}"]
     if config.judge:
         parts.append(f"judge {public_url(config.judge.base_url)} model {config.judge.model}")
-    parts.append(f"repeats {config.repeats}; confidence {config.confidence.mode} at {config.confidence.level:g}")
+    repeats = f"auto (at most {config.repeats_auto.max} asks)" if config.repeats_auto else config.repeats
+    parts.append(f"repeats {repeats}; confidence {config.confidence.mode} at {config.confidence.level:g}")
     if (baseline := _baseline_source(plan)) is not None:
         parts.append(baseline)
     print(f"{args.config}: OK — " + "; ".join(parts))

@@ -134,6 +134,42 @@ class BaselineComparison:
 
 
 @dataclass(frozen=True)
+class SequentialLook:
+    """Where one compared suite stands under ``repeats: auto`` after its last look (see
+    ``gate/_sequential.py``): block, pass, or undecided (its disputed rows are asked again)."""
+
+    metric: str
+    decision: str
+    looks: int  # rounds looked at (1 = the first pass only)
+    losses: int  # paired observations where the candidate scored lower than the baseline
+    wins: int  # ... and higher
+    estimate: float | None  # mean difference, candidate minus baseline; None: no pair measured
+    boundary: int | None  # losses - wins needed to block at the last look
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "decision": self.decision, "looks": self.looks, "losses": self.losses,
+                "wins": self.wins, "estimate": self.estimate, "boundary": self.boundary, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class AdaptiveRepeats:
+    """What ``repeats: auto`` did: how many rounds, which rows were asked again and why, and the
+    sequential rule's look at each compared suite."""
+
+    max_asks: int  # the cap: asks per row, first pass included
+    rounds: int  # rounds run (1: the first pass decided everything)
+    reasked_rows: int  # distinct rows asked again
+    extra_calls: int  # calls after the first pass, model and baseline together
+    reason: str  # why rows were (or were not) asked again, in a sentence
+    looks: tuple[SequentialLook, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"max": self.max_asks, "rounds": self.rounds, "reasked_rows": self.reasked_rows,
+                "extra_calls": self.extra_calls, "reason": self.reason, "looks": [x.to_dict() for x in self.looks]}
+
+
+@dataclass(frozen=True)
 class EndpointInfo:
     """What was called, without credentials."""
 
@@ -197,6 +233,7 @@ class GateResult:
     # metric -> the dataset column holding what the row should have answered (ExactMatch's expected,
     # a judge's expected_output), so failing rows show it beside the answer
     expected_columns: Mapping[str, str] = field(default_factory=dict)
+    adaptive: AdaptiveRepeats | None = None  # what repeats: auto did; None with fixed repeats
     schema_version: str = SCHEMA_VERSION
 
     @property
@@ -240,7 +277,8 @@ class GateResult:
             "metrics": {m: dict(stats) for m, stats in self.metrics.items()},
             "confidence": {"level": self.confidence_level, **self.confidence_settings},
             "intervals": {m: {stat: list(ci) for stat, ci in stats.items()} for m, stats in self.intervals.items()},
-            "repeats": {"k": self.repeats, "suites": {a.suite: a.to_dict() for a in self.agreement}},
+            "repeats": {"k": self.repeats, "suites": {a.suite: a.to_dict() for a in self.agreement},
+                        **({"auto": self.adaptive.to_dict()} if self.adaptive is not None else {})},
             "baseline": self.baseline.to_dict() if self.baseline else None,
             "thresholds": [
                 {

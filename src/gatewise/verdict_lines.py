@@ -18,6 +18,10 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
         ci = f"[{readable(item.ci[0])}, {readable(item.ci[1])}]" if item.ci else ""
         mode = "" if item.threshold.mode == "point" else f", {item.threshold.mode}"
         print(f"  {mark} {item.threshold.key:<32} {value:>10} {ci:<22} (target {item.threshold.expression}{mode})")
+    if result.adaptive is not None:
+        auto = result.adaptive
+        asked = f"{auto.reasked_rows} rows asked again ({auto.extra_calls} extra calls); " if auto.reasked_rows else ""
+        print(f"  repeats: auto: {asked}{auto.reason}")
     for suite in result.agreement:
         print(f"  repeats: {suite.suite} agreement {suite.agreement:.1%}, "
               f"{suite.flaky_rows} of {suite.rows} rows flaky ({suite.flakiness:.1%})")

@@ -16,6 +16,7 @@ from ._judge import JudgeSuiteConfig
 from ._predictive import (PART_STATISTICS, SUITE_STATISTICS, ClassificationConfig, DriftConfig, RegressionConfig,
                           V2EndpointConfig)
 from ._promote import CanaryConfig, ManifestFileConfig
+from ._repeats import AutoRepeatsConfig, split_auto_repeats
 from ._thresholds import Threshold
 from ._verify import VerifyConfig
 from ._tracking import HistoryBaselineConfig, TrackingConfig
@@ -239,6 +240,8 @@ class GateConfig(_Strict):
     max_errors: int = Field(0, ge=0, description="rows allowed to error after retries")
     confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig)
     repeats: int = Field(1, ge=1, le=100, description="times each row is sent to the endpoint")
+    # set by ``repeats: auto`` (then repeats is 1: the first pass); see config/_repeats.py
+    repeats_auto: AutoRepeatsConfig | None = None
     baseline: BaselineConfig | None = None
     promote: PromoteConfig | None = None
     verify: VerifyConfig | None = Field(None, description="gatewise verify: the live canary against the champion")
@@ -259,6 +262,23 @@ class GateConfig(_Strict):
             line = self.key_lines.get(probe)
             probe = probe.rsplit(".", 1)[0] if "." in probe else ""
         return {"file": self.source, "line": line, "key": key}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auto_repeats(cls, data: Any) -> Any:
+        return split_auto_repeats(data)
+
+    @model_validator(mode="after")
+    def _auto_repeats_need_a_comparison(self) -> "GateConfig":
+        if self.repeats_auto is None:
+            return self
+        if self.baseline is None:
+            raise error_at(("repeats",), "repeats: auto re-asks the rows where the model and its baseline disagree, "
+                                         "so it needs a baseline: section (baseline.endpoint to re-ask both)")
+        if self.baseline.rule != "significant":
+            raise error_at(("baseline", "rule"), "repeats: auto decides with a sequential form of rule significant; "
+                                                 f"rule {self.baseline.rule} has none: use a fixed number of repeats")
+        return self
 
     @model_validator(mode="before")
     @classmethod

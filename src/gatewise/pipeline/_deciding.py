@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..endpoint import public_url
-from ..result import BaselineComparison, JudgeInfo
+from ..result import AdaptiveRepeats, BaselineComparison, JudgeInfo, ThresholdResult
 from ..samples import Sample
 from ..scores import Measure, Score
 from ._plan import GatePlan
@@ -23,13 +23,21 @@ class Baseline:
 
 
 def decide(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...], baseline: Baseline,
-           measures: tuple[Measure, ...] = ()) -> dict[str, Any]:
-    """GateResult's decision fields: metrics, intervals, verdict, baseline and agreement."""
+           measures: tuple[Measure, ...] = (), adaptive: AdaptiveRepeats | None = None) -> dict[str, Any]:
+    """GateResult's decision fields: metrics, intervals, verdict, baseline and agreement.
+
+    With ``repeats: auto`` (``adaptive``), metrics, thresholds and the comparison table are the
+    first pass's (a re-asked row must not weigh more than the others); every ask counts in the
+    error budget; the comparison's verdict entries are the sequential rule's decisions."""
     from ..gate import (aggregate_observations, compare_with_baseline, decide as decide_verdict,
                         metric_intervals, observations, regression_results, repeat_agreement, with_dataset_metrics)
 
     config = plan.config
-    observed = observations(config, samples, scores)
+    every = observations(config, samples, scores)
+    observed = every
+    if adaptive is not None:
+        observed = {**observations(config, *_first_pass(samples, scores)), "errors": every["errors"]}
+        baseline = Baseline(*_first_pass(baseline.samples, baseline.scores))
     metrics = with_dataset_metrics(config, aggregate_observations(observed), observed, measures)
     intervals = metric_intervals(observed, level=config.confidence.level, resamples=config.confidence.resamples,
                                  seed=config.confidence.seed)
@@ -42,10 +50,37 @@ def decide(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...
         comparison = _compare(plan, observed, baseline, compare_with_baseline)
         line = config.where("baseline.max_regression")["line"] or config.where("baseline")["line"]
         extra = regression_results(comparison, line)
-    verdict = decide_verdict(config.parsed_thresholds, metrics, samples, config.max_errors, intervals=intervals,
-                             extra=extra)
+        if adaptive is not None and adaptive.looks:
+            extra = _sequential_results(adaptive, comparison, line)
+    agreement = repeat_agreement(config, every)
+    if adaptive is not None:
+        # only re-asked rows have more than one answer: agreement over them
+        asked_again = {s.row_id for s in samples if s.repeat > 0}
+        agreement = repeat_agreement(config, {m: tuple(o for o in items if o.row_id in asked_again)
+                                              for m, items in every.items()})
+    verdict = decide_verdict(config.parsed_thresholds, metrics, samples if adaptive is None else
+                             _first_pass(samples, ())[0], config.max_errors, intervals=intervals, extra=extra)
     return {"metrics": metrics, "intervals": intervals, "verdict": verdict, "baseline": comparison,
-            "agreement": repeat_agreement(config, observed)}
+            "agreement": agreement}
+
+
+def _first_pass(samples, scores) -> tuple[tuple[Sample, ...], tuple[Score, ...]]:
+    return tuple(s for s in samples if s.repeat == 0), tuple(s for s in scores if s.repeat == 0)
+
+
+def _sequential_results(adaptive: AdaptiveRepeats, comparison: BaselineComparison,
+                        line: int | None) -> tuple[ThresholdResult, ...]:
+    """One verdict entry per compared suite, as the fixed rule's (``suite.mean vs baseline``), with the
+    sequential rule's estimate and decision: blocked only when it decided "block"."""
+    from ..config import Threshold
+    from ..gate._baseline import STATISTIC
+
+    limit = -comparison.max_regression
+    out = []
+    for look in adaptive.looks:
+        rule = Threshold(look.metric, STATISTIC, ">=", limit, f">= {limit:g}", line, comparison.rule)
+        out.append(ThresholdResult(rule, look.estimate, look.decision != "block", look.losses + look.wins))
+    return tuple(out)
 
 
 def _compare(plan: GatePlan, observed, baseline: Baseline, compare_with_baseline) -> BaselineComparison:

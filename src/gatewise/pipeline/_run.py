@@ -206,7 +206,9 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
     if row_scores is None:  # merged shards judged their only_if suites already
         baseline_gated = judge_gated(config, from_baseline.samples, baseline_scores, judge_responses, console)
     baseline = Baseline(from_baseline.samples, (*baseline_scores, *from_baseline.judged, *baseline_gated.scores))
-    cached_as = score_key(evidently_suites, samples) if cache is not None and worker is not None else None
+    # repeats: auto may need the worker again for the rows it re-asks: no cached-scores shortcut
+    cached_as = (score_key(evidently_suites, samples)
+                 if cache is not None and worker is not None and config.repeats_auto is None else None)
     if row_scores is None:
         scored = score(evidently_suites, samples, worker, cache, cached_as, console, html_path=html_path)
     else:
@@ -217,9 +219,21 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
         gated = judge_gated(config, samples, scored.scores, judge_responses, console, timings)
     scores = (*scored.scores, *got.judged, *gated.scores)
 
+    # repeats: auto: disputed rows asked again while the comparison is undecided
+    adaptive, reasked_judge = None, (0, 0)
+    if config.repeats_auto is not None and config.baseline is not None:
+        from ._adaptive import ask_until_decided
+
+        t_auto = time.perf_counter()
+        asked = ask_until_decided(plan, samples, scores, baseline, worker, evidently_suites, cache, console,
+                                  judge_responses)
+        samples, scores, baseline = asked.samples, asked.scores, asked.baseline
+        adaptive, reasked_judge = asked.record, asked.judge_asked
+        timings["reasking"] = time.perf_counter() - t_auto
+
     # scores -> verdict
     t3 = time.perf_counter()
-    decision = decide(plan, samples, scores, baseline, scored.measures)
+    decision = decide(plan, samples, scores, baseline, scored.measures, adaptive)
     timings["verdict"] = time.perf_counter() - t3
     reported = tuple(sorted({s.model_id for s in samples if s.model_id} or set(got.served)))
     result = GateResult(
@@ -239,11 +253,12 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
                              "seed": config.confidence.seed},
         repeats=config.repeats,
         judge=judge_info(plan, (*got.judged, *from_baseline.judged, *gated.scores, *baseline_gated.scores),
-                         got.judge_asked, from_baseline.judge_asked, gated.asked, baseline_gated.asked,
+                         got.judge_asked, from_baseline.judge_asked, gated.asked, baseline_gated.asked, reasked_judge,
                          skipped=skipped_rows(config, (*got.judged, *from_baseline.judged, *gated.scores,
                                                         *baseline_gated.scores))),
         shards=shards,
         expected_columns=expected_columns(config),
+        adaptive=adaptive,
         **decision,
     )
     return result, scored, cached_as

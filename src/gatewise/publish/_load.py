@@ -12,8 +12,8 @@ from ..config import Threshold
 from ..endpoint import ConcurrencyStats
 from ..errors import InputError
 from ..report import GATE_RESULT_FILE, RESULTS_FILE, SUMMARY_FILE
-from ..result import (SCHEMA_VERSION, BaselineComparison, EndpointInfo, GateResult, JudgeInfo, MetricComparison,
-                      RowChange, SuiteAgreement, ThresholdResult, Verdict)
+from ..result import (SCHEMA_VERSION, AdaptiveRepeats, BaselineComparison, EndpointInfo, GateResult, JudgeInfo,
+                      MetricComparison, RowChange, SequentialLook, SuiteAgreement, ThresholdResult, Verdict)
 from ..samples import Message, Sample
 from ..scores import Score
 
@@ -70,6 +70,7 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
             judge=_judge(data.get("judge")),
             shards=int(data.get("shards") or 1),
             expected_columns={str(m): str(c) for m, c in (data.get("expected_columns") or {}).items()},
+            adaptive=_adaptive((data.get("repeats") or {}).get("auto")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path} (or {RESULTS_FILE} beside it) is not a complete gate result: "
@@ -104,6 +105,18 @@ def _baseline(data: dict[str, Any] | None) -> BaselineComparison | None:
     return BaselineComparison(str(data["source"]), str(data["kind"]), bool(data["paired"]), data.get("dataset_sha256"),
                               float(data["max_regression"]), float(data["confidence"]), str(data["rule"]), metrics,
                               data.get("note"))
+
+
+def _adaptive(data: dict[str, Any] | None) -> AdaptiveRepeats | None:
+    """What repeats: auto did, so the PR comment says which rows were asked again and why."""
+    if not data:
+        return None
+    looks = tuple(SequentialLook(str(x["metric"]), str(x["decision"]), int(x["looks"]), int(x["losses"]),
+                                 int(x["wins"]), None if x.get("estimate") is None else float(x["estimate"]),
+                                 None if x.get("boundary") is None else int(x["boundary"]), str(x["reason"]))
+                  for x in data.get("looks") or ())
+    return AdaptiveRepeats(int(data["max"]), int(data["rounds"]), int(data["reasked_rows"]), int(data["extra_calls"]),
+                           str(data["reason"]), looks)
 
 
 def _judge(data: dict[str, Any] | None) -> JudgeInfo | None:

@@ -10,6 +10,8 @@ PASS_MARK, FAIL_MARK = "✅", "❌"
 
 
 def repeats_section(result: GateResult) -> str:
+    if result.adaptive is not None:
+        return auto_repeats_section(result)
     if not result.agreement:
         return ""
     lines = [table_row(["Suite", "Rows", "Agreement", "Flaky rows", "Flakiness"]),
@@ -67,3 +69,34 @@ def _plain(value: float | None) -> str:
 
 def _outcome(passed: bool) -> str:
     return PASS_MARK if passed else FAIL_MARK
+
+
+def auto_repeats_section(result: GateResult) -> str:
+    """``repeats: auto``: how many rows were asked again, why, and each compared suite's decision."""
+    auto = result.adaptive
+    assert auto is not None
+    reason = auto.reason[:1].upper() + auto.reason[1:]
+    parts = [f"### Repeats: auto\n\n{escape_inline(reason)}."]
+    if auto.reasked_rows:
+        parts[0] += (f" {auto.reasked_rows:,} rows asked again: {auto.extra_calls:,} extra calls, model and baseline "
+                     f"together, in {auto.rounds - 1} more round{'s' * (auto.rounds > 2)} (cap: {auto.max_asks} asks "
+                     "per row). Thresholds and the comparison table below are the first pass's; the verdict on the "
+                     "comparison is a sequential sign test over every ask, whose false-block rate holds however "
+                     "many rounds it takes.")
+    if auto.looks:
+        lines = [table_row(["Suite", "Decision", "Asks", "Losses", "Wins", "Delta (est.)", "Boundary", "Why"]),
+                 table_row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---"])]
+        for look in auto.looks:
+            lines.append(table_row([
+                code_span(look.metric), look.decision, str(look.looks), f"{look.losses:,}", f"{look.wins:,}",
+                "n/a" if look.estimate is None else f"{look.estimate:+.4f}",
+                "" if look.boundary is None else str(look.boundary), escape_inline(look.reason)]))
+        parts.append("\n".join(lines))
+    if result.agreement:
+        rows = [table_row(["Suite", "Rows asked again", "Agreement", "Flaky rows"]),
+                table_row(["---", "---:", "---:", "---:"])]
+        for suite in result.agreement:
+            rows.append(table_row([code_span(suite.suite), f"{suite.rows:,}", f"{suite.agreement:.1%}",
+                                   f"{suite.flaky_rows:,}"]))
+        parts.append("\n".join(rows))
+    return "\n\n".join(parts)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..config import GateConfig
 from ..endpoint import DEFAULT_CACHE_DIR, ResponseCache, public_url
+from ..errors import InputError
 from ..pipeline._gated import gated_suites, judge_gated
 from ..pipeline._plan import prepare
 from ..pipeline._run import begin_run, gather, now, resumable
@@ -43,6 +44,10 @@ def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache
     console = console or Console(quiet=True)
     started_at = now()
     timings: dict[str, float] = {}
+    if config.repeats_auto is not None:
+        # each shard would re-ask on its own evidence, and merge could not decide as one run does
+        raise InputError(f"{config.source}: repeats: auto decides over every row at once, so its gate cannot be "
+                         "sharded; run it unsharded, or set repeats to a number to shard it")
     plan = prepare(config)
     config = plan.config
     everything = len(plan.dataset.rows)

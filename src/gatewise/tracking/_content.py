@@ -38,7 +38,7 @@ def run_params(result: GateResult) -> dict[str, str]:
         "judge_model": judge.model if judge else None,
         "judge_model_ids": ",".join(judge.reported_model_ids) if judge else None,
         "model_name": result.model_name,
-        "repeats": result.repeats,
+        "repeats": f"auto (max {result.adaptive.max_asks})" if result.adaptive else result.repeats,
         "confidence_level": result.confidence_level,
         "baseline": result.baseline.source if result.baseline else None,
         "gatewise_version": __version__,
@@ -71,6 +71,11 @@ def run_metrics(result: GateResult) -> dict[str, float]:
             if item.interval is not None:
                 put(f"{key}.ci_low", item.interval[0])
                 put(f"{key}.ci_high", item.interval[1])
+    if result.adaptive is not None:
+        # repeats: auto: how much re-asking this run needed, comparable across runs
+        put("repeats.auto.rounds", result.adaptive.rounds)
+        put("repeats.auto.reasked_rows", result.adaptive.reasked_rows)
+        put("repeats.auto.extra_calls", result.adaptive.extra_calls)
     put("gate.passed", 1.0 if result.passed else 0.0)
     put("gate.failed_thresholds", len(result.verdict.failed))
     put("gate.rows", result.verdict.row_count)
