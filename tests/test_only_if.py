@@ -112,3 +112,24 @@ def test_only_if_names_a_suite_or_one_check_and_a_missing_score_is_no_pass():
     # "format" is not a prefix of "formatting": only the suite's own checks count
     assert failed_gates(suite, {"formatting.x": [Score("r", "formatting.x", 1.0, True)],
                                 "exact.ExactMatch": row["exact.ExactMatch"]}) == ["format"]
+
+
+def test_a_sharded_gate_judges_only_if_suites_in_its_shards_and_merges_as_one_run(tmp_path, capsys, poor_model,
+                                                                                    judge):
+    """Each shard scores its rows' checks, so it judges its own only_if rows; merge decides as one run."""
+    from gatewise.cli import main
+
+    config = _gate(tmp_path / "g", poor_model, judge)
+    cache = ("--cache", "--cache-dir", str(tmp_path / "cache"))
+    assert run(capsys, config, tmp_path / "warm", *cache)[0] == 1
+    assert run(capsys, config, tmp_path / "whole", *cache)[0] == 1
+    dirs = [tmp_path / f"shard-{k}" for k in (1, 2, 3)]
+    for k, out in enumerate(dirs, start=1):
+        assert main(["gate", "--config", str(config), "--shard", f"{k}/3", "--out", str(out), *cache]) == 0
+    assert main(["merge", *map(str, dirs), "--out", str(tmp_path / "merged")]) == 1
+    capsys.readouterr()
+    whole = json.loads((tmp_path / "whole" / "gate-result.json").read_text())
+    merged = json.loads((tmp_path / "merged" / "gate-result.json").read_text())
+    assert merged["judge"]["skipped"] == whole["judge"]["skipped"] > 0
+    assert merged["metrics"] == whole["metrics"] and merged["thresholds"] == whole["thresholds"]
+    assert results(tmp_path / "merged") == results(tmp_path / "whole")

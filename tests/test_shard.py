@@ -224,3 +224,15 @@ def test_one_shard_of_one_merges_into_the_whole_gate(tmp_path, capsys, answers):
     assert code == 1 and "FAILED" in stdout
     document = json.loads((tmp_path / "merged" / "gate-result.json").read_text())
     assert "shards" not in document and document["dataset"]["rows"] == 20
+
+
+def test_a_gate_with_adaptive_repeats_cannot_be_sharded(tmp_path, capsys, answers):
+    with StandinServer(answers=answers) as server:
+        config = write_gate(tmp_path, server.base_url, rows=many_rows(8), thresholds="",
+                            extra=f"repeats: auto\nbaseline:\n  endpoint:\n    base_url: {server.base_url}\n"
+                                  "    model: standin-model\n")
+        asked = server.stats.completions
+        code, _, stderr = cli(capsys, "gate", "--config", str(config), "--shard", "1/2", "--out", str(tmp_path / "s"))
+        assert server.stats.completions == asked, "refused before any call"
+    assert code == 2 and "repeats: auto" in stderr and "cannot be sharded" in stderr
+    assert not (tmp_path / "s").exists()
