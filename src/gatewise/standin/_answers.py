@@ -1,7 +1,9 @@
-"""Reading the stand-in's answer table (question -> reference answer) from a dataset file."""
+"""Reading the stand-in's answer table (question -> reference answer) from a dataset file; an
+answer that is a list or object (expected tool calls) is kept as its JSON text."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..dataset import read_records
@@ -26,5 +28,12 @@ def load_answer_table(path: str | Path, question_column: str = "question",
         for column in (question_column, answer_column):
             if row.get(column) is None:
                 raise DatasetError(f"{where}: row has no {column!r} column")
-        table.setdefault(str(row[question_column]), str(row[answer_column]))
+        table.setdefault(_text(row[question_column]), _text(row[answer_column]))
     return table
+
+
+def _text(value: object) -> str:
+    """A cell as the model would say it: text as it is, a list or object (a tool call) as JSON."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
