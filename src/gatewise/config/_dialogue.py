@@ -23,6 +23,7 @@ class ToolCallsConfig(StrictModel):
         "exact", description="exact: the same arguments; subset: the expected ones with equal values, "
                              "others allowed; ignore: names only")
     order: bool = Field(False, description="calls must come in the expected order")
+    tools: str | None = Field(None, min_length=1, description="column holding the offered tools; default prompt.tools")
     schema_: bool = Field(True, alias="schema",
                           description="each call's arguments are JSON valid against its tool's parameters")
 

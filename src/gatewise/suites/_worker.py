@@ -27,10 +27,16 @@ from ..samples import Sample
 from ..scores import Measured, Score
 from ..telemetry import disable_telemetry
 from ._evidently import load_evidently, score_evidently
+from ._tool_calls import score_tool_calls
 from ._html import write_evidently_html
 from ._measure import measure_suites
 
 log = logging.getLogger(__name__)
+
+
+def score_per_row(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> tuple[Score, ...]:
+    """Every per-row deterministic check: Evidently's, then the tool-call suites'."""
+    return score_evidently(samples, suites) + score_tool_calls(samples, suites)
 
 
 class ScoringWorkerError(InfraError):
@@ -71,8 +77,8 @@ class ScoringWorker:
             self._use_this_process(f"the scoring worker could not start: {exc}")
 
     def score(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> tuple[Score, ...]:
-        """``score_evidently`` in the worker: one Score per sample per check."""
-        return self._call(f"scoring {len(samples)} samples", score_evidently, samples, suites)
+        """``score_per_row`` in the worker: one Score per sample per check."""
+        return self._call(f"scoring {len(samples)} samples", score_per_row, samples, suites)
 
     def measure(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> Measured:
         """``measure_suites`` in the worker: the dataset-level suites' row scores and statistics."""
