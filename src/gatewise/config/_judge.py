@@ -12,7 +12,15 @@ from pydantic import Field, field_validator, model_validator
 
 from ._strict import StrictModel
 
-JudgeMetric = Literal["g-eval", "answer-relevancy", "faithfulness", "hallucination", "bias", "toxicity"]
+JudgeMetric = Literal["g-eval", "answer-relevancy", "faithfulness", "hallucination", "bias", "toxicity",
+                      "conversational-g-eval", "knowledge-retention", "role-adherence", "conversation-completeness",
+                      "turn-relevancy", "tool-correctness"]
+
+# metrics of a whole conversation (deepeval's ConversationalTestCase): the row's messages and answer
+CONVERSATIONAL = frozenset({"conversational-g-eval", "knowledge-retention", "role-adherence",
+                            "conversation-completeness", "turn-relevancy"})
+# metrics written by their criteria or steps
+G_EVAL = frozenset({"g-eval", "conversational-g-eval"})
 
 # deepeval before 4 scored these as the share of violations (lower is better); deepeval 4 scores
 # them like every other metric (1 is a pass). gatewise reports all of them as higher-is-better.
@@ -22,6 +30,7 @@ LOWER_IS_BETTER = frozenset({"bias", "toxicity", "hallucination"})
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "faithfulness": ("retrieval_context",),
     "hallucination": ("context",),
+    "tool-correctness": ("expected_tools",),
 }
 
 
@@ -45,6 +54,7 @@ class JudgeColumns(StrictModel):
     expected_output: str | None = None
     context: str | None = None
     retrieval_context: str | None = None
+    expected_tools: str | None = Field(None, description="tool-correctness: the expected calls [{name, arguments}]")
 
     def items(self) -> list[tuple[str, str]]:
         return [(field, column) for field, column in self.model_dump().items() if column is not None]
@@ -57,6 +67,7 @@ class JudgeSuiteConfig(StrictModel):
     rubric: list[RubricBand] | None = Field(None, min_length=1, description="g-eval: score bands")
     columns: JudgeColumns = Field(default_factory=JudgeColumns)
     threshold: float = Field(0.5, ge=0, le=1, description="a row passes when its score is at least this")
+    chatbot_role: str | None = Field(None, min_length=1, description="role-adherence: the role the model plays")
 
     @field_validator("criteria")
     @classmethod
@@ -86,13 +97,23 @@ class JudgeSuiteConfig(StrictModel):
     def _metric_needs(self) -> "JudgeSuiteConfig":
         from ._strict import error_at
 
-        if self.metric == "g-eval":
+        if self.metric in G_EVAL:
             if self.criteria is None and self.evaluation_steps is None:
-                raise error_at(("metric",), "g-eval needs criteria or evaluation_steps")
+                raise error_at(("metric",), f"{self.metric} needs criteria or evaluation_steps")
         else:
             for key in ("criteria", "evaluation_steps", "rubric"):
                 if getattr(self, key) is not None:
-                    raise error_at((key,), f"{key} applies to g-eval only, not to {self.metric}")
+                    raise error_at((key,), f"{key} applies to g-eval and conversational-g-eval only, "
+                                           f"not to {self.metric}")
+        if self.metric == "role-adherence" and self.chatbot_role is None:
+            raise error_at(("chatbot_role",), "role-adherence needs chatbot_role: the role the model must keep")
+        if self.chatbot_role is not None and self.metric not in CONVERSATIONAL:
+            raise error_at(("chatbot_role",), f"chatbot_role applies to conversational metrics, not to {self.metric}")
+        if self.metric in CONVERSATIONAL:
+            for field, _ in self.columns.items():
+                if field not in ("context", "expected_output"):
+                    raise error_at(("columns", field), f"{self.metric} judges the conversation; columns.{field} "
+                                                       "does not apply (context and expected_output do)")
         for field in REQUIRED_FIELDS.get(self.metric, ()):
             if getattr(self.columns, field) is None:
                 raise error_at(("metric",), f"{self.metric} needs columns.{field}: the dataset column holding it")

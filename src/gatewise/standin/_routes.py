@@ -19,6 +19,7 @@ from . import _shapes as shapes
 from ._faults import Faults
 from ._http import Request
 from ._judge import judge_reply
+from ._judge_dialogue import conversation_judge_reply
 from ._metrics import StandinMetrics
 from ._model import StandinModel
 from ._tools import ToolRequestError, checked_tools, tool_answer
@@ -173,7 +174,8 @@ class Routes:
     def _complete(self, prompt: str, payload: dict[str, Any]) -> tuple[str, str]:
         """The model's text for a prompt, cut to ``max_tokens`` words ("length") if asked. A deepeval
         judge prompt gets the judge's JSON: one stand-in can be both the model and its judge."""
-        judged = judge_reply(prompt, garbage_rate=self._faults().judge_garbage_rate)
+        garbage = self._faults().judge_garbage_rate
+        judged = conversation_judge_reply(prompt, garbage_rate=garbage) or judge_reply(prompt, garbage_rate=garbage)
         text = judged if judged is not None else self._model.reply(prompt)
         limit = payload.get("max_completion_tokens") or payload.get("max_tokens")
         if limit is None:
