@@ -13,6 +13,8 @@ from ..errors import DatasetError
 def load_answer_table(path: str | Path, question_column: str = "question",
                       answer_column: str = "answer") -> dict[str, str]:
     """Map each row's question to its reference answer; the first row wins for a repeated question.
+    A row whose question is a list (a conversation's user turns) maps each turn to the answer at
+    the same place in its answer list.
 
     Raises ``DatasetError`` naming the line when the file is unreadable, a line is not a JSON
     object, or a row lacks either column.
@@ -28,7 +30,16 @@ def load_answer_table(path: str | Path, question_column: str = "question",
         for column in (question_column, answer_column):
             if row.get(column) is None:
                 raise DatasetError(f"{where}: row has no {column!r} column")
-        table.setdefault(_text(row[question_column]), _text(row[answer_column]))
+        questions, answers = row[question_column], row[answer_column]
+        if isinstance(questions, list):
+            # a conversation's user turns, answered turn by turn by the same-length answers list
+            if not isinstance(answers, list) or len(answers) != len(questions):
+                raise DatasetError(f"{where}: {question_column!r} is a list of {len(questions)} turns, so "
+                                   f"{answer_column!r} must be a list of as many answers")
+            for question, answer in zip(questions, answers):
+                table.setdefault(_text(question), _text(answer))
+            continue
+        table.setdefault(_text(questions), _text(answers))
     return table
 
 

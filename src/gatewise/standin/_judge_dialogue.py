@@ -3,9 +3,10 @@ retention, role adherence, conversation completeness, turn relevancy, conversati
 with the JSON deepeval expects, deterministically.
 
 Like the single-turn judge it reads words, not meaning: an assistant turn that says it does not
-know ("I am not sure.", the stand-in model's wrong answer) forgets what it was told, leaves the
-user's intention unmet, is irrelevant and out of character; every other turn passes. Enough for
-tests that make a model right or wrong, not a realistic judge.
+know ("I am not sure.", the stand-in model's wrong answer) forgets what it was told and is out of
+character; one that shares no content word with the user's message before it (another row's
+answer) is irrelevant and leaves that intention unmet. Enough for tests that make a model right
+or wrong, not a realistic judge.
 """
 
 from __future__ import annotations
@@ -47,6 +48,30 @@ def _fails(text: str) -> bool:
     return not text.strip() or bool(_UNSURE.search(text))
 
 
+_WORD = re.compile(r"[a-z0-9]{4,}")
+_COMMON = frozenset("that this with have what which please make want need does will your from would like "
+                    "there their about could should into than then them they were when where".split())
+
+
+def _answers(user: str, reply: str) -> bool:
+    """The reply gives an answer that shares a content word with the user's message."""
+    if _fails(reply):
+        return False
+    asked = set(_WORD.findall(user.lower())) - _COMMON
+    return not asked or bool(asked & set(_WORD.findall(reply.lower())))
+
+
+def _exchanges(turns: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """(user message, the assistant's reply to it) for every assistant turn."""
+    pairs, user = [], ""
+    for turn in turns:
+        if turn["role"] == "user":
+            user = turn["content"]
+        elif turn["role"] == "assistant":
+            pairs.append((user, turn["content"]))
+    return pairs
+
+
 def _knowledge(prompt: str) -> dict[str, Any]:
     # the fact is the last user message itself: enough to find an answer that forgot it
     user = _section(prompt, "Latest User Message") or ""
@@ -78,15 +103,14 @@ def _intention_met(prompt: str) -> dict[str, Any]:
     for index, turn in enumerate(turns):
         if turn["role"] == "user" and turn["content"].strip() == intention:
             reply = next((t["content"] for t in turns[index + 1:] if t["role"] == "assistant"), "")
-            if _fails(reply):
+            if not _answers(intention, reply):
                 return {"verdict": "no", "reason": f"The assistant did not answer {intention!r}."}
     return {"verdict": "yes"}
 
 
 def _last_turn_relevant(prompt: str) -> dict[str, Any]:
-    turns = _turns(prompt, "Messages")
-    last = next((t["content"] for t in reversed(turns) if t["role"] == "assistant"), "")
-    if _fails(last):
+    exchanges = _exchanges(_turns(prompt, "Messages"))
+    if not exchanges or not _answers(*exchanges[-1]):
         return {"verdict": "no", "reason": "The last assistant message does not address the user."}
     return {"verdict": "yes"}
 
@@ -95,8 +119,8 @@ def _conversational_g_eval(prompt: str) -> dict[str, Any]:
     low, high = 0, 10
     if (found := re.search(r"An integer from (\d+) to (\d+)", prompt)) is not None:
         low, high = int(found.group(1)), int(found.group(2))
-    answers = [t["content"] for t in _turns(prompt, "Per-turn fields") if t["role"] == "assistant"]
-    if answers and not any(_fails(a) for a in answers):
+    exchanges = _exchanges(_turns(prompt, "Per-turn fields"))
+    if exchanges and all(_answers(user, reply) for user, reply in exchanges):
         return {"reason": "Every assistant turn answers the user.", "score": high}
     return {"reason": "An assistant turn gives no answer.", "score": low}
 
