@@ -106,7 +106,7 @@ class JudgeSuiteConfig(StrictModel):
                     raise error_at((key,), f"{key} applies to g-eval and conversational-g-eval only, "
                                            f"not to {self.metric}")
         if self.metric == "role-adherence" and self.chatbot_role is None:
-            raise error_at(("chatbot_role",), "role-adherence needs chatbot_role: the role the model must keep")
+            raise error_at(("metric",), "role-adherence needs chatbot_role: the role the model must keep")
         if self.chatbot_role is not None and self.metric not in CONVERSATIONAL:
             raise error_at(("chatbot_role",), f"chatbot_role applies to conversational metrics, not to {self.metric}")
         if self.metric in CONVERSATIONAL:
