@@ -60,6 +60,9 @@ def test_the_example_conversation_gate_passes_a_model_that_follows_the_conversat
         "helpful.conversational-g-eval": 1.0}
     assert all(score["judge_model"] == JUDGE_MODEL for name, score in oslo["scores"].items()
                if name != "final_answer.ExactMatch")
+    result = json.loads((tmp_path / "out" / "gate-result.json").read_text())
+    assert result["counts"]["turns"] == 18 and result["counts"]["samples"] == 6
+    assert "18 conversation turns" in (tmp_path / "out" / "summary.md").read_text()
 
 
 def test_a_model_that_loses_the_thread_fails_the_conversational_suites(capsys, monkeypatch, tmp_path, table, judge):

@@ -59,6 +59,8 @@ def test_the_example_tool_gate_passes_a_model_that_calls_the_right_tools(capsys,
     result = json.loads((out / "gate-result.json").read_text())
     assert {t["metric"]: t["passed"] for t in result["thresholds"]} == {
         "errors": True, "tools": True, "tools.schema": True, "latency_ms": True}
+    assert result["counts"]["tool_calls"] == 11 and result["counts"]["turns"] == 12
+    assert "11 tool calls" in (out / "summary.md").read_text()
 
 
 def test_a_model_that_calls_the_wrong_tools_fails_the_gate_and_says_why(capsys, monkeypatch, tmp_path, table):
@@ -69,6 +71,8 @@ def test_a_model_that_calls_the_wrong_tools_fails_the_gate_and_says_why(capsys, 
     assert failed, "a half-right model got every row right"
     reasons = [row["scores"]["tools.tool"]["reason"] for row in failed]
     assert all(reason.startswith("expected ") and "; called " in reason for reason in reasons), reasons
+    summary = (out / "summary.md").read_text()
+    assert "**Why 0 (`tools.tool`):** expected " in summary  # the failing rows say what was expected
 
 
 def test_the_request_offers_the_rows_tools_with_its_tool_choice(capsys, tmp_path, caller):

@@ -118,6 +118,11 @@ def _context(result: GateResult) -> str:
     ]
     if (pushed := _concurrency(endpoint.concurrency)) is not None:
         parts.append(pushed)
+    turns, calls = sum(s.turns for s in result.samples), sum(len(s.tool_calls) for s in result.samples)
+    if turns > len(result.samples):  # simulated conversations: more model turns than rows
+        parts.append(f"{turns:,} conversation turns")
+    if calls:
+        parts.append(f"{calls:,} tool call{'s' if calls != 1 else ''}")
     if (judge := result.judge) is not None:
         # which judge gave the judge suites' scores matters as much as which model was judged
         said = f"judge {code_span(judge.model)}"
@@ -228,9 +233,10 @@ def _row_block(number: int, outcome: RowOutcome, show_repeat: bool) -> str:
         key, text = question
         facts.append(f"- **{escape_inline(key)}:** {_inline(text, QUESTION_CHARS)}")
     for score in outcome.failed_checks[:CHECKS_LISTED]:
-        if score.reason:  # a judge said why: the most useful line for a reviewer
+        if score.reason:  # a judge (or a tool-call check) said why: the most useful line for a reviewer
             value = "" if score.value is None else f" {format_number(score.value)}"
-            facts.append(f"- **Judge{value} ({code_span(score.metric)}):** {_inline(score.reason, ERROR_CHARS)}")
+            who = "Judge" if score.judge_model is not None else "Why"
+            facts.append(f"- **{who}{value} ({code_span(score.metric)}):** {_inline(score.reason, ERROR_CHARS)}")
     return "\n\n".join([title, "\n".join(facts), _output(outcome)])
 
 
