@@ -134,6 +134,10 @@ def test_messages_rows_are_sent_as_they_are_tool_results_included(capsys, tmp_pa
     assert body["messages"] == [{"role": "system", "content": "Be brief."}, *history]
     (row,) = gate_results(tmp_path / "out")
     assert row["messages"] == body["messages"] and row["output"] == "It is 21 degrees in Paris."
+    from gatewise.publish import load_gate_run
+
+    (sample,) = load_gate_run(tmp_path / "out").result.samples
+    assert [m.to_dict() for m in sample.messages] == body["messages"]  # null content and tool_calls kept
 
 
 def test_a_cached_conversation_replays_every_turn_without_a_call(capsys, tmp_path, assistant):

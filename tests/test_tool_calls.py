@@ -61,6 +61,12 @@ def test_the_example_tool_gate_passes_a_model_that_calls_the_right_tools(capsys,
         "errors": True, "tools": True, "tools.schema": True, "latency_ms": True}
     assert result["counts"]["tool_calls"] == 11 and result["counts"]["turns"] == 12
     assert "11 tool calls" in (out / "summary.md").read_text()
+    # gatewise publish re-reads the run: the calls survive the round trip through results.jsonl
+    from gatewise.publish import load_gate_run
+
+    again = {s.row_id: s for s in load_gate_run(out).result.samples}
+    assert [c.name for c in again["w4"].tool_calls] == ["get_weather", "get_weather"]
+    assert again["w4"].to_dict()["tool_calls"] == weather["tool_calls"]
 
 
 def test_a_model_that_calls_the_wrong_tools_fails_the_gate_and_says_why(capsys, monkeypatch, tmp_path, table):

@@ -96,7 +96,7 @@ def _rubric(judge: JudgeSuiteConfig) -> list[Any] | None:
 def _prompt_text(sample: Sample) -> str:
     """What the model was asked: the last user message sent (deepeval's ``input``)."""
     users = [m.content for m in sample.messages if m.role == "user"]
-    return users[-1] if users else ""
+    return _as_text(users[-1]) if users else ""  # content parts (a list) read as their JSON
 
 
 def _as_text(value: Any) -> str:
