@@ -88,6 +88,12 @@ def parse_tools(value: Any) -> list[dict[str, Any]]:
     return value
 
 
+def offered_tools(value: Any) -> list[dict[str, Any]]:
+    """A row's tools as sent, once ``parse_tools`` has checked them before the run: decoding only,
+    since checking every schema again costs more CPU than the call's own JSON (100 000 rows)."""
+    return _decoded(value)
+
+
 def parse_expected_calls(value: Any) -> tuple[tuple[str, Any], ...]:
     """Expected calls: a list of {name, arguments} (arguments an object, or its JSON text); an
     empty list expects no call. Returns (name, arguments object or None) pairs."""

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from .config import GateConfig
 from .dataset import Dataset, Row
-from .dialogue import converse, parse_messages, parse_tools, parse_turns, row_value, tool_request
+from .dialogue import (converse, offered_tools, parse_messages, parse_tools, parse_turns, row_value,
+                       tool_request)
 from .errors import ConfigError
 from .samples import Message, Sample
 
@@ -83,7 +84,7 @@ class PromptTemplate:
     async def ask(self, endpoint, row: Row, repeat: int) -> Sample:
         """The row's sample: one call with its messages and tools, or a simulated conversation."""
         columns = self.columns
-        extra = tool_request(parse_tools(row.values[columns.tools]) if columns.tools else None, columns.tool_choice)
+        extra = tool_request(offered_tools(row.values[columns.tools]) if columns.tools else None, columns.tool_choice)
         if columns.turns is None:
             return await endpoint.sample(row.id, row.values, self.render(row), repeat, extra=extra)
         opening = (self._system,) if self._system is not None else ()

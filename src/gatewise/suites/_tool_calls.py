@@ -14,7 +14,7 @@ import json
 from typing import Any, Sequence
 
 from ..config import SuiteConfig
-from ..dialogue import RowValueError, parse_expected_calls, parse_tools
+from ..dialogue import RowValueError, offered_tools, parse_expected_calls
 from ..samples import Sample, ToolCall
 from ..scores import Score
 from ._frame import has_output
@@ -44,7 +44,7 @@ def _score_row(suite: SuiteConfig, sample: Sample) -> list[Score]:
         return [Score(sample.row_id, f"{suite.name}.{label}", None, False, sample.repeat, error) for label in labels]
     try:
         expected = parse_expected_calls(sample.inputs.get(settings.expected))
-        tools = parse_tools(sample.inputs.get(settings.tools)) if settings.tools else []
+        tools = offered_tools(sample.inputs.get(settings.tools)) if settings.tools else []
     except RowValueError as exc:  # checked before the calls; a results file edited since may still hold one
         return [Score(sample.row_id, f"{suite.name}.{label}", None, False, sample.repeat, f"row: {exc}")
                 for label in labels]
