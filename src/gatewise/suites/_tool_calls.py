@@ -14,7 +14,7 @@ import json
 from typing import Any, Sequence
 
 from ..config import SuiteConfig
-from ..dialogue import RowValueError, offered_tools, parse_expected_calls
+from ..dialogue import RowValueError, offered_tools, parse_expected_calls, schema_validator
 from ..samples import Sample, ToolCall
 from ..scores import Score
 from ._frame import has_output
@@ -107,8 +107,6 @@ def _agrees(expected: dict[str, Any], got: dict[str, Any], mode: str) -> bool:
 def _valid_against_schema(calls: tuple[ToolCall, ...], tools: list[dict[str, Any]]) -> tuple[float, str | None]:
     if not calls:
         return 1.0, None
-    from jsonschema.validators import validator_for
-
     schemas = {tool["function"]["name"]: tool["function"].get("parameters") for tool in tools}
     problems = []
     for call in calls:
@@ -118,8 +116,8 @@ def _valid_against_schema(calls: tuple[ToolCall, ...], tools: list[dict[str, Any
         elif got is _NOT_JSON:
             problems.append(f"{call.name}: arguments are not a JSON object ({_short(call.arguments)})")
         elif schemas[call.name] is not None:
-            schema = schemas[call.name]
-            error = next(iter(validator_for(schema)(schema).iter_errors(got)), None)
+            validator = schema_validator(json.dumps(schemas[call.name], sort_keys=True))
+            error = next(iter(validator.iter_errors(got)), None)
             if error is not None:
                 where = "/".join(str(p) for p in error.absolute_path) or "(arguments)"
                 problems.append(f"{call.name}: {where}: {error.message}")
