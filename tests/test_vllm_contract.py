@@ -131,3 +131,15 @@ def test_a_simulated_conversation_is_answered_turn_by_turn(tmp_path, capsys, vll
         assert row["error"] is None and row["turns"] == 2, row
         assert [m["role"] for m in row["messages"]] == ["system", "user", "assistant", "user"], row
         assert row["completion_tokens"] <= 2 * MAX_TOKENS
+
+
+def test_tool_choice_auto_on_a_server_without_a_tool_parser_fails_closed_naming_the_flags(
+        tmp_path, capsys, vllm_server):
+    tools = [{"type": "function", "function": {"name": "capital_of", "parameters": {"type": "object"}}}]
+    rows = [{**row, "tools": tools} for row in ROWS[:3]]
+    config = write_gate(tmp_path, vllm_server.base_url, rows=rows, endpoint=ENDPOINT)
+    config.write_text(config.read_text().replace('  user: "Question: {question}"\n',
+                                                 '  user: "Question: {question}"\n  tools: tools\n'))
+    code, _, stderr = run(capsys, config, tmp_path / "out")
+    assert code == 3, stderr  # every call refused: no verdict, never a pass
+    assert "--enable-auto-tool-choice" in stderr and "HTTP 400" in stderr, stderr
