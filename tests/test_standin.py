@@ -156,9 +156,7 @@ def test_raw_chat_response_has_exactly_openais_fields(healthy: StandinServer) ->
     body = httpx.post(healthy.base_url + "/chat/completions", json=chat_payload()).json()
     assert {"id", "object", "created", "model", "choices", "usage"} <= set(body)
     assert set(body["choices"][0]) >= {"index", "message", "finish_reason"}
-    # vLLM's ChatMessage always carries tool_calls: an empty list when the answer is text
-    assert body["choices"][0]["message"] == {"role": "assistant", "content": ANSWER, "refusal": None,
-                                             "tool_calls": []}
+    assert body["choices"][0]["message"] == {"role": "assistant", "content": ANSWER, "refusal": None}
     assert set(body["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
 
 

@@ -117,7 +117,7 @@ class Routes:
             return self._chat(request)
         except ToolRequestError as refused:
             raise _Refused(_unvalidated(refused.message, refused.location) if refused.location
-                           else _invalid(refused.message)) from None
+                           else _invalid(refused.message, refused.param)) from None
 
     def _chat(self, request: Request) -> Reply | StreamReply:
         payload = self._payload(request)

@@ -20,8 +20,9 @@ def usage(prompt_tokens: int, completion_tokens: int) -> JSON:
 
 def chat_completion(id_: str, created: int, model: str, content: str | None, finish_reason: str,
                     usage_: JSON, tool_calls: list[JSON] | None = None) -> JSON:
-    # vLLM's ChatMessage always has tool_calls, an empty list in an answer without calls
-    message: JSON = {"role": "assistant", "content": content, "refusal": None, "tool_calls": tool_calls or []}
+    message: JSON = {"role": "assistant", "content": content, "refusal": None}
+    if tool_calls:  # vLLM (0.32) leaves the key out of a text answer
+        message["tool_calls"] = tool_calls
     return {
         "id": id_, "object": "chat.completion", "created": created, "model": model,
         "choices": [{"index": 0, "message": message,

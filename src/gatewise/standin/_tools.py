@@ -2,10 +2,11 @@
 table's answer for a question may be calls (``[{"name": ..., "arguments": {...}}]`` as JSON), and
 is sent back as ``message.tool_calls`` when the request offers tools.
 
-vLLM's shapes: ``tool_choice`` "auto" (the default when tools are given) answers calls with
-``content: null`` and ``finish_reason: "tool_calls"``; "required" and a named function answer
-``content: ""`` and ``finish_reason: "stop"`` (guided decoding, no parser); "none" answers text.
-Call ids are ``chatcmpl-tool-<hex>``; arguments are JSON text.
+It serves as vLLM started with ``--enable-auto-tool-choice --tool-call-parser``: without them vLLM
+(0.32) refuses "auto" and "required" with a 400. vLLM's shapes: "auto" (the default when tools are
+given) answers calls with ``content: null`` and ``finish_reason: "tool_calls"``; "required" and a
+named function answer ``content: ""`` and ``finish_reason: "stop"``; "none" answers text, and a
+text answer has no ``tool_calls`` key. Call ids are ``chatcmpl-tool-<hex>``; arguments are JSON text.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from . import _shapes as shapes
 
 
 class ToolRequestError(Exception):
-    """A tool request vLLM refuses: ``location`` set for its request model's errors, else a 400."""
+    """A tool request vLLM refuses: ``location`` set for its request model's (pydantic) errors,
+    else its OpenAI layer's 400 naming ``param`` (the words checked against vLLM 0.32)."""
 
-    def __init__(self, message: str, location: str | None = None) -> None:
+    def __init__(self, message: str, location: str | None = None, *, param: str | None = None) -> None:
         super().__init__(message)
-        self.message, self.location = message, location
+        self.message, self.location, self.param = message, location, param
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,11 @@ def checked_tools(payload: dict[str, Any]) -> OfferedTools | None:
     tools, choice = payload.get("tools"), payload.get("tool_choice")
     if tools is None:
         if choice not in (None, "none"):
-            raise ToolRequestError("When using `tool_choice`, `tools` must be set.")
+            raise ToolRequestError("When using `tool_choice`, `tools` must be set. (parameter=tool_choice)",
+                                   param="tool_choice")
         return None
     if not isinstance(tools, list) or not all(_is_function(tool) for tool in tools):
-        raise ToolRequestError("Input should be a list of {type: function, function: {name, ...}}", "body.tools")
+        raise ToolRequestError("Input should be a valid list", "body.tools")
     names = tuple(tool["function"]["name"] for tool in tools)
     choice = "auto" if choice is None else choice  # vLLM's default when tools are given
     if isinstance(choice, dict):
@@ -55,9 +58,11 @@ def checked_tools(payload: dict[str, Any]) -> OfferedTools | None:
         if not isinstance(name, str):
             raise ToolRequestError("Input should be a valid named tool choice", "body.tool_choice")
         if name not in names:
-            raise ToolRequestError(f"Tool '{name}' has not been passed in `tools`.")
+            raise ToolRequestError("The tool specified in `tool_choice` does not match any of the specified "
+                                   "`tools` (parameter=tool_choice)", param="tool_choice")
     elif choice not in ("auto", "none", "required"):
-        raise ToolRequestError("Input should be 'none', 'auto' or 'required'", "body.tool_choice")
+        raise ToolRequestError(f"Invalid value for `tool_choice`: {choice}! Only named tools, \"none\", \"auto\" "
+                               "or \"required\" are supported. (parameter=tool_choice)", param="tool_choice")
     return OfferedTools(names, choice)
 
 
