@@ -208,3 +208,17 @@ def test_a_row_whose_call_failed_is_an_error_on_every_check():
     scores = score_tool_calls([failed], [suite])
     assert [s.metric for s in scores] == ["t.tool", "t.arguments", "t.schema"]
     assert all(not s.passed and s.error == "no output: HTTP 500: boom" for s in scores)
+
+
+def test_the_score_cache_tells_apart_answers_that_differ_only_in_their_calls():
+    from gatewise import score_cache
+
+    suite = SuiteConfig(name="t", tool_calls=ToolCallsConfig(expected="want", tools="tools"))
+
+    def key(arguments: str) -> str:
+        sample = Sample("r", {"want": [], "tools": TOOLS}, (), output="Calling f now.",
+                        tool_calls=(ToolCall("f", arguments),))
+        return score_cache.score_key([sample], [suite])
+
+    assert key('{"x": 1}') != key('{"x": 2}')
+    assert key('{"x": 1}') == key('{"x": 1}')
