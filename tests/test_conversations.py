@@ -194,3 +194,29 @@ thresholds:
 max_errors: {max_errors}
 """)
     return config
+
+
+def test_a_conversational_g_eval_rubric_reaches_the_judge(capsys, tmp_path, assistant, judge):
+    data = write_dataset(tmp_path, ROWS[:2])
+    config = tmp_path / "gate.yaml"
+    config.write_text(f"""endpoint: {{ base_url: {assistant.base_url}, model: standin-model, concurrency: 4 }}
+judge: {{ base_url: {judge.base_url}, model: {JUDGE_MODEL} }}
+prompt: {{ turns: turns }}
+dataset: {{ path: {data.name}, sha256: "{hashlib.sha256(data.read_bytes()).hexdigest()}" }}
+suites:
+  - name: helpful
+    judge:
+      metric: conversational-g-eval
+      criteria: "Every answer helps."
+      rubric:
+        - {{ score_range: [0, 4], expected_outcome: "an assistant turn that ignores the user" }}
+        - {{ score_range: [5, 10], expected_outcome: "every turn answers the user" }}
+thresholds:
+  helpful: {{ pass_rate: ">= 1.0" }}
+""")
+    with RecordingProxy(judge.root_url) as proxy:
+        config.write_text(config.read_text().replace(judge.base_url, proxy.base_url))
+        code, stdout, stderr = gate_cli_run(capsys, config, tmp_path / "out")
+    assert code == 0, stdout + stderr
+    prompts = [body["messages"][-1]["content"] for body in proxy.bodies if "messages" in body]
+    assert any("every turn answers the user" in prompt for prompt in prompts)

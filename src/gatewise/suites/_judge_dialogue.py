@@ -31,7 +31,7 @@ def build_dialogue_metric(name: str, judge: JudgeSuiteConfig, common: dict[str, 
             name=name, evaluation_params=params,
             criteria=guarded_criteria(judge.criteria) if judge.criteria is not None else None,
             evaluation_steps=guarded_steps(judge.evaluation_steps) if judge.evaluation_steps else None,
-            **common)
+            rubric=_rubric(judge), **common)
     if judge.metric == "tool-correctness":
         return metrics.ToolCorrectnessMetric(include_reason=True, **common)
     classes = {"knowledge-retention": metrics.KnowledgeRetentionMetric,
@@ -40,6 +40,14 @@ def build_dialogue_metric(name: str, judge: JudgeSuiteConfig, common: dict[str, 
                "turn-relevancy": metrics.TurnRelevancyMetric}
     # "llm": the judge decides every step; other modes send rows to a remote service
     return classes[judge.metric](eval_mode="llm", include_reason=True, **common)
+
+
+def _rubric(judge: JudgeSuiteConfig) -> list[Any] | None:
+    if judge.rubric is None:
+        return None
+    from deepeval.metrics.g_eval import Rubric
+
+    return [Rubric(score_range=band.score_range, expected_outcome=band.expected_outcome) for band in judge.rubric]
 
 
 def conversation_case(sample: Sample, judge: JudgeSuiteConfig) -> Any:
