@@ -800,3 +800,119 @@ def test_repeats_auto_is_not_a_key_of_its_own(ws, refused):
     config = ws.gate(WITH_BASELINE + "repeats_auto:\n  max: 3\n")
     err = refused(config)
     assert f"{config}:31 [repeats_auto]: unknown key" in err
+
+
+# --- conversations and tool calls ------------------------------------------------------------
+
+TOOLS = [{"type": "function", "function": {"name": "capital_of", "parameters": {
+    "type": "object", "properties": {"country": {"type": "string"}}, "required": ["country"]}}}]
+TOOL_ROWS = "".join(json.dumps({**row, "tools": TOOLS, "history": [{"role": "user", "content": row["question"]}],
+                                "calls": [{"name": "capital_of", "arguments": {"country": row["answer"]}}]}) + "\n"
+                    for row in ROWS)
+TOOL_SUITE = "  - name: tools\n    tool_calls: { expected: calls }\n"
+JUDGE_SECTION = "judge:\n  base_url: <base_url>\n  model: standin-model\n"
+
+
+def _with_rows(rows: list[dict]) -> str:
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+@pytest.mark.parametrize("line, insert, key, problem", [
+    (9, "  messages: history\n", "prompt.messages", "a prompt needs exactly one of: user (a template), messages"),
+    (9, "  turns: history\n", "prompt.turns", "(it has user and turns)"),
+    (9, "  tool_choice: auto\n", "prompt.tool_choice", "tool_choice needs tools"),
+    (9, "  tools: tools\n  tool_choice: sometimes please\n", "prompt.tool_choice",
+     "tool_choice is auto, none, required or a function name, not 'sometimes please'"),
+    (9, "  tools: tools\n  tool_choise: auto\n", "prompt.tool_choise", "unknown key"),
+], ids=["user-and-messages", "user-and-turns", "tool-choice-without-tools", "bad-tool-choice", "typo"])
+def test_prompt_sources_and_tool_settings_are_checked(ws, refused, line, insert, key, problem):
+    config = ws.gate(insert_after(line, insert), dataset=TOOL_ROWS)
+    err = refused(config)
+    assert f"{config}:{line + 1} [{key}]" in err or f"{config}:{line + 2} [{key}]" in err, err
+    assert problem in err, err
+
+
+def test_turns_cannot_carry_tools(ws, refused):
+    text = replace_line(9, 'user: "Question: {question}"', "turns: history\n  tools: tools")
+    config = ws.gate(text, dataset=TOOL_ROWS)
+    err = refused(config)
+    assert f"{config}:10 [prompt.tools]: a simulated conversation (turns) cannot carry tools" in err
+
+
+def test_messages_column_missing_from_the_dataset(ws, refused):
+    config = ws.gate(replace_line(9, 'user: "Question: {question}"', "messages: chat"), dataset=TOOL_ROWS)
+    err = refused(config)
+    assert f"{config}:9 [prompt.messages]: prompt.messages names column 'chat', which the dataset does not have" in err
+
+
+@pytest.mark.parametrize("value, problem", [
+    ([{"content": "hi"}], "message 1 needs a role"),
+    ([], "it must be a non-empty list of chat messages"),
+    ("[{not json", "its text is not valid JSON"),
+    ([{"role": "user", "content": "hi", "colour": "red"}], "message 1 has unknown key 'colour'"),
+], ids=["no-role", "empty", "bad-json", "unknown-key"])
+def test_a_rows_messages_are_checked_before_any_call(ws, refused, value, problem):
+    rows = [dict(row, history=[{"role": "user", "content": row["question"]}]) for row in ROWS]
+    rows[1]["history"] = value
+    config = ws.gate(replace_line(9, 'user: "Question: {question}"', "messages: history"), dataset=_with_rows(rows))
+    err = refused(config)
+    assert "row 'q2', column 'history': " + problem in err, err
+
+
+def test_a_tool_with_a_broken_json_schema_is_refused(ws, refused):
+    rows = [dict(row, tools=TOOLS) for row in ROWS]
+    rows[2]["tools"] = [{"type": "function", "function": {"name": "capital_of", "parameters": {"type": "objekt"}}}]
+    config = ws.gate(insert_after(9, "  tools: tools\n"), dataset=_with_rows(rows))
+    err = refused(config)
+    assert "row 'q3', column 'tools': tool 'capital_of': parameters is not a valid JSON Schema" in err
+
+
+def test_tool_calls_suite_needs_tools_offered(ws, refused):
+    config = ws.gate(insert_after(21, TOOL_SUITE), dataset=TOOL_ROWS)
+    err = refused(config)
+    assert f"{config}:23 [suites[1].tool_calls]: a tool_calls suite needs prompt.tools" in err
+
+
+def test_tool_calls_suite_expected_column_missing(ws, refused):
+    text = insert_after(21, TOOL_SUITE.replace("expected: calls", "expected: expected_calls"))
+    config = ws.gate(insert_after(9, "  tools: tools\n", text), dataset=TOOL_ROWS)
+    err = refused(config)
+    assert f"[suites[1].tool_calls.expected]: tool_calls.expected names column 'expected_calls'" in err
+
+
+@pytest.mark.parametrize("suite, key, problem", [
+    ("{ expected: calls, arguments: fuzzy }", "suites[1].tool_calls.arguments", "Input should be 'exact', 'subset'"),
+    ("{ expected: calls, argument: exact }", "suites[1].tool_calls.argument", "unknown key"),
+], ids=["bad-mode", "typo"])
+def test_tool_calls_suite_settings_are_checked(ws, refused, suite, key, problem):
+    text = insert_after(21, f"  - name: tools\n    tool_calls: {suite}\n")
+    config = ws.gate(insert_after(9, "  tools: tools\n", text), dataset=TOOL_ROWS)
+    err = refused(config)
+    assert f"[{key}]" in err and problem in err, err
+
+
+def test_a_rows_expected_calls_are_checked_before_any_call(ws, refused):
+    rows = [dict(row, tools=TOOLS, calls=[{"name": "capital_of", "arguments": {"country": row["answer"]}}])
+            for row in ROWS]
+    rows[0]["calls"] = [{"arguments": {"country": "France"}}]
+    text = insert_after(21, TOOL_SUITE)
+    config = ws.gate(insert_after(9, "  tools: tools\n", text), dataset=_with_rows(rows))
+    err = refused(config)
+    assert "row 'q1', column 'calls': expected call 1 needs a name" in err
+
+
+@pytest.mark.parametrize("suite, key, problem", [
+    ("{ metric: role-adherence }", "suites[1].judge.metric", "role-adherence needs chatbot_role"),
+    ('{ metric: g-eval, criteria: "Right?", chatbot_role: "a pirate" }', "suites[1].judge.chatbot_role",
+     "chatbot_role applies to conversational metrics, not to g-eval"),
+    ("{ metric: tool-correctness }", "suites[1].judge.metric", "tool-correctness needs columns.expected_tools"),
+    ("{ metric: turn-relevancy, columns: { retrieval_context: answer } }",
+     "suites[1].judge.columns.retrieval_context", "turn-relevancy judges the conversation"),
+    ("{ metric: conversational-g-eval }", "suites[1].judge.metric",
+     "conversational-g-eval needs criteria or evaluation_steps"),
+], ids=["role-without-role", "role-on-g-eval", "tool-correctness-without-expected", "turn-relevancy-rag-column",
+        "conversational-g-eval-without-criteria"])
+def test_conversational_and_tool_judge_suites_are_checked(ws, refused, suite, key, problem):
+    config = ws.gate(insert_after(21, f"  - name: judged\n    judge: {suite}\n") + JUDGE_SECTION)
+    err = refused(config)
+    assert f"{config}:23 [{key}]" in err and problem in err, err

@@ -100,12 +100,30 @@ def test_a_reply_without_usage_or_finish_reason_has_no_token_counts(canned):
     assert _sample(canned, (200, null_usage)).prompt_tokens is None
 
 
-def test_a_tool_call_with_null_content_is_an_error_not_retried(canned):
+def test_a_tool_call_with_null_content_is_recorded_as_its_calls(canned):
     message = {"role": "assistant", "content": None,
-               "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+               "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}]}
     sample = _sample(canned, (200, _chat(message, finish_reason="tool_calls")), max_retries=3)
+    assert sample.error is None and sample.attempts == 1 and sample.finish_reason == "tool_calls"
+    assert [call.to_dict() for call in sample.tool_calls] == [{"id": "c1", "name": "f", "arguments": '{"a": 1}'}]
+    assert sample.output == 'f({"a": 1})'  # what every report shows of a calls-only answer
+
+
+def test_null_content_without_tool_calls_is_an_error_not_retried(canned):
+    message = {"role": "assistant", "content": None, "tool_calls": []}
+    sample = _sample(canned, (200, _chat(message, finish_reason="stop")), max_retries=3)
     assert sample.output is None and sample.attempts == 1
     assert sample.error.startswith("response had no text content")
+
+
+@pytest.mark.parametrize("tool_calls", [
+    "f()", [{"id": "c1", "type": "function", "function": {"arguments": "{}"}}],
+], ids=["not-a-list", "no-name"])
+def test_malformed_tool_calls_are_retried_then_reported(canned, tool_calls):
+    message = {"role": "assistant", "content": None, "tool_calls": tool_calls}
+    sample = _sample(canned, (200, _chat(message, finish_reason="tool_calls")), max_retries=1)
+    assert sample.output is None and sample.attempts == 2
+    assert "malformed response" in sample.error
 
 
 def test_a_text_completion_reads_choices_text(canned):

@@ -111,7 +111,7 @@ def test_the_cache_replays_without_calls_and_no_cache_calls_again(tmp_path, answ
     assert calls_after_second == 10, "a cached re-run called the endpoint"
     assert calls_after_third == 20
     counts = json.loads((tmp_path / "b" / "gate-result.json").read_text())["counts"]
-    assert counts == {"samples": 10, "errors": 0, "cached": 10, "calls": 0}
+    assert counts == {"samples": 10, "errors": 0, "cached": 10, "calls": 0, "turns": 10, "tool_calls": 0}
 
 
 def test_the_api_key_never_appears_in_output_or_reports(tmp_path, answers):

@@ -321,7 +321,7 @@ def _line_of(config: Path, text: str) -> int:
     ('\n  - name: correctness\n    judge: { metric: geval, criteria: "Right?" }\n',
      "suites[0].judge.metric", "judge: {", "Input should be"),
     ('\n  - name: correctness\n    judge: { metric: bias, criteria: "Fair?" }\n',
-     "suites[0].judge.criteria", "judge: {", "criteria applies to g-eval only"),
+     "suites[0].judge.criteria", "judge: {", "criteria applies to g-eval and conversational-g-eval only"),
     ('\n  - name: correctness\n    evidently: [ { descriptor: IsValidJSON } ]\n    judge: { metric: bias }\n',
      "suites[0].judge", "judge: {", "a suite needs exactly one of"),
     ('\n  - name: correctness\n    judge:\n      metric: g-eval\n      criteria: "Right?"\n      rubric:\n'

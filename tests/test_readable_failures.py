@@ -47,7 +47,7 @@ def test_a_row_skipped_by_only_if_says_so_without_pretending_a_judge_scored_it()
     scores = [Score("q1", "correctness.g-eval", 0.0, False,
                     reason="not judged: the row failed format (only_if), so it fails this suite")]
     text = render_summary(make_result(samples, scores, expected_columns={"correctness.g-eval": "answer"}))
-    assert "**Note (`correctness.g-eval`):** not judged: the row failed format (only_if)" in text.replace("\\", "")
+    assert "**Why (`correctness.g-eval`):** not judged: the row failed format (only_if)" in text.replace("\\", "")
     assert "Judge 0" not in text
 
 

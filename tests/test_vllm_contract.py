@@ -104,3 +104,42 @@ def test_the_kserve_openai_v1_prefix_works_behind_a_proxy(tmp_path, capsys, kser
     rows = results(tmp_path / "out")
     assert len(rows) == 4 and all(row["error"] is None and row["model_id"] == SERVED_NAME for row in rows)
     assert len(proxy_bodies := kserve_path.bodies) == 4 and all(b["model"] == SERVED_NAME for b in proxy_bodies)
+
+
+def test_a_request_offering_tools_with_tool_choice_none_is_answered_as_text(tmp_path, capsys, vllm_server):
+    # the test server runs without --enable-auto-tool-choice: "none" is the choice it must accept
+    tools = [{"type": "function", "function": {"name": "capital_of", "parameters": {
+        "type": "object", "properties": {"country": {"type": "string"}}, "required": ["country"]}}}]
+    rows = [{**row, "tools": tools} for row in ROWS[:4]]
+    config = write_gate(tmp_path, vllm_server.base_url, rows=rows, endpoint=ENDPOINT)
+    config.write_text(config.read_text().replace('  user: "Question: {question}"\n',
+                                                 '  user: "Question: {question}"\n  tools: tools\n'
+                                                 '  tool_choice: none\n'))
+    code, _, stderr = run(capsys, config, tmp_path / "out")
+    assert code in (0, 1), stderr
+    for row in results(tmp_path / "out"):
+        assert row["error"] is None and row["tool_calls"] == [], row
+
+
+def test_a_simulated_conversation_is_answered_turn_by_turn(tmp_path, capsys, vllm_server):
+    rows = [{**row, "turns": [row["question"], "Say it again, please."]} for row in ROWS[:3]]
+    config = write_gate(tmp_path, vllm_server.base_url, rows=rows, endpoint=ENDPOINT)
+    config.write_text(config.read_text().replace('  user: "Question: {question}"\n', '  turns: turns\n'))
+    code, _, stderr = run(capsys, config, tmp_path / "out")
+    assert code in (0, 1), stderr
+    for row in results(tmp_path / "out"):
+        assert row["error"] is None and row["turns"] == 2, row
+        assert [m["role"] for m in row["messages"]] == ["system", "user", "assistant", "user"], row
+        assert row["completion_tokens"] <= 2 * MAX_TOKENS
+
+
+def test_tool_choice_auto_on_a_server_without_a_tool_parser_fails_closed_naming_the_flags(
+        tmp_path, capsys, vllm_server):
+    tools = [{"type": "function", "function": {"name": "capital_of", "parameters": {"type": "object"}}}]
+    rows = [{**row, "tools": tools} for row in ROWS[:3]]
+    config = write_gate(tmp_path, vllm_server.base_url, rows=rows, endpoint=ENDPOINT)
+    config.write_text(config.read_text().replace('  user: "Question: {question}"\n',
+                                                 '  user: "Question: {question}"\n  tools: tools\n'))
+    code, _, stderr = run(capsys, config, tmp_path / "out")
+    assert code == 3, stderr  # every call refused: no verdict, never a pass
+    assert "--enable-auto-tool-choice" in stderr and "HTTP 400" in stderr, stderr

@@ -22,6 +22,9 @@ CHAT = {"model": SERVED_NAME, "messages": [{"role": "user", "content": "What is 
 SCHEMA = {"type": "json_schema", "json_schema": {"name": "Answer", "schema": {
     "type": "object", "properties": {"answer": {"type": "string", "maxLength": 20}}, "required": ["answer"]}}}
 
+TOOLS = [{"type": "function", "function": {"name": "capital_of", "parameters": {
+    "type": "object", "properties": {"country": {"type": "string"}}, "required": ["country"]}}}]
+
 # (name, method, path under /v1, JSON body or raw bytes)
 REQUESTS = [
     ("models", "GET", "/models", None),
@@ -34,6 +37,12 @@ REQUESTS = [
     ("format-unknown", "POST", "/chat/completions", {**CHAT, "response_format": {"type": "bogus"}}),
     ("format-without-schema", "POST", "/chat/completions", {**CHAT, "response_format": {"type": "json_schema"}}),
     ("format-json-schema", "POST", "/chat/completions", {**CHAT, "max_tokens": 32, "response_format": SCHEMA}),
+    ("tools-choice-none", "POST", "/chat/completions", {**CHAT, "tools": TOOLS, "tool_choice": "none"}),
+    ("tool-choice-without-tools", "POST", "/chat/completions", {**CHAT, "tool_choice": "required"}),
+    ("tool-choice-bogus", "POST", "/chat/completions", {**CHAT, "tools": TOOLS, "tool_choice": "bogus"}),
+    ("tools-not-a-list", "POST", "/chat/completions", {**CHAT, "tools": "x"}),
+    ("tool-choice-unknown-function", "POST", "/chat/completions",
+     {**CHAT, "tools": TOOLS, "tool_choice": {"type": "function", "function": {"name": "no_such_tool"}}}),
     ("unknown-route", "POST", "/no-such-route", {"input": "x"}),
     ("wrong-method", "GET", "/chat/completions", None),
 ]
@@ -65,6 +74,8 @@ def contract(response: httpx.Response, request) -> dict:
     if body.get("choices"):
         choice = body["choices"][0]
         seen["choice"] = sorted({"index", "message", "text", "logprobs", "finish_reason", "stop_reason"} & set(choice))
+        if "message" in choice:  # whether a text answer carries tool_calls at all (vLLM 0.32: no)
+            seen["tool_calls"] = "tool_calls" in choice["message"]
         seen["usage"] = sorted({"prompt_tokens", "completion_tokens", "total_tokens"} & set(body["usage"]))
         # the models differ, the rule does not: "length" exactly when the budget was used up
         seen["length_rule"] = (choice["finish_reason"] == "length") == \

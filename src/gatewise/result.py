@@ -273,6 +273,10 @@ class GateResult:
                 "errors": self.verdict.error_count,
                 "cached": sum(1 for s in self.samples if s.cached),
                 "calls": sum(s.attempts for s in self.samples if not s.cached),
+                # model turns asked (a simulated conversation asks one per user turn) and the
+                # function calls the answers held
+                "turns": sum(s.turns for s in self.samples),
+                "tool_calls": sum(len(s.tool_calls) for s in self.samples),
             },
             "metrics": {m: dict(stats) for m, stats in self.metrics.items()},
             "confidence": {"level": self.confidence_level, **self.confidence_settings},

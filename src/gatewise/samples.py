@@ -8,8 +8,35 @@ from typing import Any, Mapping
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One chat message. ``extra`` holds the OpenAI fields beyond role and content that a
+    conversation row may carry (an assistant's ``tool_calls``, a tool result's ``tool_call_id``,
+    ``name``), sent as they are; ``content`` is None where OpenAI allows it (tool calls only)."""
+
     role: str
-    content: str
+    content: Any
+    extra: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The message as the chat API takes it."""
+        wire = {"role": self.role, "content": self.content}
+        return {**wire, **self.extra} if self.extra else wire
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One function call the model answered with; ``arguments`` is the JSON text as it came
+    (the model's, so it may be invalid: checks score that)."""
+
+    name: str
+    arguments: str
+    id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ToolCall":
+        return cls(str(data.get("name") or ""), str(data.get("arguments") or ""), data.get("id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +62,11 @@ class Sample:
     cached: bool = False
     # a predictive model's answer as it came (a class or a number); ``output`` is its text
     prediction: float | int | str | bool | None = None
+    # the function calls the answer held (a row sent with tools); its text output names them too
+    tool_calls: tuple[ToolCall, ...] = ()
+    # calls made for this row: 1, or one per user turn of a simulated conversation (``messages``
+    # then holds the whole conversation up to the last answer, every earlier answer included)
+    turns: int = 1
 
     @property
     def ok(self) -> bool:
@@ -45,7 +77,7 @@ class Sample:
             "row_id": self.row_id,
             "repeat": self.repeat,
             "inputs": dict(self.inputs),
-            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
+            "messages": [m.to_dict() for m in self.messages],
             "output": self.output,
             "error": self.error,
             "latency_ms": self.latency_ms,
@@ -56,4 +88,6 @@ class Sample:
             "attempts": self.attempts,
             "cached": self.cached,
             "prediction": self.prediction,
+            "tool_calls": [call.to_dict() for call in self.tool_calls],
+            "turns": self.turns,
         }

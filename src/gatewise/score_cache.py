@@ -31,6 +31,8 @@ def score_key(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> str:
     digest.update(json.dumps(head, sort_keys=True).encode())
     for s in samples:
         row = [s.row_id, s.repeat, s.output, s.error, dict(s.inputs), s.prediction]
+        if s.tool_calls:  # scored by tool_calls suites; text beside calls does not show them
+            row.append([call.to_dict() for call in s.tool_calls])
         digest.update(json.dumps(row, sort_keys=True, default=str).encode())
         digest.update(b"\n")
     return "scores:" + digest.hexdigest()

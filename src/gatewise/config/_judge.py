@@ -13,7 +13,15 @@ from pydantic import Field, field_validator, model_validator
 from ._strict import StrictModel
 
 JudgeMetric = Literal["g-eval", "answer-relevancy", "faithfulness", "hallucination", "bias", "toxicity",
-                      "contextual-precision", "contextual-recall", "contextual-relevancy"]
+                      "contextual-precision", "contextual-recall", "contextual-relevancy",
+                      "conversational-g-eval", "knowledge-retention", "role-adherence", "conversation-completeness",
+                      "turn-relevancy", "tool-correctness"]
+
+# metrics of a whole conversation (deepeval's ConversationalTestCase): the row's messages and answer
+CONVERSATIONAL = frozenset({"conversational-g-eval", "knowledge-retention", "role-adherence",
+                            "conversation-completeness", "turn-relevancy"})
+# metrics written by their criteria or steps
+G_EVAL = frozenset({"g-eval", "conversational-g-eval"})
 
 # deepeval before 4 scored these as the share of violations (lower is better); deepeval 4 scores
 # them like every other metric (1 is a pass). gatewise reports all of them as higher-is-better.
@@ -27,6 +35,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "contextual-precision": ("retrieval_context", "expected_output"),
     "contextual-recall": ("retrieval_context", "expected_output"),
     "contextual-relevancy": ("retrieval_context",),
+    "tool-correctness": ("expected_tools",),
 }
 
 
@@ -50,6 +59,7 @@ class JudgeColumns(StrictModel):
     expected_output: str | None = None
     context: str | None = None
     retrieval_context: str | None = None
+    expected_tools: str | None = Field(None, description="tool-correctness: the expected calls [{name, arguments}]")
 
     def items(self) -> list[tuple[str, str]]:
         return [(field, column) for field, column in self.model_dump().items() if column is not None]
@@ -65,6 +75,7 @@ class JudgeSuiteConfig(StrictModel):
     only_if: list[str] | None = Field(
         None, min_length=1, description="evidently suites or suite.check names a row must pass to be judged; "
                                         "a row that does not is not sent to the judge and fails this suite")
+    chatbot_role: str | None = Field(None, min_length=1, description="role-adherence: the role the model plays")
 
     @field_validator("criteria")
     @classmethod
@@ -94,13 +105,23 @@ class JudgeSuiteConfig(StrictModel):
     def _metric_needs(self) -> "JudgeSuiteConfig":
         from ._strict import error_at
 
-        if self.metric == "g-eval":
+        if self.metric in G_EVAL:
             if self.criteria is None and self.evaluation_steps is None:
-                raise error_at(("metric",), "g-eval needs criteria or evaluation_steps")
+                raise error_at(("metric",), f"{self.metric} needs criteria or evaluation_steps")
         else:
             for key in ("criteria", "evaluation_steps", "rubric"):
                 if getattr(self, key) is not None:
-                    raise error_at((key,), f"{key} applies to g-eval only, not to {self.metric}")
+                    raise error_at((key,), f"{key} applies to g-eval and conversational-g-eval only, "
+                                           f"not to {self.metric}")
+        if self.metric == "role-adherence" and self.chatbot_role is None:
+            raise error_at(("metric",), "role-adherence needs chatbot_role: the role the model must keep")
+        if self.chatbot_role is not None and self.metric not in CONVERSATIONAL:
+            raise error_at(("chatbot_role",), f"chatbot_role applies to conversational metrics, not to {self.metric}")
+        if self.metric in CONVERSATIONAL:
+            for field, _ in self.columns.items():
+                if field not in ("context", "expected_output"):
+                    raise error_at(("columns", field), f"{self.metric} judges the conversation; columns.{field} "
+                                                       "does not apply (context and expected_output do)")
         for field in REQUIRED_FIELDS.get(self.metric, ()):
             if getattr(self.columns, field) is None:
                 raise error_at(("metric",), f"{self.metric} needs columns.{field}: the dataset column holding it")

@@ -10,6 +10,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from ._checks import IDENTIFIER, CheckConfig
 from ._connection import ConnectionConfig
 from ._gating import check_only_if
+from ._dialogue import ToolCallsConfig, ToolChoice, check_prompt_source, check_tool_suites
 from ._strict import StrictModel as _Strict
 from ._strict import error_at
 from ._judge import JudgeSuiteConfig
@@ -54,12 +55,22 @@ class JudgeConfig(EndpointConfig):
 class PromptConfig(_Strict):
     system: str | None = Field(None, description="inline system prompt")
     system_file: str | None = Field(None, description="file holding the system prompt, relative to the config")
-    user: str = Field(min_length=1, description="template filled from dataset columns: {question}")
+    user: str | None = Field(None, min_length=1, description="template filled from dataset columns: {question}")
+    # conversations and tools (``dialogue``): dataset columns, instead of or beside the template
+    messages: str | None = Field(None, min_length=1, description="column holding the chat turns before the answer")
+    turns: str | None = Field(None, min_length=1, description="column holding user turns, each answered in turn")
+    tools: str | None = Field(None, min_length=1, description="column holding the row's OpenAI tool schemas")
+    tool_choice: ToolChoice | None = Field(None, description="auto, none, required, or a function name")
 
     @model_validator(mode="after")
     def _one_system(self) -> "PromptConfig":
         if self.system is not None and self.system_file is not None:
             raise ValueError("give either system or system_file, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "PromptConfig":
+        check_prompt_source(self)
         return self
 
 
@@ -82,7 +93,7 @@ AnyEndpointConfig = Annotated[
 ]
 
 # every key that makes a suite of that kind; a suite sets exactly one of them
-SUITE_KINDS = ("evidently", "judge", "classification", "regression", "drift")
+SUITE_KINDS = ("evidently", "judge", "classification", "regression", "drift", "tool_calls")
 
 
 class SuiteConfig(_Strict):
@@ -92,6 +103,7 @@ class SuiteConfig(_Strict):
     classification: ClassificationConfig | None = None
     regression: RegressionConfig | None = None
     drift: DriftConfig | None = None
+    tool_calls: ToolCallsConfig | None = None
 
     @property
     def kind(self) -> str:
@@ -321,6 +333,11 @@ class GateConfig(_Strict):
                                                   "whose alias holds the results")
         return self
 
+    @model_validator(mode="after")
+    def _tools_to_check(self) -> "GateConfig":
+        check_tool_suites(self)
+        return self
+
     def resolve(self, relative: str) -> Path:
         path = Path(relative)
         return path if path.is_absolute() else Path(self.base_dir) / path
@@ -333,6 +350,8 @@ class GateConfig(_Strict):
             names.extend(f"{suite.name}.{check.label}" for check in suite.checks)
             if suite.judge is not None:
                 names.append(f"{suite.name}.{suite.judge.metric}")
+            if suite.tool_calls is not None:
+                names.extend(f"{suite.name}.{label}" for label in suite.tool_calls.check_labels())
             if suite.drift is not None and suite.drift.columns:
                 names.extend(f"{suite.name}.{column}" for column in suite.drift.columns)
         return names

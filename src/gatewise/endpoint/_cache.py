@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..samples import Message, Sample
+from ._tool_calls import sample_fields
 
 DEFAULT_CACHE_DIR = ".gatewise-cache"
 
@@ -60,7 +61,8 @@ class ResponseCache:
         hit = self.get(key)
         if hit is None:
             return None
-        return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat, attempts=0, cached=True, **hit)
+        return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat, attempts=0, cached=True,
+                      **sample_fields(hit))
 
     def put(self, key: str, record: Mapping[str, Any]) -> None:
         with self._lock:

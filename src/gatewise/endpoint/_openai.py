@@ -19,6 +19,7 @@ from ._cache import ResponseCache, request_key
 from ._concurrency import ConcurrencyStats
 from ._url import public_url, split_credentials
 from ._retry import RETRYABLE_STATUSES, Attempts, CallFailed, GaveUp, RetryPolicy, parse_retry_after
+from ._tool_calls import calls_as_text, read_tool_calls, sample_fields
 from ._wire import Wire
 
 
@@ -112,9 +113,9 @@ class OpenAIEndpoint:
         cfg = self.config
         body: dict[str, Any] = {"model": cfg.model}
         if cfg.api == "chat":
-            body["messages"] = [{"role": m.role, "content": m.content} for m in messages]
+            body["messages"] = [m.to_dict() for m in messages]
         else:
-            body["prompt"] = "\n\n".join(m.content for m in messages)
+            body["prompt"] = "\n\n".join(str(m.content) for m in messages)
         for name in ("temperature", "max_tokens", "seed"):
             if getattr(cfg, name) is not None:
                 body[name] = getattr(cfg, name)
@@ -141,7 +142,7 @@ class OpenAIEndpoint:
         if self.cache is not None and key is not None:
             self.cache.put(key, record)
         return Sample(row_id=row_id, inputs=inputs, messages=messages, repeat=repeat,
-                      attempts=attempts, **record)
+                      attempts=attempts, **sample_fields(record))
 
     async def _call(self, body: dict[str, Any]) -> dict[str, Any]:
         import orjson
@@ -164,13 +165,18 @@ class OpenAIEndpoint:
             text = choice["message"]["content"] if self.config.api == "chat" else choice["text"]
         except (TypeError, KeyError, IndexError):
             raise CallFailed("malformed response: no choices[0] text in the body", retryable=True) from None
-        if not isinstance(text, str):
-            # content null: a tool call or a refusal instead of text; asking again gets the same
+        calls = read_tool_calls(choice["message"].get("tool_calls")) if self.config.api == "chat" else []
+        if calls:
+            # vLLM answers a tool call with content null (auto) or "" (required / named)
+            text = text if isinstance(text, str) and text.strip() else calls_as_text(calls)
+        elif not isinstance(text, str):
+            # content null: a refusal instead of text; asking again gets the same
             raise CallFailed("response had no text content", retryable=False)
         usage = payload.get("usage") or {}
         if not isinstance(usage, dict):
             usage = {}
         return {
+            "tool_calls": calls,
             "output": text,
             "finish_reason": self._same(choice.get("finish_reason") if isinstance(choice, dict) else None),
             "model_id": self._same(payload.get("model")),

@@ -25,7 +25,7 @@ STATISTIC = "mean vs baseline"
 # suites whose row value is a share or score in [0, 1], higher is better, so a drop is a regression.
 # A regression suite's row value is its error (lower is better, in the target's units) and a drift
 # suite has no rows: their thresholds gate them, a mean difference would not mean "worse".
-COMPARED_KINDS = ("evidently", "judge", "classification")
+COMPARED_KINDS = ("evidently", "judge", "classification", "tool_calls")
 
 
 def regression_blocks(delta: float | None, interval: tuple[float, float] | None, max_regression: float,

@@ -46,8 +46,10 @@ def observations(config: GateConfig, samples: Sequence[Sample],
         if suite.kind == "drift":
             continue  # a property of the whole dataset, not of rows
         per_row: dict[tuple[str, int], list[Score]] = {}
-        for check in suite.evidently or ():
-            name = f"{suite.name}.{check.label}"
+        labels = suite.tool_calls.check_labels() if suite.tool_calls is not None else \
+            [check.label for check in suite.evidently or ()]
+        for label in labels:
+            name = f"{suite.name}.{label}"
             checked = by_metric.get(name, [])
             out[name] = tuple(_observe(s) for s in checked)
             for s in checked:

@@ -140,11 +140,13 @@ async def sample_all(plan: GatePlan, endpoint, on_sample: OnSample, concurrency:
 
     async def worker() -> None:
         for index, (row, repeat) in jobs:
-            messages = plan.template.render(row) if plan.template is not None else ()
+            converses = plan.template is not None and plan.template.converses
+            messages = plan.template.render(row) if plan.template is not None and not converses else ()
             if make_room is not None:
                 await make_room()
             # the row's own mapping, not a copy per call: nothing downstream changes it
-            sample = await endpoint.sample(row.id, row.values, messages, repeat)
+            sample = await (plan.template.ask(endpoint, row, repeat) if converses  # type: ignore[union-attr]
+                            else endpoint.sample(row.id, row.values, messages, repeat))
             done[index] = sample
             on_sample(sample)
 

@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..report import GATE_RESULT_FILE, RESULTS_FILE, SUMMARY_FILE
 from ..result import (SCHEMA_VERSION, AdaptiveRepeats, BaselineComparison, EndpointInfo, GateResult, JudgeInfo,
                       MetricComparison, RowChange, SequentialLook, SuiteAgreement, ThresholdResult, Verdict)
-from ..samples import Message, Sample
+from ..samples import Message, Sample, ToolCall
 from ..scores import Score
 
 
@@ -157,12 +157,14 @@ def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None, dict[str
             record = json.loads(line)
             sample = Sample(
                 row_id=str(record["row_id"]), inputs=dict(record.get("inputs") or {}),
-                messages=tuple(Message(str(m["role"]), str(m["content"])) for m in record.get("messages") or ()),
+                messages=tuple(_message(m) for m in record.get("messages") or ()),
                 output=record.get("output"), error=record.get("error"), repeat=int(record.get("repeat") or 0),
                 latency_ms=record.get("latency_ms"), prompt_tokens=record.get("prompt_tokens"),
                 completion_tokens=record.get("completion_tokens"), finish_reason=record.get("finish_reason"),
                 model_id=record.get("model_id"), attempts=int(record.get("attempts") or 1),
                 cached=bool(record.get("cached")), prediction=record.get("prediction"),
+                tool_calls=tuple(ToolCall.from_dict(c) for c in record.get("tool_calls") or ()),
+                turns=int(record.get("turns") or 1),
             )
             samples.append(sample)
             for metric, score in (record.get("scores") or {}).items():
@@ -172,6 +174,12 @@ def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None, dict[str
                 if value is not None:
                     agreement.setdefault(str(suite), {})[sample.row_id] = float(value)
     return samples, scores, agreement
+
+
+def _message(data: dict) -> Message:
+    """A message as results.jsonl holds it: role, content (text, parts or null) and the rest."""
+    extra = {key: value for key, value in data.items() if key not in ("role", "content")}  # tool_calls, ids
+    return Message(str(data["role"]), data.get("content"), extra or None)
 
 
 def _concurrency(data: Any) -> ConcurrencyStats | None:

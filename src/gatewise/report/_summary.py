@@ -120,6 +120,11 @@ def _context(result: GateResult) -> str:
         parts.append(f"merged from {result.shards} shards")
     if (pushed := _concurrency(endpoint.concurrency)) is not None:
         parts.append(pushed)
+    turns, calls = sum(s.turns for s in result.samples), sum(len(s.tool_calls) for s in result.samples)
+    if turns > len(result.samples):  # simulated conversations: more model turns than rows
+        parts.append(f"{turns:,} conversation turns")
+    if calls:
+        parts.append(f"{calls:,} tool call{'s' if calls != 1 else ''}")
     if (judge := result.judge) is not None:
         # which judge gave the judge suites' scores matters as much as which model was judged
         said = f"judge {code_span(judge.model)}"
@@ -237,7 +242,7 @@ def _row_block(number: int, outcome: RowOutcome, show_repeat: bool, expected_col
     for metric, value, reason, judged in seen.reasons[:CHECKS_LISTED]:
         # a judge said why: the most useful line for a reviewer (or why the judge was not asked)
         shown = "" if value is None or not judged else f" {format_number(value)}"
-        facts.append(f"- **{'Judge' if judged else 'Note'}{shown} ({code_span(metric)}):** "
+        facts.append(f"- **{'Judge' if judged else 'Why'}{shown} ({code_span(metric)}):** "
                      f"{_inline(reason, ERROR_CHARS)}")
     return "\n\n".join([title, "\n".join(facts), _output(outcome)])
 

@@ -29,8 +29,12 @@ def build_parser(prog: str = "python -m gatewise.standin") -> argparse.ArgumentP
 
     model = parser.add_argument_group("answers")
     model.add_argument("--answers", metavar="FILE.jsonl", help="JSONL table of questions and reference answers")
-    model.add_argument("--question-column", default="question", help="column holding the question")
-    model.add_argument("--answer-column", default="answer", help="column holding the reference answer")
+    model.add_argument("--question-column", default="question",
+                       help="column holding the question (a list: a conversation's user turns, each answered by "
+                            "the answer list's item at its place)")
+    model.add_argument("--answer-column", default="answer",
+                       help="column holding the reference answer (a list of {name, arguments}: tool calls, "
+                            "sent as tool_calls when the request offers tools)")
     model.add_argument("--quality", type=float, default=1.0,
                        help="fraction of questions answered with the reference answer (default 1.0)")
     model.add_argument("--seed", type=int, default=0,

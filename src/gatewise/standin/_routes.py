@@ -19,8 +19,10 @@ from . import _shapes as shapes
 from ._faults import Faults
 from ._http import Request
 from ._judge import judge_reply
+from ._judge_dialogue import conversation_judge_reply
 from ._metrics import StandinMetrics
 from ._model import StandinModel
+from ._tools import ToolRequestError, checked_tools, tool_answer
 
 # vLLM serves OpenAI's API under /v1; KServe's huggingface runtime serves it under /openai/v1.
 PREFIXES = ("/v1", "/openai/v1")
@@ -111,20 +113,33 @@ class Routes:
         return Reply(200, shapes.model_list(self._names, int(time.time())))
 
     def _chat_completions(self, request: Request) -> Reply | StreamReply:
+        try:
+            return self._chat(request)
+        except ToolRequestError as refused:
+            raise _Refused(_unvalidated(refused.message, refused.location) if refused.location
+                           else _invalid(refused.message, refused.param)) from None
+
+    def _chat(self, request: Request) -> Reply | StreamReply:
         payload = self._payload(request)
         messages = payload.get("messages")
         if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
             raise _Refused(_unvalidated("Input should be a non-empty list of message objects", "body.messages"))
         _check_response_format(payload.get("response_format"))
-        user_texts = [_content_text(m.get("content")) for m in messages if m.get("role") == "user"]
-        content, finish = self._complete(user_texts[-1] if user_texts else "", payload)
+        offered = checked_tools(payload)
+        # the model answers the last thing said to it: the user's message, or a tool's result
+        asked = [_content_text(m.get("content")) for m in messages if m.get("role") in ("user", "tool")]
+        content, finish = self._complete(asked[-1] if asked else "", payload)
         prompt_tokens = sum(_tokens(_content_text(m.get("content"))) for m in messages)
         usage = shapes.usage(prompt_tokens, _tokens(content))
         id_, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        answer = tool_answer(content, finish, offered)
         if payload.get("stream"):
-            return StreamReply(tuple(shapes.chat_chunks(id_, created, self._model_id, content, finish,
-                                                        usage if _wants_usage(payload) else None)))
-        return Reply(200, shapes.chat_completion(id_, created, self._model_id, content, finish, usage),
+            return StreamReply(tuple(shapes.chat_chunks(id_, created, self._model_id, answer.content or "",
+                                                        answer.finish_reason,
+                                                        usage if _wants_usage(payload) else None,
+                                                        tool_calls=answer.tool_calls)))
+        return Reply(200, shapes.chat_completion(id_, created, self._model_id, answer.content, answer.finish_reason,
+                                                 usage, tool_calls=answer.tool_calls),
                      completion=True)
 
     def _completions(self, request: Request) -> Reply | StreamReply:
@@ -159,7 +174,8 @@ class Routes:
     def _complete(self, prompt: str, payload: dict[str, Any]) -> tuple[str, str]:
         """The model's text for a prompt, cut to ``max_tokens`` words ("length") if asked. A deepeval
         judge prompt gets the judge's JSON: one stand-in can be both the model and its judge."""
-        judged = judge_reply(prompt, garbage_rate=self._faults().judge_garbage_rate)
+        garbage = self._faults().judge_garbage_rate
+        judged = conversation_judge_reply(prompt, garbage_rate=garbage) or judge_reply(prompt, garbage_rate=garbage)
         text = judged if judged is not None else self._model.reply(prompt)
         limit = payload.get("max_completion_tokens") or payload.get("max_tokens")
         if limit is None:

@@ -18,25 +18,35 @@ def usage(prompt_tokens: int, completion_tokens: int) -> JSON:
             "total_tokens": prompt_tokens + completion_tokens}
 
 
-def chat_completion(id_: str, created: int, model: str, content: str, finish_reason: str,
-                    usage_: JSON) -> JSON:
+def chat_completion(id_: str, created: int, model: str, content: str | None, finish_reason: str,
+                    usage_: JSON, tool_calls: list[JSON] | None = None) -> JSON:
+    message: JSON = {"role": "assistant", "content": content, "refusal": None}
+    if tool_calls:  # vLLM (0.32) leaves the key out of a text answer
+        message["tool_calls"] = tool_calls
     return {
         "id": id_, "object": "chat.completion", "created": created, "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
+        "choices": [{"index": 0, "message": message,
                      "logprobs": None, "finish_reason": finish_reason, "stop_reason": None}],
         "usage": usage_, "system_fingerprint": None,
     }
 
 
+def tool_call(id_: str, name: str, arguments: str) -> JSON:
+    """One call in ``message.tool_calls``, as vLLM writes it (``chatcmpl-tool-<hex>`` ids)."""
+    return {"id": id_, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
 def chat_chunks(id_: str, created: int, model: str, content: str, finish_reason: str,
-                usage_: JSON | None) -> list[JSON]:
-    """The stream of a chat completion: role first, a chunk per word, finish, then usage if asked."""
+                usage_: JSON | None, tool_calls: list[JSON] | None = None) -> list[JSON]:
+    """The stream of a chat completion: role first, a chunk per word (or one per tool call),
+    finish, then usage if asked."""
 
     def chunk(delta: JSON, finish: str | None) -> JSON:
         return {"id": id_, "object": "chat.completion.chunk", "created": created, "model": model,
                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
 
     chunks = [chunk({"role": "assistant", "content": ""}, None)]
+    chunks += [chunk({"tool_calls": [{"index": index, **call}]}, None) for index, call in enumerate(tool_calls or ())]
     chunks += [chunk({"content": piece}, None) for piece in words_with_spaces(content)]
     chunks.append(chunk({}, finish_reason))
     if usage_ is not None:  # OpenAI sends usage last, with no choices, only when asked

@@ -25,6 +25,10 @@ def check_suite_inputs(config: "GateConfig", dataset: "Dataset") -> "GateConfig"
             _check_truth(config, dataset, suite.regression.target, f"{at}.target", "target", number)
         elif suite.drift is not None:
             suite = _checked_drift(config, dataset, suite, at)
+        elif suite.tool_calls is not None:
+            from ._tool_calls_inputs import checked_tool_suite
+
+            suite = checked_tool_suite(config, dataset, suite, at)
         suites.append(suite)
     return config.model_copy(update={"suites": suites})
 

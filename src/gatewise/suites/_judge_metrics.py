@@ -11,6 +11,8 @@ import math
 from typing import Any
 
 from ..config import LOWER_IS_BETTER, JudgeSuiteConfig
+from ..config._judge import CONVERSATIONAL
+from ._judge_dialogue import build_dialogue_metric, conversation_case, tool_case
 from ..samples import Sample
 from ._judge_guard import delimit, guarded_criteria, guarded_steps
 
@@ -50,6 +52,8 @@ def build_metric(name: str, judge: JudgeSuiteConfig, model: Any, violations: boo
             rubric=_rubric(judge),
             **common,
         )
+    if judge.metric in CONVERSATIONAL or judge.metric == "tool-correctness":
+        return build_dialogue_metric(name, judge, common)
     classes = {"answer-relevancy": metrics.AnswerRelevancyMetric, "faithfulness": metrics.FaithfulnessMetric,
                "hallucination": metrics.HallucinationMetric, "bias": metrics.BiasMetric,
                "toxicity": metrics.ToxicityMetric, "contextual-precision": metrics.ContextualPrecisionMetric,
@@ -63,6 +67,10 @@ def build_case(sample: Sample, judge: JudgeSuiteConfig) -> Any:
     from deepeval.test_case import LLMTestCase
 
     assert sample.output is not None
+    if judge.metric in CONVERSATIONAL:
+        return conversation_case(sample, judge)
+    if judge.metric == "tool-correctness":
+        return tool_case(sample, judge, _prompt_text(sample))
     fields: dict[str, Any] = {"input": _prompt_text(sample), "actual_output": delimit(sample.output)}
     for field, column in judge.columns.items():
         value = sample.inputs.get(column)
@@ -74,7 +82,8 @@ def _evaluation_params(judge: JudgeSuiteConfig) -> list[Any]:
     from deepeval.test_case import SingleTurnParams
 
     params = [SingleTurnParams.INPUT, SingleTurnParams.ACTUAL_OUTPUT]
-    params += [getattr(SingleTurnParams, _PARAMS[field]) for field, _ in judge.columns.items() if field != "input"]
+    params += [getattr(SingleTurnParams, _PARAMS[field]) for field, _ in judge.columns.items()
+               if field in _PARAMS and field != "input"]
     return params
 
 
@@ -89,7 +98,7 @@ def _rubric(judge: JudgeSuiteConfig) -> list[Any] | None:
 def _prompt_text(sample: Sample) -> str:
     """What the model was asked: the last user message sent (deepeval's ``input``)."""
     users = [m.content for m in sample.messages if m.role == "user"]
-    return users[-1] if users else ""
+    return _as_text(users[-1]) if users else ""  # content parts (a list) read as their JSON
 
 
 def _as_text(value: Any) -> str:

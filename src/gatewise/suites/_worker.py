@@ -30,12 +30,18 @@ from ..telemetry import disable_telemetry
 from ._evidently import load_evidently, score_evidently
 from ._html import rows_for_html, write_evidently_html
 from ._measure import DATASET_KINDS, measure_suites
+from ._tool_calls import score_tool_calls
 
 log = logging.getLogger(__name__)
 
 # Samples scored per trip to the worker: its frame (and the pickled samples on both sides) stay
 # this size however many rows the run has; a chunk costs Evidently ~10 ms of set-up.
 SCORE_CHUNK = 10_000
+
+
+def score_per_row(samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> tuple[Score, ...]:
+    """Every per-row deterministic check: Evidently's, then the tool-call suites'."""
+    return score_evidently(samples, suites) + score_tool_calls(samples, suites)
 
 
 class ScoringWorkerError(InfraError):
@@ -82,17 +88,17 @@ class ScoringWorker:
             self._use_this_process(f"the scoring worker could not start: {exc}")
 
     def score(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig]) -> tuple[Score, ...]:
-        """``score_evidently`` in the worker, ``SCORE_CHUNK`` samples at a time: one Score per
+        """``score_per_row`` in the worker, ``SCORE_CHUNK`` samples at a time: one Score per
         sample per check. Every check is per row, so chunks score exactly as one batch would."""
-        if not any(suite.evidently for suite in suites):
+        if not any(suite.evidently or suite.tool_calls is not None for suite in suites):
             return ()  # nothing to score: no trip to the worker
         samples = _for_scoring(samples)
         if len(samples) <= SCORE_CHUNK:
-            return self._call(f"scoring {len(samples)} samples", score_evidently, samples, suites)
+            return self._call(f"scoring {len(samples)} samples", score_per_row, samples, suites)
         scores: list[Score] = []
         for start in range(0, len(samples), SCORE_CHUNK):
             chunk = samples[start:start + SCORE_CHUNK]
-            scores.extend(self._call(f"scoring samples {start + 1}-{start + len(chunk)}", score_evidently,
+            scores.extend(self._call(f"scoring samples {start + 1}-{start + len(chunk)}", score_per_row,
                                      chunk, suites))
         return tuple(scores)
 
