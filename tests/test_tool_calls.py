@@ -78,7 +78,7 @@ def test_a_model_that_calls_the_wrong_tools_fails_the_gate_and_says_why(capsys, 
     reasons = [row["scores"]["tools.tool"]["reason"] for row in failed]
     assert all(reason.startswith("expected ") and "; called " in reason for reason in reasons), reasons
     summary = (out / "summary.md").read_text()
-    assert "**Why 0 (`tools.tool`):** expected " in summary  # the failing rows say what was expected
+    assert "**Why (`tools.tool`):** expected " in summary  # the failing rows say what was expected
 
 
 def test_the_request_offers_the_rows_tools_with_its_tool_choice(capsys, tmp_path, caller):
