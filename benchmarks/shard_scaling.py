@@ -6,6 +6,9 @@ of ``--shards`` (4) shard processes run at once, and of the merge after them.
 Part 2: ``gatewise merge`` of ``--shards`` x ``--merge-rows`` (default 4 x 25 000) rows made at
 1 ms latency: wall time and peak RSS of the merge process (targets: <= 5 s, <= 500 MB), with the
 Evidently suites and with none (``--suites`` both|evidently|none), to show what merge itself costs.
+``--synthetic`` writes the shard directories directly (each row answered with its reference
+answer, its checks' scores as a shard records them) instead of calling the stand-in for every
+row: merge reads only the directories, and making 100 000 real answers takes minutes.
 Run: ``.venv/bin/python benchmarks/shard_scaling.py [--rows 20000 --merge-rows 25000 --skip-part1]``.
 """
 
@@ -97,12 +100,50 @@ def part2(args: argparse.Namespace) -> None:
                 here.mkdir()
                 (here / data.name).write_bytes(data.read_bytes())
                 config = make_gate(here, here / data.name, 256, standin.url, suites)
-                made, dirs = run_shards(config, here, args.shards)
+                if args.synthetic:
+                    made, dirs = synthetic_shards(config, here, args.shards, with_checks=name == "evidently")
+                else:
+                    made, dirs = run_shards(config, here, args.shards)
                 seconds, code, rss = measured([*GATE, "merge", *map(str, dirs), "--out", str(here / "merged")], here)
                 print(f"merge of {args.shards} x {args.merge_rows} rows, suites {name}: {seconds:.2f} s, peak RSS "
                       f"{rss} MiB (exit {code}; shards made in {made:.1f} s)")
         finally:
             standin.stop()
+
+
+def synthetic_shards(config: Path, root: Path, shards: int, *, with_checks: bool) -> tuple[float, list[Path]]:
+    """Finished shard directories of ``config``'s rows, written as ``gate --shard`` writes them."""
+    import json
+
+    from gatewise.config import load_config
+    from gatewise.pipeline._rundir import RunState, rewrite_answers, write_state
+    from gatewise.samples import Message, Sample
+    from gatewise.scores import Score
+    from gatewise.shard._spec import shard_of_row
+
+    t = time.perf_counter()
+    loaded = load_config(config)
+    data = loaded.resolve(loaded.dataset.path)
+    rows = [json.loads(line) for line in Path(data).read_text(encoding="utf-8").splitlines()]
+    url = loaded.endpoint.base_url
+    dirs = []
+    for k in range(1, shards + 1):
+        out = root / f"shard-{k}"
+        mine = [r for r in rows if shard_of_row(r["id"], shards) == k]
+        samples = [Sample(r["id"], r, (Message("system", "Answer briefly."), Message("user", f"Question: {r['question']}")),
+                          r["answer"], latency_ms=100.0 + i % 7, prompt_tokens=12, completion_tokens=8,
+                          finish_reason="stop", model_id="standin-model") for i, r in enumerate(mine)]
+        checks = {(x.row_id, 0): (Score(x.row_id, "correctness.ExactMatch", 1.0, True),
+                                  Score(x.row_id, "format.length", float(len(x.output or "")), True))
+                  for x in samples} if with_checks else {}
+        rewrite_answers(out, samples, checks)
+        write_state(out, RunState(str(config), loaded.config_sha256, loaded.dataset.path,
+                                  loaded.dataset.sha256 or "", len(rows), (k, shards), "2026-01-01T00:00:00+00:00",
+                                  done=True, rows=len(mine),
+                                  endpoint={"base_url": url, "model": "standin-model", "api": "chat",
+                                            "served": ["standin-model"], "concurrency": None}))
+        dirs.append(out)
+    return time.perf_counter() - t, dirs
 
 
 def main() -> None:
@@ -113,6 +154,7 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--merge-rows", type=int, default=25_000, help="rows per shard in part 2")
     parser.add_argument("--suites", choices=("both", "evidently", "none"), default="both")
+    parser.add_argument("--synthetic", action="store_true", help="part 2: write the shards, do not call for them")
     parser.add_argument("--skip-part1", action="store_true")
     parser.add_argument("--skip-part2", action="store_true")
     args = parser.parse_args()

@@ -42,27 +42,28 @@ def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path
         raise InputError(f"--out {out} is one of the shard directories; give the whole gate's reports their own")
     first = states[0][1]
     config = _load_config(config_path or first.config_path, first, tracking_uri)
-    plan = prepare(config)
-    config = plan.config
-    if plan.dataset.sha256 != first.dataset_sha256:
-        raise InputError(f"{config.resolve(config.dataset.path)} has sha256 {plan.dataset.sha256[:12]}…, but the "
-                         f"shards ran on {first.dataset_sha256[:12]}…; merge needs the dataset they ran on")
-    judge_suites = frozenset(s.name for s in config.suites if s.judge is not None)
-    got, checked = _collected(plan, states, RESULTS_FILE, judge_suites, model=True)
-    from_baseline = NOTHING
-    if config.baseline is not None and config.baseline.endpoint is not None:
-        from_baseline, _ = _collected(plan, states, BASELINE_FILE, judge_suites, model=False)
-        every_call_failed(from_baseline.samples, public_url(config.baseline.endpoint.base_url),
-                          "baseline endpoint (baseline.endpoint): ")
-    every_call_failed(got.samples, public_url(config.endpoint.base_url))
-    timings = {"merge_read": time.perf_counter() - t0}
-    plan = with_baseline_run(plan, console)
-    out.mkdir(parents=True, exist_ok=True)
-    clear_stale_reports(out)
     evidently_suites = [s for s in config.suites if s.judge is None]
-    started_at = min(state.started_at for _, state in states)
     with contextlib.ExitStack() as stack:
+        # started first: Evidently's import overlaps reading the shards, as it overlaps the calls in one run
         worker = stack.enter_context(scoring_worker()) if evidently_suites else None
+        plan = prepare(config)
+        config = plan.config
+        if plan.dataset.sha256 != first.dataset_sha256:
+            raise InputError(f"{config.resolve(config.dataset.path)} has sha256 {plan.dataset.sha256[:12]}…, but "
+                             f"the shards ran on {first.dataset_sha256[:12]}…; merge needs the dataset they ran on")
+        judge_suites = frozenset(s.name for s in config.suites if s.judge is not None)
+        got, checked = _collected(plan, states, RESULTS_FILE, judge_suites, model=True)
+        from_baseline = NOTHING
+        if config.baseline is not None and config.baseline.endpoint is not None:
+            from_baseline, _ = _collected(plan, states, BASELINE_FILE, judge_suites, model=False)
+            every_call_failed(from_baseline.samples, public_url(config.baseline.endpoint.base_url),
+                              "baseline endpoint (baseline.endpoint): ")
+        every_call_failed(got.samples, public_url(config.endpoint.base_url))
+        timings = {"merge_read": time.perf_counter() - t0}
+        plan = with_baseline_run(plan, console)
+        out.mkdir(parents=True, exist_ok=True)
+        clear_stale_reports(out)
+        started_at = min(state.started_at for _, state in states)
         result, scored, _ = conclude(plan, got, from_baseline, worker, None, console, timings, started_at,
                                      shards=first.shard[1] if first.shard else 1, row_scores=checked)
         write_outputs(result, config, scored, worker, None, None, out, console)
