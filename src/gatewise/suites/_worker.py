@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -43,11 +44,26 @@ class ScoringWorkerError(InfraError):
 
 
 def _warm_up() -> int:
-    # the import is slow and CPU-bound; yield the CPU to the event loop making the calls, which
-    # is latency-bound, and only needs Evidently once the calls are done
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(10)
-    load_evidently()
+    # The import is slow and CPU-bound; it yields the CPU to the event loop making the calls, which
+    # is latency-bound, and only needs Evidently once the calls are done. It runs niced in a thread
+    # of its own: on Linux nice is per thread, so the scoring that follows in this process's main
+    # thread runs at normal priority. (Niced whole, the worker starved on a busy machine exactly
+    # while the gate waited for its scores: 1 000 rows' scoring waited 30 s at load 13.)
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.nice(10)
+        try:
+            load_evidently()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            failed.append(exc)
+
+    loader = threading.Thread(target=load, name="gatewise-evidently-import")
+    loader.start()
+    loader.join()
+    if failed:
+        raise failed[0]
     # Runs in the child only. By interpreter teardown multiprocessing has already flushed the
     # child's results; tearing down evidently's modules would take another 1-2 s for nothing.
     atexit.register(os._exit, 0)
