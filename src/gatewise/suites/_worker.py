@@ -12,12 +12,10 @@ script that uses the worker must keep its top-level code under ``if __name__ == 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import logging
 import multiprocessing
 import os
-import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -44,26 +42,11 @@ class ScoringWorkerError(InfraError):
 
 
 def _warm_up() -> int:
-    # The import is slow and CPU-bound; it yields the CPU to the event loop making the calls, which
-    # is latency-bound, and only needs Evidently once the calls are done. It runs niced in a thread
-    # of its own: on Linux nice is per thread, so the scoring that follows in this process's main
-    # thread runs at normal priority. (Niced whole, the worker starved on a busy machine exactly
-    # while the gate waited for its scores: 1 000 rows' scoring waited 30 s at load 13.)
-    failed: list[BaseException] = []
-
-    def load() -> None:
-        with contextlib.suppress(OSError, AttributeError):
-            os.nice(10)
-        try:
-            load_evidently()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            failed.append(exc)
-
-    loader = threading.Thread(target=load, name="gatewise-evidently-import")
-    loader.start()
-    loader.join()
-    if failed:
-        raise failed[0]
+    # Not niced: the gate's whole time waits for this import whenever the calls finish first, and a
+    # niced import starved on a busy machine (load 13-20: 1 000 rows' "scoring" stage waited 30-75 s
+    # for a 5 s import, which a niced thread still could not get). At normal priority it takes a
+    # fair share of the CPU, which is what the calls, latency-bound, leave unused anyway.
+    load_evidently()
     # Runs in the child only. By interpreter teardown multiprocessing has already flushed the
     # child's results; tearing down evidently's modules would take another 1-2 s for nothing.
     atexit.register(os._exit, 0)
