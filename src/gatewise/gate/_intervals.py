@@ -130,6 +130,9 @@ def _distinct_rows(sums, counts):
     many rows there are."""
     import numpy as np
 
+    if (counts == counts[0]).all():  # no repeats, or k everywhere: the sums alone tell rows apart
+        values, sizes = np.unique(sums, return_counts=True)
+        return (values, np.full(len(values), counts[0]), sizes) if len(values) <= _MAX_GROUPS else None
     pairs, sizes = np.unique(np.stack([sums, counts], axis=1), axis=0, return_counts=True)
     if len(pairs) > _MAX_GROUPS:
         return None
