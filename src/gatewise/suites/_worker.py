@@ -85,7 +85,7 @@ class ScoringWorker:
         sample per check. Every check is per row, so chunks score exactly as one batch would."""
         if not any(suite.evidently for suite in suites):
             return ()  # nothing to score: no trip to the worker
-        samples = _for_scoring(samples)
+        samples = self._for_scoring(samples)
         if len(samples) <= SCORE_CHUNK:
             return self._call(f"scoring {len(samples)} samples", score_evidently, samples, suites)
         scores: list[Score] = []
@@ -99,7 +99,7 @@ class ScoringWorker:
         """``measure_suites`` in the worker: the dataset-level suites' row scores and statistics."""
         if not any(suite.kind in DATASET_KINDS for suite in suites):
             return Measured()  # no dataset-level suite: no trip to the worker
-        samples = _for_scoring(samples)
+        samples = self._for_scoring(samples)
         return self._call(f"measuring {len(samples)} samples", measure_suites, samples, suites)
 
     def write_html(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig], path: str | Path) -> Path:
@@ -111,7 +111,7 @@ class ScoringWorker:
         """Start ``write_html`` and return at once; calling the result waits for the page (or
         raises as ``write_html`` would). The page is drawn while this process decides the
         verdict and writes the other reports."""
-        shown = _for_scoring(rows_for_html(samples))
+        shown = self._for_scoring(rows_for_html(samples))
         what = "writing the Evidently report"
         if self._pool is None:
             return lambda: self._call(what, write_evidently_html, shown, suites, Path(path), len(samples))
@@ -150,6 +150,10 @@ class ScoringWorker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _for_scoring(self, samples: Sequence[Sample]) -> Sequence[Sample]:
+        """What goes to the child: the samples without their prompts; in this process, as they are."""
+        return _for_scoring(samples) if self._pool is not None else samples
 
     def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         if self._pool is None:
