@@ -98,6 +98,15 @@ def watched(cmd: list[str], cwd: Path) -> tuple[float, int, dict[str, int], int]
     return wall, proc.returncode, roles, total // 1024
 
 
+def _cpu() -> float:
+    """CPU seconds of the waited-for children (the gate, and its worker through it): on a shared
+    machine the load from elsewhere inflates wall time far more than this."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated row counts")
@@ -126,13 +135,15 @@ def main() -> int:
                     for _, line in zip(range(n), src):
                         dst.write(line)
                 config = make_gate(run, data, args.concurrency, server.url)
+                cpu = _cpu()
                 wall, code, peaks, total = watched([*GATE, "gate", "--config", str(config), "--quiet",
                                                     "--out", str(run / "out")], run)
+                cpu = _cpu() - cpu
                 ideal = n * args.latency_ms / 1000 / args.concurrency
                 print(f"gate N={n} L={args.latency_ms:g} ms C={args.concurrency}: wall {wall:.2f} s "
                       f"({wall / n * 1e6:.0f} us/row), ideal {ideal:.2f} s, exit {code}, peak RSS: gate process "
                       f"{peaks['gate']} MiB, Evidently worker {peaks['worker']} MiB, both together {total} MiB "
-                      f"(target <= 500 MB)")
+                      f"(target <= 500 MB); CPU of the gate and its worker {cpu:.2f} s ({cpu / n * 1e6:.0f} us/row)")
                 result = run / "out" / "gate-result.json"
                 if result.exists():
                     stages = json.loads(result.read_text())["timings_s"]

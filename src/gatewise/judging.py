@@ -46,15 +46,15 @@ class Judging:
     at 100 000 rows that is 100 000 tasks created and scheduled). ``make_room`` holds a model call
     back while ``backlog`` rows are already called for and not yet judged: when the judge is the
     slower side, a model racing ahead only takes the event loop (and its connection pool) from the
-    judge's replies and delays the judge's next calls. So no worker ever waits for a row while one
-    waits in the queue, and the queue never holds more than ``backlog`` rows.
+    judge's replies and delays the judge's next calls. With as many workers as the backlog has
+    places, a submitted row never waits in the queue for a worker.
     """
 
     def __init__(self, stage, backlog: int) -> None:
         self.stage = stage
         self._room = asyncio.Semaphore(backlog)
         self._size = backlog
-        self._queue: asyncio.Queue[Sample | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Sample] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._judged: dict[tuple[str, int], tuple[Score, ...]] = {}
         self._submitted = 0
@@ -77,20 +77,18 @@ class Judging:
         self._queue.put_nowait(sample)
 
     async def drain(self) -> None:
-        """Wait until every submitted row is judged (raises what a worker raised)."""
+        """Wait until every submitted row is judged; raises what a worker raised."""
         while len(self._judged) < self._submitted:
-            if self._workers and all(w.done() for w in self._workers):
-                await asyncio.gather(*self._workers)  # raises the first failure
-                break
             waiter = asyncio.ensure_future(self._all_judged.wait())
             await asyncio.wait([waiter, *self._workers], return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
-            failed = [w for w in self._workers if w.done() and not w.cancelled() and w.exception() is not None]
-            if failed:
-                raise failed[0].exception()  # type: ignore[misc]
+            for worker in self._workers:
+                if worker.done():
+                    worker.result()  # a worker only ends by failing: this raises its failure
 
     async def _work(self) -> None:
-        while (sample := await self._queue.get()) is not None:
+        while True:
+            sample = await self._queue.get()
             try:
                 scores = await self.stage.judge(sample)
             finally:

@@ -94,6 +94,9 @@ def bootstrap_cluster_mean(sums: Sequence[float], counts: Sequence[float], *, le
     if n < 2 or counts_a.sum() <= 0:
         return None
     shared = _shared_indices(n, resamples, seed)
+    if shared is None and (grouped := _distinct_rows(sums_a, counts_a)) is not None:
+        stats = _grouped_means(*grouped, n, resamples, seed)
+        return _percentiles(stats, level)
     blocks = (shared,) if shared is not None else _resampled_indices(_rng(seed), n, resamples)
     # one sample per row (or k per row everywhere): every resample holds the same count, exactly
     same_count = bool((counts_a == counts_a[0]).all())
@@ -102,13 +105,50 @@ def bootstrap_cluster_mean(sums: Sequence[float], counts: Sequence[float], *, le
         total = float(n * counts_a[0]) if same_count else counts_a[idx].sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             means.append(sums_a[idx].sum(axis=1) / total)
-    stats = np.concatenate(means)
+    return _percentiles(np.concatenate(means), level)
+
+
+def _percentiles(stats, level: float) -> Interval | None:
+    import numpy as np
+
     stats = stats[np.isfinite(stats)]
     if not len(stats):
         return None
     alpha = 1.0 - level
     low, high = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
+
+
+# Past this many distinct (sum, count) rows, resampling rows directly is as cheap as grouping them.
+_MAX_GROUPS = 256
+
+
+def _distinct_rows(sums, counts):
+    """``(distinct sums, their counts, how many rows have each)``, or None when rows are too varied.
+
+    Pass/fail checks, lengths, 1-5 judge grades: most metrics take a handful of values however
+    many rows there are."""
+    import numpy as np
+
+    if (counts == counts[0]).all():  # no repeats, or k everywhere: the sums alone tell rows apart
+        values, sizes = np.unique(sums, return_counts=True)
+        return (values, np.full(len(values), counts[0]), sizes) if len(values) <= _MAX_GROUPS else None
+    pairs, sizes = np.unique(np.stack([sums, counts], axis=1), axis=0, return_counts=True)
+    if len(pairs) > _MAX_GROUPS:
+        return None
+    return pairs[:, 0], pairs[:, 1], sizes
+
+
+def _grouped_means(sums, counts, sizes, n: int, resamples: int, seed: int):
+    """The bootstrap means drawn through the groups: resampling n rows with replacement takes
+    each group Multinomial(n, size / n) times, which is exactly the same distribution of the
+    statistic at a cost of groups x resamples instead of rows x resamples (100 000 rows x 2000
+    resamples: 200 M index draws per metric, ~2 s each)."""
+    import numpy as np
+
+    taken = _rng(seed).multinomial(n, sizes / n, size=resamples)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (taken @ sums) / (taken @ counts)
 
 
 def bootstrap_mean(values: Sequence[float], *, level: float = 0.95, resamples: int = 2000,

@@ -12,7 +12,6 @@ script that uses the worker must keep its top-level code under ``if __name__ == 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import logging
 import multiprocessing
@@ -49,10 +48,10 @@ class ScoringWorkerError(InfraError):
 
 
 def _warm_up() -> int:
-    # the import is slow and CPU-bound; yield the CPU to the event loop making the calls, which
-    # is latency-bound, and only needs Evidently once the calls are done
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(10)
+    # Not niced: the gate's whole time waits for this import whenever the calls finish first, and a
+    # niced import starved on a busy machine (load 13-20: 1 000 rows' "scoring" stage waited 30-75 s
+    # for a 5 s import, which a niced thread still could not get). At normal priority it takes a
+    # fair share of the CPU, which is what the calls, latency-bound, leave unused anyway.
     load_evidently()
     # Runs in the child only. By interpreter teardown multiprocessing has already flushed the
     # child's results; tearing down evidently's modules would take another 1-2 s for nothing.
@@ -92,7 +91,7 @@ class ScoringWorker:
         sample per check. Every check is per row, so chunks score exactly as one batch would."""
         if not any(suite.evidently or suite.tool_calls is not None for suite in suites):
             return ()  # nothing to score: no trip to the worker
-        samples = _for_scoring(samples)
+        samples = self._for_scoring(samples)
         if len(samples) <= SCORE_CHUNK:
             return self._call(f"scoring {len(samples)} samples", score_per_row, samples, suites)
         scores: list[Score] = []
@@ -106,7 +105,7 @@ class ScoringWorker:
         """``measure_suites`` in the worker: the dataset-level suites' row scores and statistics."""
         if not any(suite.kind in DATASET_KINDS for suite in suites):
             return Measured()  # no dataset-level suite: no trip to the worker
-        samples = _for_scoring(samples)
+        samples = self._for_scoring(samples)
         return self._call(f"measuring {len(samples)} samples", measure_suites, samples, suites)
 
     def write_html(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig], path: str | Path) -> Path:
@@ -118,7 +117,7 @@ class ScoringWorker:
         """Start ``write_html`` and return at once; calling the result waits for the page (or
         raises as ``write_html`` would). The page is drawn while this process decides the
         verdict and writes the other reports."""
-        shown = _for_scoring(rows_for_html(samples))
+        shown = self._for_scoring(rows_for_html(samples))
         what = "writing the Evidently report"
         if self._pool is None:
             return lambda: self._call(what, write_evidently_html, shown, suites, Path(path), len(samples))
@@ -157,6 +156,10 @@ class ScoringWorker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _for_scoring(self, samples: Sequence[Sample]) -> Sequence[Sample]:
+        """What goes to the child: the samples without their prompts; in this process, as they are."""
+        return _for_scoring(samples) if self._pool is not None else samples
 
     def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         if self._pool is None:
