@@ -67,17 +67,9 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
 
     # every suite but the judge's is scored by Evidently in the worker process
     evidently_suites = [s for s in config.suites if s.judge is None]
-    judged = any(s.judge is not None for s in config.suites)
     with contextlib.ExitStack() as stack:
         worker = stack.enter_context(scoring_worker()) if evidently_suites else None
-        cache = ResponseCache(cache_dir or DEFAULT_CACHE_DIR) if use_cache else None
-        if cache is not None:
-            stack.callback(cache.close)
-        judge_responses = None
-        if judged:
-            # --no-cache: the judge is asked afresh, and its fresh answers are still kept
-            judge_responses = ResponseCache(cache_dir or DEFAULT_CACHE_DIR, read=judge_cache)
-            stack.callback(judge_responses.close)
+        cache, judge_responses = open_caches(stack, config, cache_dir, use_cache, judge_cache)
 
         # rows -> samples
         t1 = time.perf_counter()
@@ -102,6 +94,20 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         # after the reports: tracking logs them, and never changes the verdict
         track_gate_run(result, config, out_dir=out_dir, console=console)
     return result
+
+
+def open_caches(stack: contextlib.ExitStack, config: GateConfig, cache_dir: str | Path | None, use_cache: bool,
+                judge_cache: bool) -> tuple[ResponseCache | None, ResponseCache | None]:
+    """The model's response cache (``--cache`` only) and, with judge suites, the judge's, both
+    closed by ``stack``. Under --no-cache the judge is asked afresh, and its answers still kept."""
+    cache = ResponseCache(cache_dir or DEFAULT_CACHE_DIR) if use_cache else None
+    if cache is not None:
+        stack.callback(cache.close)
+    judge_responses = None
+    if any(s.judge is not None for s in config.suites):
+        judge_responses = ResponseCache(cache_dir or DEFAULT_CACHE_DIR, read=judge_cache)
+        stack.callback(judge_responses.close)
+    return cache, judge_responses
 
 
 def now() -> str:

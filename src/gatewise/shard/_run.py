@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import GateConfig
-from ..endpoint import DEFAULT_CACHE_DIR, ResponseCache, public_url
+from ..endpoint import public_url
 from ..errors import InputError
 from ..pipeline._gated import gated_suites, judge_gated
 from ..pipeline._plan import prepare
-from ..pipeline._run import begin_run, gather, now, resumable
+from ..pipeline._run import begin_run, gather, now, open_caches, resumable
 from ..pipeline._rundir import BASELINE_FILE, JUDGED_FILE, read_state, rewrite_answers, write_state
 from ..pipeline._sampling import NOTHING, Collected, collect_baseline
 from ..pipeline._scoring import scoring_worker
@@ -61,19 +61,12 @@ def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache
     # the baseline's MLflow results are fetched by merge, which decides; a shard only asks
     begin_run(out, plan, spec.pair, started_at, kept, dataset_rows=everything)
     console.info(f"Shard {spec}: {len(rows)} of {everything} rows (by the hash of each row id)")
-    judged = any(s.judge is not None for s in config.suites)
     evidently_suites = [s for s in config.suites if s.judge is None]
     with contextlib.ExitStack() as stack:
         # each row's Evidently checks are scored here, in parallel across shards; the import
         # overlaps the calls as in one run. Dataset-level measures need every row: merge's.
         worker = stack.enter_context(scoring_worker()) if evidently_suites and rows else None
-        cache = ResponseCache(cache_dir or DEFAULT_CACHE_DIR) if use_cache else None
-        if cache is not None:
-            stack.callback(cache.close)
-        judge_responses = None
-        if judged:
-            judge_responses = ResponseCache(cache_dir or DEFAULT_CACHE_DIR, read=judge_cache)
-            stack.callback(judge_responses.close)
+        cache, judge_responses = open_caches(stack, config, cache_dir, use_cache, judge_cache)
         t1 = time.perf_counter()
         got, from_baseline = NOTHING, NOTHING
         if rows:  # a small dataset may leave a shard nothing to ask
