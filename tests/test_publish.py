@@ -362,3 +362,18 @@ def test_no_token_says_so_and_posts_nothing(github_api, pull, actions, tmp_path)
     assert run.code == 0
     assert "no GitHub token (the environment variable GITHUB_TOKEN is unset or empty)" in run.summary
     assert sticky_comments(github_api, pull) == []
+
+
+def test_answers_replayed_from_the_cache_read_back_with_no_attempts(tmp_path, capsys, answers):
+    """A cached answer cost no call (attempts 0); publish must read that back, not one attempt."""
+    from gatewise.publish._load import load_gate_run
+
+    from .conftest import gate_cli_run
+
+    with StandinServer(answers=answers) as server:
+        config = write_gate(tmp_path, server.base_url)
+        assert gate_cli_run(capsys, config, tmp_path / "first", "--cache")[0] == 0
+        assert gate_cli_run(capsys, config, tmp_path / "again", "--cache")[0] == 0
+    replayed = load_gate_run(tmp_path / "again").result.samples
+    assert replayed and all(s.cached and s.attempts == 0 for s in replayed)
+    assert all(s.attempts >= 1 for s in load_gate_run(tmp_path / "first").result.samples)

@@ -161,7 +161,9 @@ def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None, dict[str
                 output=record.get("output"), error=record.get("error"), repeat=int(record.get("repeat") or 0),
                 latency_ms=record.get("latency_ms"), prompt_tokens=record.get("prompt_tokens"),
                 completion_tokens=record.get("completion_tokens"), finish_reason=record.get("finish_reason"),
-                model_id=record.get("model_id"), attempts=int(record.get("attempts") or 1),
+                model_id=record.get("model_id"),
+                # 0 is a real value (answered from the cache): only a missing count reads as one attempt
+                attempts=int(record["attempts"]) if record.get("attempts") is not None else 1,
                 cached=bool(record.get("cached")), prediction=record.get("prediction"),
                 tool_calls=tuple(ToolCall.from_dict(c) for c in record.get("tool_calls") or ()),
                 turns=int(record.get("turns") or 1),
