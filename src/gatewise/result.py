@@ -153,6 +153,24 @@ class SequentialLook:
 
 
 @dataclass(frozen=True)
+class ThresholdLook:
+    """Where one threshold stands under ``repeats: auto`` (see ``gate/_threshold_rule.py``): pass or
+    fail after ``looks`` full rounds, undecided, or "first pass" when more asks cannot help (why)."""
+
+    key: str  # the threshold, metric.statistic
+    decision: str
+    looks: int  # asks per row it was decided on (1 = the first pass only)
+    estimate: float | None  # the mean over those asks; None when it was decided on the first pass
+    half_width: float | None  # how far from the target the estimate had to be at that look
+    reason: str
+    reasked_rows: int = 0  # rows asked again for it (every row, once per extra look)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "decision": self.decision, "looks": self.looks, "estimate": self.estimate,
+                "half_width": self.half_width, "reason": self.reason, "reasked_rows": self.reasked_rows}
+
+
+@dataclass(frozen=True)
 class AdaptiveRepeats:
     """What ``repeats: auto`` did: how many rounds, which rows were asked again and why, and the
     sequential rule's look at each compared suite."""
@@ -163,10 +181,12 @@ class AdaptiveRepeats:
     extra_calls: int  # calls after the first pass, model and baseline together
     reason: str  # why rows were (or were not) asked again, in a sentence
     looks: tuple[SequentialLook, ...] = ()
+    thresholds: tuple[ThresholdLook, ...] = ()  # each threshold's rule, in the config's order
 
     def to_dict(self) -> dict[str, Any]:
         return {"max": self.max_asks, "rounds": self.rounds, "reasked_rows": self.reasked_rows,
-                "extra_calls": self.extra_calls, "reason": self.reason, "looks": [x.to_dict() for x in self.looks]}
+                "extra_calls": self.extra_calls, "reason": self.reason, "looks": [x.to_dict() for x in self.looks],
+                "thresholds": [x.to_dict() for x in self.thresholds]}
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
         auto = result.adaptive
         asked = f"{auto.reasked_rows} rows asked again ({auto.extra_calls} extra calls); " if auto.reasked_rows else ""
         print(f"  repeats: auto: {asked}{auto.reason}")
+        for look in auto.thresholds:
+            rows = f", {look.reasked_rows} rows asked again" if look.reasked_rows else ""
+            print(f"  repeats: auto: {look.key} {look.decision} after {look.looks} ask{'s' * (look.looks > 1)} per "
+                  f"row{rows}: {look.reason}")
     for suite in result.agreement:
         print(f"  repeats: {suite.suite} agreement {suite.agreement:.1%}, "
               f"{suite.flaky_rows} of {suite.rows} rows flaky ({suite.flakiness:.1%})")

@@ -282,11 +282,8 @@ class GateConfig(_Strict):
 
     @model_validator(mode="after")
     def _auto_repeats_need_a_comparison(self) -> "GateConfig":
-        if self.repeats_auto is None:
-            return self
-        if self.baseline is None:
-            raise error_at(("repeats",), "repeats: auto re-asks the rows where the model and its baseline disagree, "
-                                         "so it needs a baseline: section (baseline.endpoint to re-ask both)")
+        if self.repeats_auto is None or self.baseline is None:
+            return self  # without a baseline, auto re-asks for the thresholds alone
         if self.baseline.rule != "significant":
             raise error_at(("baseline", "rule"), "repeats: auto decides with a sequential form of rule significant; "
                                                  f"rule {self.baseline.rule} has none: use a fixed number of repeats")

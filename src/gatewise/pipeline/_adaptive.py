@@ -1,17 +1,21 @@
-"""``repeats: auto``: after the first pass, while the baseline comparison is undecided under the
-sequential rule (``gate/_sequential.py``), the disputed rows are asked again, of the model and of
-the baseline endpoint alike, scored, and looked at again, until every compared suite is decided or
-each disputed row has been asked ``max`` times."""
+"""``repeats: auto``: after the first pass, while a threshold (``gate/_threshold_rule.py``) or the
+baseline comparison (``gate/_sequential.py``) is undecided, rows are asked again, scored, and looked
+at again, until everything is decided or each row has been asked ``max`` times. An undecided
+threshold asks every row of the model again (a full round: choosing rows by their answers would
+bias its estimate); an undecided comparison asks its disputed rows again, of the model and of the
+baseline endpoint alike. Each re-asked answer is appended to results.jsonl as it arrives.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 from ..config import GateConfig, SuiteConfig
 from ..endpoint import ResponseCache
-from ..result import AdaptiveRepeats, SequentialLook
+from ..result import AdaptiveRepeats, SequentialLook, ThresholdLook
 from ..samples import Sample
 from ..scores import Score
 from ..terminal import Console
@@ -19,9 +23,10 @@ from ._deciding import Baseline
 from ._plan import GatePlan
 from ._reasking import ask_rows_again
 from ._scoring import baseline_row_scores
+from ._stream import ResultsStream
 
-STORED = ("a stored baseline (results file, MLflow alias or history) cannot be asked again, so nothing was "
-          "re-asked: the comparison was decided on the first pass by the fixed rule")
+STORED = ("a stored baseline (results file, MLflow alias or history) cannot be asked again: the comparison "
+          "was decided on the first pass by the fixed rule")
 
 
 @dataclass(frozen=True)
@@ -54,49 +59,108 @@ def sequential_looks(config: GateConfig, samples: Sequence[Sample], scores: Sequ
     return looks, rounds
 
 
+def threshold_looks(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Score], asks: int,
+                    rows: int) -> tuple[ThresholdLook, ...]:
+    """Each threshold's rule after ``asks`` full rounds (``rows``: the dataset's, for the record)."""
+    from dataclasses import replace
+
+    from ..gate import observations
+    from ..gate._threshold_rule import threshold_look
+
+    auto = config.repeats_auto
+    assert auto is not None
+    every = observations(config, samples, scores)
+    per_row = {name: items for name, items in every.items() if name not in ("latency_ms", "errors")}
+    for suite in config.suites:
+        if suite.kind in ("classification", "regression"):
+            per_row.pop(suite.name, None)  # their statistics are the whole dataset's (Evidently's)
+    looks = []
+    for threshold in config.parsed_thresholds:
+        look = threshold_look(threshold, per_row.get(threshold.metric), asks, auto.max, config.confidence.level)
+        looks.append(replace(look, reasked_rows=rows if look.looks > 1 or look.decision == "undecided" else 0))
+    return tuple(looks)
+
+
 def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...], baseline: Baseline,
                       worker, evidently_suites: list[SuiteConfig], cache: ResponseCache | None, console: Console,
-                      judge_responses: ResponseCache | None) -> Asked:
+                      judge_responses: ResponseCache | None, results_dir: Path | None = None) -> Asked:
+    """The rounds; with ``results_dir`` each re-asked answer of the model is streamed into its results.jsonl."""
     from ..gate._sequential import disputed_rows
 
     config = plan.config
     settings, auto = config.baseline, config.repeats_auto
-    assert settings is not None and auto is not None
-    if settings.endpoint is None:
-        return Asked(samples, scores, baseline, AdaptiveRepeats(auto.max, 1, 0, 0, STORED))
+    assert auto is not None
+    rows_total = len(plan.dataset.rows)
     by_id = {row.id: row for row in plan.dataset.rows}
-    looks, rounds = sequential_looks(config, samples, scores, baseline)
-    if not looks:
-        return Asked(samples, scores, baseline,
-                     AdaptiveRepeats(auto.max, 1, 0, 0, "no suite is compared with the baseline: nothing to re-ask"))
+    reask_baseline = settings is not None and settings.endpoint is not None
+    looks, rounds = sequential_looks(config, samples, scores, baseline) if reask_baseline else ((), {})
+    full_rounds = 1
+    t_looks = threshold_looks(config, samples, scores, full_rounds, rows_total)
     reasked: dict[str, None] = {}
     extra_calls = 0
     judge_calls = judge_cached = 0
     ask = 1
-    while ask < auto.max and any(look.decision == "undecided" for look in looks):
-        rows = [by_id[row] for row in disputed_rows(rounds)]
-        console.info(f"repeats: auto: {', '.join(l.metric for l in looks if l.decision == 'undecided')} "
-                     f"undecided after ask {ask}; asking the {len(rows)} disputed rows again")
-        got = asyncio.run(ask_rows_again(plan, config.endpoint, rows, ask, cache, console, judge_responses))
-        base = asyncio.run(ask_rows_again(plan, settings.endpoint, rows, ask, cache, console, judge_responses,
-                                          role="baseline"))
-        samples = (*samples, *got.samples)
-        scores = (*scores, *baseline_row_scores(worker, got.samples, evidently_suites), *got.judged)
-        baseline = Baseline((*baseline.samples, *base.samples),
-                            (*baseline.scores, *baseline_row_scores(worker, base.samples, evidently_suites),
-                             *base.judged))
-        reasked.update((row.id, None) for row in rows)
-        extra_calls += len(got.samples) + len(base.samples)
-        judge_calls += got.judge_asked[0] + base.judge_asked[0]
-        judge_cached += got.judge_asked[1] + base.judge_asked[1]
-        ask += 1
-        looks, rounds = sequential_looks(config, samples, scores, baseline)
-    record = AdaptiveRepeats(auto.max, ask, len(reasked), extra_calls, _reason(ask), looks)
+    with ResultsStream(results_dir, append=True) if results_dir is not None else _no_stream() as stream:
+        while ask < auto.max and (_undecided(looks) or _undecided(t_looks)):
+            every_row = bool(_undecided(t_looks))
+            disputed = [by_id[row] for row in disputed_rows(rounds)] if _undecided(looks) else []
+            asked_rows = list(plan.dataset.rows) if every_row else disputed
+            why = ", ".join([*_undecided(t_looks), *_undecided(looks)])
+            console.info(f"repeats: auto: {why} undecided after ask {ask}; asking "
+                         + (f"every row ({len(asked_rows)}) again" if every_row else
+                            f"the {len(asked_rows)} disputed rows again"))
+            got = asyncio.run(ask_rows_again(plan, config.endpoint, asked_rows, ask, cache, console, judge_responses,
+                                             on_sample=stream.write if stream is not None else None))
+            samples = (*samples, *got.samples)
+            scores = (*scores, *baseline_row_scores(worker, got.samples, evidently_suites), *got.judged)
+            extra_calls += len(got.samples)
+            judge_calls += got.judge_asked[0]
+            judge_cached += got.judge_asked[1]
+            if disputed:
+                assert settings is not None and settings.endpoint is not None
+                base = asyncio.run(ask_rows_again(plan, settings.endpoint, disputed, ask, cache, console,
+                                                  judge_responses, role="baseline"))
+                baseline = Baseline((*baseline.samples, *base.samples),
+                                    (*baseline.scores, *baseline_row_scores(worker, base.samples, evidently_suites),
+                                     *base.judged))
+                extra_calls += len(base.samples)
+                judge_calls += base.judge_asked[0]
+                judge_cached += base.judge_asked[1]
+            reasked.update((row.id, None) for row in asked_rows)
+            ask += 1
+            if every_row:
+                full_rounds = ask
+                t_looks = threshold_looks(config, samples, scores, full_rounds, rows_total)
+            if reask_baseline:
+                looks, rounds = sequential_looks(config, samples, scores, baseline)
+    reason = _reason(ask, t_looks, looks, stored=settings is not None and not reask_baseline)
+    record = AdaptiveRepeats(auto.max, ask, len(reasked), extra_calls, reason, looks, t_looks)
     return Asked(samples, scores, baseline, record, (judge_calls, judge_cached))
 
 
-def _reason(rounds: int) -> str:
+def _undecided(looks: Sequence[SequentialLook] | Sequence[ThresholdLook]) -> list[str]:
+    return [getattr(look, "metric", None) or getattr(look, "key") for look in looks if look.decision == "undecided"]
+
+
+class _no_stream:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _reason(rounds: int, thresholds: Sequence[ThresholdLook], looks: Sequence[SequentialLook], stored: bool) -> str:
+    parts = []
     if rounds == 1:
-        return "the first pass decided every compared suite: no row was asked again"
-    return ("the first pass left the comparison with the baseline within noise, so the rows where the model and "
-            "the baseline disagreed were asked again, of both")
+        parts.append("the first pass decided every threshold and compared suite: no row was asked again")
+    else:
+        if any(t.looks > 1 for t in thresholds):
+            parts.append("a threshold was within the asking noise of its target after the first pass, so every row "
+                         "was asked again, in full rounds, until it was decided")
+        if any(look.looks > 1 for look in looks):
+            parts.append("the first pass left the comparison with the baseline within noise, so the rows where the "
+                         "model and the baseline disagreed were asked again, of both")
+    if stored:
+        parts.append(STORED)
+    return "; ".join(parts)

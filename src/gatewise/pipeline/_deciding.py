@@ -26,9 +26,11 @@ def decide(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...
            measures: tuple[Measure, ...] = (), adaptive: AdaptiveRepeats | None = None) -> dict[str, Any]:
     """GateResult's decision fields: metrics, intervals, verdict, baseline and agreement.
 
-    With ``repeats: auto`` (``adaptive``), metrics, thresholds and the comparison table are the
-    first pass's (a re-asked row must not weigh more than the others); every ask counts in the
-    error budget; the comparison's verdict entries are the sequential rule's decisions."""
+    With ``repeats: auto`` (``adaptive``), metrics and the comparison table are the first pass's (a
+    row re-asked for the comparison must not weigh more than the others), except the statistic of a
+    threshold that full rounds re-asked: the mean over those rounds' asks, as ``repeats: k`` would
+    report it; every ask counts in the error budget; the comparison's verdict entries are the
+    sequential rule's decisions."""
     from ..gate import (aggregate_observations, compare_with_baseline, decide as decide_verdict,
                         metric_intervals, observations, regression_results, repeat_agreement, with_dataset_metrics)
 
@@ -41,6 +43,8 @@ def decide(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...
     metrics = with_dataset_metrics(config, aggregate_observations(observed), observed, measures)
     intervals = metric_intervals(observed, level=config.confidence.level, resamples=config.confidence.resamples,
                                  seed=config.confidence.seed)
+    if adaptive is not None:
+        metrics, intervals = _reasked_thresholds(config, adaptive, every, metrics, intervals)
     # only statistics the metrics report carry an interval (dataset-level suites report their own)
     intervals = {m: {k: v for k, v in stats.items() if k in metrics.get(m, {})} for m, stats in intervals.items()}
     intervals = {m: stats for m, stats in intervals.items() if stats}
@@ -62,6 +66,26 @@ def decide(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...
                              _first_pass(samples, ())[0], config.max_errors, intervals=intervals, extra=extra)
     return {"metrics": metrics, "intervals": intervals, "verdict": verdict, "baseline": comparison,
             "agreement": agreement}
+
+
+def _reasked_thresholds(config, adaptive: AdaptiveRepeats, every, metrics, intervals):
+    """``metrics`` and ``intervals`` with each re-asked threshold's statistic over the full rounds its
+    rule looked at (every row asked ``looks`` times), so the verdict checks what the rule decided on."""
+    from ..gate import aggregate_observations, metric_intervals
+
+    metrics = {name: dict(stats) for name, stats in metrics.items()}
+    intervals = {name: dict(stats) for name, stats in intervals.items()}
+    for look in adaptive.thresholds:
+        if look.looks < 2:
+            continue
+        metric, statistic = look.key.rsplit(".", 1)
+        rounds = {metric: tuple(o for o in every.get(metric, ()) if o.repeat < look.looks)}
+        metrics.setdefault(metric, {})[statistic] = aggregate_observations(rounds)[metric].get(statistic)
+        ci = metric_intervals(rounds, level=config.confidence.level, resamples=config.confidence.resamples,
+                              seed=config.confidence.seed).get(metric, {}).get(statistic)
+        if ci is not None:
+            intervals.setdefault(metric, {})[statistic] = ci
+    return metrics, intervals
 
 
 def _first_pass(samples, scores) -> tuple[tuple[Sample, ...], tuple[Score, ...]]:

@@ -1,11 +1,11 @@
-"""One round of ``repeats: auto``: the disputed rows sent again to one endpoint under a new repeat
+"""One round of ``repeats: auto``: rows sent again to one endpoint under a new repeat
 index (so the response cache never answers them with the first pass's draw), each new output
 judged again when a judge suite needs it."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..config import EndpointConfig
 from ..dataset import Row
@@ -18,8 +18,9 @@ from ._sampling import Collected, every_call_failed
 
 async def ask_rows_again(plan: GatePlan, settings: EndpointConfig, rows: Sequence[Row], repeat: int,
                          cache: ResponseCache | None, console: Console, judge_responses: ResponseCache | None,
-                         role: str = "model") -> Collected:
-    """``rows`` sent once more as ``repeat``; an endpoint that answers none of them is exit 3."""
+                         role: str = "model", on_sample: Callable[[Sample], None] | None = None) -> Collected:
+    """``rows`` sent once more as ``repeat``, each answer handed to ``on_sample`` as it arrives (the
+    results stream); an endpoint that answers none of them is exit 3."""
     config = plan.config
     judging = None
     if judge_responses is not None:
@@ -30,9 +31,8 @@ async def ask_rows_again(plan: GatePlan, settings: EndpointConfig, rows: Sequenc
     endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings,
                              cache_scope=None if role == "model" else role)
     try:
-        with console.group(f"Asking {role} {settings.model} again: {len(rows)} disputed rows "
-                           f"(ask {repeat + 1})"):
-            samples = await _sample(plan, endpoint, rows, repeat, settings.concurrency, judging)
+        with console.group(f"Asking {role} {settings.model} again: {len(rows)} rows (ask {repeat + 1})"):
+            samples = await _sample(plan, endpoint, rows, repeat, settings.concurrency, judging, on_sample)
         scores = await judging.finish(samples, console, {}) if judging is not None else ()
     finally:
         await endpoint.aclose()
@@ -45,7 +45,7 @@ async def ask_rows_again(plan: GatePlan, settings: EndpointConfig, rows: Sequenc
 
 
 async def _sample(plan: GatePlan, endpoint, rows: Sequence[Row], repeat: int, concurrency: int,
-                  judging) -> tuple[Sample, ...]:
+                  judging, on_sample: Callable[[Sample], None] | None) -> tuple[Sample, ...]:
     done: list[Sample | None] = [None] * len(rows)
     jobs = iter(enumerate(rows))
 
@@ -56,6 +56,8 @@ async def _sample(plan: GatePlan, endpoint, rows: Sequence[Row], repeat: int, co
                 await judging.make_room()  # the judge's backlog bound, as in the first pass
             sample = await endpoint.sample(row.id, row.values, messages, repeat)
             done[index] = sample
+            if on_sample is not None:
+                on_sample(sample)
             if judging is not None:
                 judging.submit(sample)
 

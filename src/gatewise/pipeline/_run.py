@@ -79,7 +79,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
 
         result, scored, cached_as = conclude(plan, got, from_baseline, worker, cache, console, timings, started_at,
                                              html_path=out / HTML_FILE if out is not None else None,
-                                             judge_responses=judge_responses)
+                                             judge_responses=judge_responses, results_dir=out)
         # verdict -> reports
         if out is not None:
             write_outputs(result, config, scored, worker, cache, cached_as, out, console)
@@ -196,12 +196,13 @@ def gather(plan: GatePlan, out: Path | None, cache: ResponseCache | None, consol
 def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, cache: ResponseCache | None,
              console: Console, timings: dict[str, float], started_at: str, shards: int = 1,
              row_scores: tuple[Score, ...] | None = None,
-             html_path: Path | None = None, judge_responses: ResponseCache | None = None
-             ) -> tuple[GateResult, Scored, str | None]:
+             html_path: Path | None = None, judge_responses: ResponseCache | None = None,
+             results_dir: Path | None = None) -> tuple[GateResult, Scored, str | None]:
     """Samples -> scores -> verdict: the ``GateResult`` of every row together, whether the samples
     came from this process, a resumed run or merged shards (``row_scores``: their rows' Evidently
     checks, scored by the shards, and their ``only_if`` judge suites, judged by the shards too).
-    With ``html_path``, Evidently's page is drawn there meanwhile."""
+    With ``html_path``, Evidently's page is drawn there meanwhile; with ``results_dir``, answers
+    ``repeats: auto`` asks again are streamed into its results.jsonl as they arrive."""
     config = plan.config
     evidently_suites = [s for s in config.suites if s.judge is None]
     samples = got.samples
@@ -225,14 +226,14 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
         gated = judge_gated(config, samples, scored.scores, judge_responses, console, timings)
     scores = (*scored.scores, *got.judged, *gated.scores)
 
-    # repeats: auto: disputed rows asked again while the comparison is undecided
+    # repeats: auto: rows asked again while a threshold or the comparison is undecided
     adaptive, reasked_judge = None, (0, 0)
-    if config.repeats_auto is not None and config.baseline is not None:
+    if config.repeats_auto is not None:
         from ._adaptive import ask_until_decided
 
         t_auto = time.perf_counter()
         asked = ask_until_decided(plan, samples, scores, baseline, worker, evidently_suites, cache, console,
-                                  judge_responses)
+                                  judge_responses, results_dir)
         samples, scores, baseline = asked.samples, asked.scores, asked.baseline
         adaptive, reasked_judge = asked.record, asked.judge_asked
         timings["reasking"] = time.perf_counter() - t_auto

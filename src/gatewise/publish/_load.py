@@ -13,7 +13,8 @@ from ..endpoint import ConcurrencyStats
 from ..errors import InputError
 from ..report import GATE_RESULT_FILE, RESULTS_FILE, SUMMARY_FILE
 from ..result import (SCHEMA_VERSION, AdaptiveRepeats, BaselineComparison, EndpointInfo, GateResult, JudgeInfo,
-                      MetricComparison, RowChange, SequentialLook, SuiteAgreement, ThresholdResult, Verdict)
+                      MetricComparison, RowChange, SequentialLook, SuiteAgreement, ThresholdLook, ThresholdResult,
+                      Verdict)
 from ..samples import Message, Sample, ToolCall
 from ..scores import Score
 
@@ -115,8 +116,15 @@ def _adaptive(data: dict[str, Any] | None) -> AdaptiveRepeats | None:
                                  int(x["wins"]), None if x.get("estimate") is None else float(x["estimate"]),
                                  None if x.get("boundary") is None else int(x["boundary"]), str(x["reason"]))
                   for x in data.get("looks") or ())
+    thresholds = tuple(ThresholdLook(str(x["key"]), str(x["decision"]), int(x["looks"]), _number(x.get("estimate")),
+                                     _number(x.get("half_width")), str(x["reason"]), int(x.get("reasked_rows") or 0))
+                       for x in data.get("thresholds") or ())  # absent in results from before thresholds were re-asked
     return AdaptiveRepeats(int(data["max"]), int(data["rounds"]), int(data["reasked_rows"]), int(data["extra_calls"]),
-                           str(data["reason"]), looks)
+                           str(data["reason"]), looks, thresholds)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _judge(data: dict[str, Any] | None) -> JudgeInfo | None:

@@ -71,6 +71,17 @@ def _outcome(passed: bool) -> str:
     return PASS_MARK if passed else FAIL_MARK
 
 
+def _thresholds_table(auto) -> str:
+    lines = [table_row(["Threshold", "Decision", "Asks per row", "Rows asked again", "Estimate", "Margin", "Why"]),
+             table_row(["---", "---", "---:", "---:", "---:", "---:", "---"])]
+    for look in auto.thresholds:
+        lines.append(table_row([
+            code_span(look.key), look.decision, str(look.looks), f"{look.reasked_rows:,}",
+            "" if look.estimate is None else f"{look.estimate:.4f}",
+            "" if look.half_width is None else f"±{look.half_width:.4f}", escape_inline(look.reason)]))
+    return "\n".join(lines)
+
+
 def auto_repeats_section(result: GateResult) -> str:
     """``repeats: auto``: how many rows were asked again, why, and each compared suite's decision."""
     auto = result.adaptive
@@ -78,11 +89,21 @@ def auto_repeats_section(result: GateResult) -> str:
     reason = auto.reason[:1].upper() + auto.reason[1:]
     parts = [f"### Repeats: auto\n\n{escape_inline(reason)}."]
     if auto.reasked_rows:
-        parts[0] += (f" {auto.reasked_rows:,} rows asked again: {auto.extra_calls:,} extra calls, model and baseline "
-                     f"together, in {auto.rounds - 1} more round{'s' * (auto.rounds > 2)} (cap: {auto.max_asks} asks "
-                     "per row). Thresholds and the comparison table below are the first pass's; the verdict on the "
-                     "comparison is a sequential sign test over every ask, whose false-block rate holds however "
-                     "many rounds it takes.")
+        together = ", model and baseline together," if auto.looks else ""
+        parts[0] += (f" {auto.reasked_rows:,} rows asked again: {auto.extra_calls:,} extra calls{together} in {auto.rounds - 1} more round{'s' * (auto.rounds > 2)} (cap: {auto.max_asks} asks "
+                     "per row).")
+        if auto.looks:
+            parts[0] += (" The comparison table below is the first pass's; the verdict on the comparison is a "
+                         "sequential sign test over every ask, whose false-block rate holds however many rounds it "
+                         "takes.")
+    reasked = [t for t in auto.thresholds if t.looks > 1]
+    if auto.thresholds:
+        parts.append(_thresholds_table(auto))
+        if reasked:
+            parts.append("A re-asked threshold's value is the mean over every ask of its rounds (every row asked "
+                         "as often, as `repeats: k` would report it); its rule may stop early only when the estimate "
+                         "is further from the target than the asking noise allows, so an early wrong decision stays "
+                         "as rare as the confidence level says however many rounds it takes.")
     if auto.looks:
         lines = [table_row(["Suite", "Decision", "Asks", "Losses", "Wins", "Delta (est.)", "Boundary", "Why"]),
                  table_row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---"])]

@@ -1,0 +1,135 @@
+"""The threshold rule of ``repeats: auto``: after each round, is a ``point``-mode threshold on a
+suite's ``mean`` or ``pass_rate`` decided, or can more asks of the model still change it?
+
+What is estimated. A point threshold asks whether the model's expected metric on the pinned rows,
+theta = (1/n) sum_i p_i (p_i: the chance row i passes, or its expected score in [0, 1]), meets
+the target. The rows are fixed; the noise is in the asking. After k full rounds (every row asked
+k times) the estimate is the mean over all asks, exactly what ``repeats: k`` would report, and its
+variance from the asking is (1/n^2) sum_i sigma_i^2 / k.
+
+Why full rounds, not only the "unsettled" rows. Choosing which rows to ask again by their answers
+(failing rows, rows whose asks disagreed) and then averaging all of a row's asks biases the
+estimate (re-ask a row when its two asks disagree: E = 0.848 for p = 0.8). Rounds that ask every
+row again are chosen by the round, not by any answer, so the estimate stays unbiased; rows whose
+asks all agree add nothing to the variance estimate, so a mostly-deterministic model decides
+after one more round.
+
+The looks. At look 1 nothing tells noisy rows from steady ones, but a value in [0, 1] with mean
+p_i has variance <= p_i (1 - p_i), so (1/n^2) sum p_i (1 - p_i) <= theta (1 - theta) / n (Jensen):
+a conservative bound, used with the estimate in place of theta. From look 2 on, each row's
+unbiased sample variance over its asks. A look decides when the estimate is further from the
+target than z_k standard errors; look k may err with chance alpha_k = alpha / K (K the cap), so
+by the union bound the chance of ever deciding early on the wrong side stays <= alpha whatever
+the dependence between looks (a fixed test re-applied at every look does not: each look is
+another chance to cross by luck). alpha is one-sided, (1 - confidence.level) / 2, per side.
+At the cap the estimate over every ask decides, as a point threshold always does.
+
+Not re-asked (decided on the first pass, and the reports say why): ``confident`` thresholds
+(their interval is about rows not in the dataset: asking the same rows again barely narrows it),
+``==`` / ``!=``, statistics other than mean and pass_rate (percentiles, min / max, counts),
+built-in metrics (latency_ms, errors), dataset-level suites, and means of values outside [0, 1]
+(nothing bounds their variance on the first look).
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from typing import Mapping, Sequence
+
+from ..config import Threshold
+from ..result import ThresholdLook
+from ._observations import Observation
+
+REASKED_STATISTICS = ("mean", "pass_rate")
+_SIDES = {">=": 1, ">": 1, "<=": -1, "<": -1}
+
+
+def not_reaskable(threshold: Threshold, items: Sequence[Observation] | None) -> str | None:
+    """Why more asks cannot decide this threshold better; None when they can."""
+    if threshold.mode != "point":
+        return ("a confident threshold's interval is about rows outside the dataset: asking the same rows "
+                "again would barely narrow it")
+    if threshold.op not in _SIDES:
+        return f"{threshold.op} has no side to be sure of"
+    if threshold.statistic not in REASKED_STATISTICS:
+        return f"{threshold.statistic} is not an average over rows (only mean and pass_rate are re-asked)"
+    if items is None:
+        return "not a per-row metric of a suite"
+    if threshold.statistic == "mean" and any(o.value is not None and not 0.0 <= o.value <= 1.0 for o in items):
+        return "its values are not within [0, 1], so one pass cannot bound their noise"
+    return None
+
+
+def per_row(threshold: Threshold, items: Sequence[Observation], asks: int) -> dict[str, list[float]]:
+    """Each row's values over its first ``asks`` asks, as the aggregate counts them: pass_rate
+    counts an errored ask as failed, mean leaves it out."""
+    rows: dict[str, list[float]] = {}
+    for item in items:
+        if item.repeat >= asks:
+            continue
+        if threshold.statistic == "pass_rate":
+            rows.setdefault(item.row_id, []).append(1.0 if item.passed else 0.0)
+        elif item.value is not None:
+            rows.setdefault(item.row_id, []).append(item.value)
+    return rows
+
+
+def look_at(rows: Mapping[str, Sequence[float]], op: str, target: float, look: int, max_looks: int,
+            alpha: float, *, spend: bool = True) -> tuple[str, float | None, float | None]:
+    """(decision, estimate, half-width) at one look: decision "pass", "fail" or "undecided".
+    ``spend=False`` is the naive rule (the full alpha at every look), kept for the tests that show
+    why it is not used."""
+    values = [v for asked in rows.values() for v in asked]
+    if not values:
+        return "fail", None, None  # nothing measured is never a pass
+    estimate = sum(values) / len(values)
+    n = len(rows)
+    if look == 1 or all(len(asked) < 2 for asked in rows.values()):
+        variance = estimate * (1.0 - estimate) / n
+    else:
+        variance = sum(_sample_variance(asked) / len(asked) for asked in rows.values()) / (n * n)
+    per_look = alpha / max_looks if spend else alpha
+    half = NormalDist().inv_cdf(1.0 - per_look) * math.sqrt(max(variance, 0.0))
+    holds = estimate >= target if op == ">=" else estimate > target if op == ">" else \
+        estimate <= target if op == "<=" else estimate < target
+    if look >= max_looks or half == 0.0 or abs(estimate - target) > half:
+        return ("pass" if holds else "fail"), estimate, half
+    return "undecided", estimate, half
+
+
+def _sample_variance(values: Sequence[float]) -> float:
+    if len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    return sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+
+
+def threshold_look(threshold: Threshold, items: Sequence[Observation] | None, asks: int, max_looks: int,
+                   confidence: float) -> ThresholdLook:
+    """Walk the looks 1..``asks`` (full rounds); the first decision reached stands."""
+    key = threshold.key
+    reason = not_reaskable(threshold, items)
+    if reason is not None:
+        return ThresholdLook(key, "first pass", 1, None, None, f"decided on the first pass: {reason}")
+    assert items is not None
+    alpha = (1.0 - confidence) / 2.0
+    decision, estimate, half = "fail", None, None
+    for look in range(1, asks + 1):
+        decision, estimate, half = look_at(per_row(threshold, items, look), threshold.op, threshold.target, look,
+                                           max_looks, alpha)
+        if decision != "undecided":
+            return ThresholdLook(key, decision, look, estimate, half, _why(decision, look, max_looks, half))
+    return ThresholdLook(key, decision, asks, estimate, half,
+                         "within the asking noise of the target: every row is asked again")
+
+
+def _why(decision: str, look: int, max_looks: int, half: float | None) -> str:
+    if half is None:
+        return "nothing could be measured"
+    if look >= max_looks and half:
+        return f"the cap ({max_looks} asks) was reached: the mean over every ask decides"
+    if not half:
+        return "no asking noise to doubt it" + ("" if look == 1 else ": every row's asks agreed")
+    first = " (a bound that holds however noisy the rows are)" if look == 1 else ""
+    return f"the estimate is more than {half:.4g} from the target{first}"
