@@ -784,10 +784,25 @@ def test_bad_auto_repeats_name_their_line(ws, refused, repeats, line, key, says)
     assert says in err
 
 
-def test_auto_repeats_without_a_baseline_is_refused(ws, refused):
-    config = ws.gate(GOOD + "repeats: auto\n")
+@pytest.mark.parametrize("thresholds", [
+    "thresholds:\n  latency_ms:\n    p95: \"<= 2500\"\n",
+    "thresholds:\n  correctness:\n    pass_rate: { expect: \">= 0.9\", mode: confident }\n",
+    "thresholds:\n  correctness:\n    p50: \">= 0.9\"\n",
+    "thresholds: {}\n",
+], ids=["latency-only", "confident-only", "percentile-only", "none"])
+def test_auto_repeats_with_nothing_to_re_ask_for_is_refused(ws, refused, thresholds):
+    # without a baseline, auto re-asks only for point thresholds on a suite's mean or pass_rate
+    text = GOOD[:GOOD.index("thresholds:")] + thresholds + "repeats: auto\n"
+    config = ws.gate(text)
     err = refused(config)
-    assert f"{config}:27 [repeats]: repeats: auto re-asks the rows where the model and its baseline disagree" in err
+    line = text.count("\n")
+    assert f"{config}:{line} [repeats]: repeats: auto has nothing it could re-ask for" in err
+
+
+def test_auto_repeats_without_a_baseline_is_accepted_for_thresholds(ws, cli):
+    config = ws.gate(GOOD + "repeats: auto\n")
+    result = cli("validate", "--config", str(config))
+    assert result.code == 0, result.stderr
 
 
 def test_auto_repeats_with_a_rule_that_has_no_sequential_form_is_refused(ws, refused):

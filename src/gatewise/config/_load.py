@@ -42,6 +42,7 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
     _key_from_environment(data, os.environ if env is None else env)
     config = _validate(loaded, data, overridden)
     thresholds = _parse_thresholds(config, loaded)
+    _auto_has_something_to_decide(config, thresholds, loaded)
     return config.model_copy(update={
         "source": file,
         "base_dir": str(Path(path).resolve().parent),
@@ -49,6 +50,21 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
         "parsed_thresholds": thresholds,
         "key_lines": {key_path(path): line for path, line in loaded.lines.items() if path},
     })
+
+
+def _auto_has_something_to_decide(config: GateConfig, thresholds: list[Threshold], loaded: LoadedYaml) -> None:
+    """``repeats: auto`` without a baseline re-asks only for point thresholds on a suite's mean or
+    pass_rate (gate/_threshold_rule.py); with none of those it could never ask again: say so."""
+    if config.repeats_auto is None or config.baseline is not None:
+        return
+    dataset_level = {s.name for s in config.suites if s.kind in ("classification", "regression", "drift")}
+    if any(t.mode == "point" and t.op in DIRECTIONAL_OPERATORS and t.statistic in ("mean", "pass_rate")
+           and t.metric not in _BUILTIN_STATS and t.metric.split(".", 1)[0] not in dataset_level
+           for t in thresholds):
+        return
+    raise ConfigError("repeats: auto has nothing it could re-ask for: no baseline: section, and no point-mode "
+                      "threshold with >=, >, <= or < on a suite's mean or pass_rate; use a fixed number of repeats",
+                      file=loaded.file, line=loaded.line_of(("repeats",)), key="repeats")
 
 
 # the keys the action (and any CI) exports; used when the config names no api_key for that section

@@ -1,0 +1,251 @@
+"""``repeats: auto`` for thresholds: a point threshold within the asking noise of its target after
+one pass asks every row again, in full rounds, until its rule decides or the cap; no baseline
+needed. Real noisy stand-ins on loopback (``noise`` knob, see test_standin_noise.py), real
+Evidently scoring; the stand-ins are asked one call at a time so each scenario repeats exactly.
+The rule's error rate under repeated looks is checked by simulation at the end."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from gatewise.config import load_config
+from gatewise.errors import InfraError
+from gatewise.gate._threshold_rule import look_at
+from gatewise.publish import feedback_from_run, load_gate_run
+from gatewise.runner import run_gate
+from gatewise.standin import Faults, StandinServer
+from gatewise.terminal import Console
+
+from .conftest import gate_results, write_gate
+
+ROWS = [{"id": f"q{i}", "question": f"What is the code word number {i}?", "answer": f"word-{i}"} for i in range(80)]
+TABLE = {row["question"]: row["answer"] for row in ROWS}
+SUITES = """
+  - name: correctness
+    evidently:
+      - { descriptor: ExactMatch, expected: answer }
+"""
+ONE_AT_A_TIME = {"concurrency": 1, "max_retries": 0}
+
+
+def threshold_gate(directory: Path, base_url: str, expression: str, repeats: str = "auto", extra: str = "") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return write_gate(directory, base_url, rows=ROWS, endpoint=ONE_AT_A_TIME, suites=SUITES,
+                      thresholds=f'\n  correctness: {{ pass_rate: "{expression}" }}\n',
+                      extra=f"repeats: {repeats}\n{extra}")
+
+
+def only_threshold(result):
+    (look,) = result.adaptive.thresholds
+    return look
+
+
+@pytest.fixture
+def noisy():
+    # seed found once: one pass leaves ">= 0.7" within the bound, the second full round decides
+    with StandinServer(TABLE, quality=0.8, seed=2, noise=0.5) as server:
+        yield server
+
+
+def test_an_inconclusive_threshold_asks_every_row_again_and_decides(tmp_path, noisy):
+    config = threshold_gate(tmp_path, noisy.base_url, ">= 0.7")
+    before = noisy.stats.completions
+    result = run_gate(load_config(config), out_dir=tmp_path / "out")
+    look = only_threshold(result)
+
+    assert look.key == "correctness.pass_rate" and look.decision == "pass" and look.looks == 2
+    assert look.reasked_rows == len(ROWS) and abs(look.estimate - 0.7) > look.half_width
+    assert result.passed and result.exit_code == 0
+    # every row asked twice: one call each, no more
+    assert noisy.stats.completions - before == 2 * len(ROWS)
+    lines = gate_results(tmp_path / "out")
+    assert sorted((x["row_id"], x["repeat"]) for x in lines) == sorted(
+        (row["id"], r) for row in ROWS for r in range(2))
+    # the verdict checks the mean over both rounds, as repeats: 2 would report it
+    right = sum(x["scores"]["correctness.ExactMatch"]["passed"] for x in lines)
+    (entry,) = [t for t in result.verdict.results if t.threshold.key == "correctness.pass_rate"]
+    assert entry.value == pytest.approx(right / (2 * len(ROWS))) == pytest.approx(look.estimate)
+    document = json.loads((tmp_path / "out" / "gate-result.json").read_text())
+    (written,) = document["repeats"]["auto"]["thresholds"]
+    assert written["decision"] == "pass" and written["looks"] == 2 and written["reasked_rows"] == len(ROWS)
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "| `correctness.pass_rate` | pass | 2 | 80 |" in summary
+    assert "every row was asked again, in full rounds" in summary
+    # the PR comment is rendered from gate-result.json read back: it says the same
+    comment = feedback_from_run(load_gate_run(tmp_path / "out"), str(config)).markdown(60_000)
+    assert "| `correctness.pass_rate` | pass | 2 | 80 |" in comment
+
+
+def test_a_threshold_clearly_met_asks_nothing_again(tmp_path, noisy):
+    config = threshold_gate(tmp_path, noisy.base_url, ">= 0.4")
+    before = noisy.stats.completions
+    result = run_gate(load_config(config), out_dir=tmp_path / "out")
+    look = only_threshold(result)
+    assert (look.decision, look.looks, look.reasked_rows) == ("pass", 1, 0)
+    assert result.adaptive.rounds == 1 and result.adaptive.extra_calls == 0
+    assert noisy.stats.completions - before == len(ROWS)
+    assert {x["repeat"] for x in gate_results(tmp_path / "out")} == {0}
+
+
+def test_a_threshold_clearly_missed_fails_on_the_first_pass(tmp_path, noisy):
+    result = run_gate(load_config(threshold_gate(tmp_path, noisy.base_url, ">= 0.99")), out_dir=tmp_path / "out")
+    look = only_threshold(result)
+    assert (look.decision, look.looks) == ("fail", 1)
+    assert not result.passed and result.exit_code == 1
+
+
+def test_a_deterministic_model_is_not_asked_again_when_the_first_pass_is_clear(tmp_path):
+    with StandinServer(TABLE, quality=0.85, seed=1) as steady:
+        result = run_gate(load_config(threshold_gate(tmp_path, steady.base_url, ">= 0.5")), out_dir=tmp_path / "out")
+        assert steady.stats.completions == len(ROWS)  # the preflight is no completion
+    assert result.adaptive.rounds == 1 and only_threshold(result).looks == 1
+
+
+def test_a_deterministic_model_near_the_line_costs_one_round_at_most(tmp_path):
+    # one pass cannot tell a steady model from a noisy one; the second round shows every row agrees
+    with StandinServer(TABLE, quality=0.85, seed=1) as steady:
+        result = run_gate(load_config(threshold_gate(tmp_path, steady.base_url, ">= 0.8")), out_dir=tmp_path / "out")
+    look = only_threshold(result)
+    assert look.looks == 2 and look.half_width == 0.0 and "every row's asks agreed" in look.reason
+    assert result.adaptive.rounds == 2
+
+
+def test_at_the_cap_the_mean_over_every_ask_decides(tmp_path):
+    with StandinServer(TABLE, quality=0.8, seed=1, noise=0.5) as server:
+        result = run_gate(load_config(threshold_gate(tmp_path, server.base_url, ">= 0.8",
+                                                     repeats="{auto: true, max: 3}")), out_dir=tmp_path / "out")
+        assert server.stats.completions == 3 * len(ROWS)
+    look = only_threshold(result)
+    assert look.looks == 3 and "the cap (3 asks) was reached" in look.reason
+    assert result.passed == (look.estimate >= 0.8) == (look.decision == "pass")
+    assert result.adaptive.rounds == 3 and result.adaptive.extra_calls == 2 * len(ROWS)
+
+
+def test_thresholds_more_asks_cannot_help_are_decided_on_the_first_pass_and_say_why(tmp_path, noisy):
+    suites = SUITES + "  - name: format\n    evidently:\n      - { descriptor: TextLength, name: length, max: 200 }\n"
+    config = write_gate(tmp_path, noisy.base_url, rows=ROWS, endpoint=ONE_AT_A_TIME, suites=suites, thresholds="""
+  correctness: { pass_rate: ">= 0.7", fail_count: "<= 40", mean: { expect: ">= 0.7", mode: confident } }
+  format.length: { mean: "<= 150" }
+  latency_ms: { mean: "<= 5000" }
+""", extra="repeats: auto\n")
+    result = run_gate(load_config(config), out_dir=tmp_path / "out")
+    looks = {look.key: look for look in result.adaptive.thresholds}
+    assert looks["correctness.pass_rate"].looks == 2
+    assert looks["correctness.fail_count"].decision == "first pass"
+    assert "not an average over rows" in looks["correctness.fail_count"].reason
+    assert looks["latency_ms.mean"].decision == "first pass"
+    assert "not a per-row metric of a suite" in looks["latency_ms.mean"].reason
+    assert "a confident threshold's interval is about rows outside" in looks["correctness.mean"].reason
+    # a text length is no score in [0, 1]: nothing bounds its noise on the first look
+    assert "not within [0, 1]" in looks["format.length.mean"].reason
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "| `latency_ms.mean` | first pass | 1 | 0 |" in summary
+    # fail_count is the first pass's count, not the count over two rounds
+    first = [x for x in gate_results(tmp_path / "out") if x["repeat"] == 0]
+    assert result.metrics["correctness"]["fail_count"] == sum(
+        not x["scores"]["correctness.ExactMatch"]["passed"] for x in first)
+
+
+def test_re_asks_for_a_threshold_never_come_from_the_first_passs_cache(tmp_path, noisy):
+    config = threshold_gate(tmp_path, noisy.base_url, ">= 0.7")
+    before = noisy.stats.completions
+    first = run_gate(load_config(config), out_dir=tmp_path / "out", use_cache=True, cache_dir=tmp_path / "cache")
+    assert only_threshold(first).looks == 2
+    assert noisy.stats.completions - before == 2 * len(ROWS)  # the second round was asked, not replayed
+    # a second --cache run replays every ask, the re-asks included, and decides the same
+    before = noisy.stats.completions
+    again = run_gate(load_config(config), out_dir=tmp_path / "again", use_cache=True, cache_dir=tmp_path / "cache")
+    assert noisy.stats.completions - before == 0
+    assert only_threshold(again) == only_threshold(first)
+
+
+class TakeDown(Console):
+    """The terminal, which also injects a fault into ``server`` once auto starts asking again:
+    a way to bring an endpoint down in the middle of the re-asks without touching gatewise."""
+
+    def __init__(self, server: StandinServer) -> None:
+        super().__init__(quiet=True)
+        self.server = server
+
+    def info(self, message: str) -> None:
+        if message.startswith("repeats: auto:"):
+            self.server.set_faults(Faults(error_rate=1.0))
+        super().info(message)
+
+
+def test_the_model_going_down_during_the_re_asks_is_exit_3_and_keeps_the_streamed_lines(tmp_path, noisy):
+    config = threshold_gate(tmp_path, noisy.base_url, ">= 0.7")
+    with pytest.raises(InfraError) as caught:
+        run_gate(load_config(config), out_dir=tmp_path / "out", console=TakeDown(noisy))
+    assert caught.value.exit_code == 3
+    assert "every one of 80 calls" in str(caught.value)
+    out = tmp_path / "out"
+    assert not (out / "gate-result.json").exists() and not (out / "summary.md").exists()
+    # each re-ask was written as it finished: the streamed file holds them, under their repeat index
+    lines = gate_results(out)
+    assert {x["row_id"] for x in lines if x["repeat"] == 0} == {row["id"] for row in ROWS}
+    assert len([x for x in lines if x["repeat"] == 1]) == len(ROWS)
+
+
+def test_the_baseline_going_down_during_the_re_asks_is_exit_3(tmp_path):
+    with StandinServer(TABLE, quality=0.7, seed=9, noise=2.0) as worse, \
+            StandinServer(TABLE, quality=0.85, seed=8, noise=2.0) as champion:
+        extra = (f"baseline:\n  endpoint:\n    base_url: {champion.base_url}\n    model: standin-model\n"
+                 "    concurrency: 1\n    timeout_s: 5\n    max_retries: 0\n")
+        config = write_gate(tmp_path, worse.base_url, rows=ROWS, endpoint=ONE_AT_A_TIME, suites=SUITES,
+                            thresholds="", extra="repeats: auto\n" + extra)
+        with pytest.raises(InfraError) as caught:
+            run_gate(load_config(config), out_dir=tmp_path / "out", console=TakeDown(champion))
+    assert caught.value.exit_code == 3
+    assert "baseline endpoint (baseline.endpoint)" in str(caught.value)
+    assert not (tmp_path / "out" / "gate-result.json").exists()
+
+
+def test_resume_of_a_run_with_re_asks_drops_them_and_decides_again(tmp_path, noisy):
+    config = threshold_gate(tmp_path, noisy.base_url, ">= 0.7")
+    first = run_gate(load_config(config), out_dir=tmp_path / "out")
+    assert any(x["repeat"] > 0 for x in gate_results(tmp_path / "out"))
+    before = noisy.stats.completions
+    resumed = run_gate(load_config(config), out_dir=tmp_path / "out", resume=True)
+    # the first pass is kept; the rounds of auto are run afresh (their rule starts from the first pass)
+    assert noisy.stats.completions - before == len(ROWS)
+    assert resumed.adaptive.rounds == 2 and only_threshold(resumed).decision == only_threshold(first).decision
+    lines = gate_results(tmp_path / "out")
+    assert len(lines) == 2 * len(ROWS) and len({(x["row_id"], x["repeat"]) for x in lines}) == 2 * len(ROWS)
+
+
+# --- the rule's error rate under repeated looks (simulated, seeded) ----------------------------------------
+
+
+def simulate(p_right: list[float], target: float, *, spend: bool, runs: int, seed: int, max_looks: int = 8,
+             alpha: float = 0.025) -> float:
+    """Share of runs the rule stops before the cap on the wrong side, for a model at ``target``
+    (``>=``: exactly at the line passes, so stopping with "fail" is the wrong decision)."""
+    rng = random.Random(seed)
+    wrong = 0
+    for _ in range(runs):
+        rows: dict[int, list[float]] = {i: [] for i in range(len(p_right))}
+        for look in range(1, max_looks):
+            for i, p in enumerate(p_right):
+                rows[i].append(1.0 if rng.random() < p else 0.0)
+            decision, _, _ = look_at(rows, ">=", target, look, max_looks, alpha, spend=spend)
+            if decision != "undecided":
+                wrong += decision == "fail"
+                break
+    return wrong / runs
+
+
+@pytest.mark.parametrize("noisy_rows, p", [(30, 0.5), (60, 0.3), (300, 0.8)], ids=["few-coins", "some", "every-row"])
+def test_the_rule_stopping_early_errs_within_alpha_and_the_naive_rule_does_not(noisy_rows, p):
+    # 300 rows: noisy_rows flip with chance p, the rest always right (80 %) or always wrong
+    steady = 300 - noisy_rows
+    p_right = [p] * noisy_rows + [1.0] * round(steady * 0.8) + [0.0] * (steady - round(steady * 0.8))
+    theta = sum(p_right) / len(p_right)
+    spent = simulate(p_right, theta, spend=True, runs=600, seed=1)
+    naive = simulate(p_right, theta, spend=False, runs=600, seed=1)
+    assert spent <= 0.025 + 0.012  # alpha plus ~2 simulation standard errors
+    assert naive > 0.05  # the full alpha at every look: each look another chance to cross by luck
