@@ -249,3 +249,49 @@ def test_the_rule_stopping_early_errs_within_alpha_and_the_naive_rule_does_not(n
     naive = simulate(p_right, theta, spend=False, runs=600, seed=1)
     assert spent <= 0.025 + 0.012  # alpha plus ~2 simulation standard errors
     assert naive > 0.05  # the full alpha at every look: each look another chance to cross by luck
+
+
+# --- a KServe V2 model (KServe's own ModelServer, a scikit-learn classifier) ----------------------------
+
+from .v2_server import iris_rows, models, server, write_v2_gate  # noqa: E402,F401 (fixtures)
+
+IRIS = iris_rows()
+IRIS_FEATURES = "  features: [sepal_length, sepal_width, petal_length, petal_width]\n"
+# a per-row check on the predicted class's text (1 where the model says setosa), and the classifier
+SETOSA_AND_CLASSES = ("\n  - name: setosa\n    evidently: [{descriptor: RegExp, reg_exp: \"^0$\"}]\n"
+                      "  - name: clf\n    classification: {label: species}\n")
+
+
+def test_auto_with_a_v2_model_re_asks_its_rows_and_compares_with_a_v2_baseline(tmp_path, server, capsys):
+    from gatewise.cli import main
+
+    config = write_v2_gate(tmp_path, server.base_url, IRIS, endpoint=IRIS_FEATURES, suites=SETOSA_AND_CLASSES,
+                           thresholds='{setosa: {pass_rate: ">= 0.3"}, clf: {accuracy: ">= 0.8"}}',
+                           extra=f"repeats: auto\nbaseline:\n  endpoint: {{ kind: v2, base_url: {server.base_url}, "
+                                 "model: iris }\n")
+    code = main(["gate", "--config", str(config), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    auto = json.loads((tmp_path / "out" / "gate-result.json").read_text())["repeats"]["auto"]
+    looks = {t["key"]: t for t in auto["thresholds"]}
+    # a third of iris is setosa: one pass cannot rule out noise that close to 0.3; the second shows none
+    assert looks["setosa.pass_rate"]["looks"] == 2 and "every row's asks agreed" in looks["setosa.pass_rate"]["reason"]
+    assert looks["clf.accuracy"]["decision"] == "first pass"
+    # the same model on both sides: no row disagrees, both compared suites pass on the first look
+    assert {(x["metric"], x["decision"], x["looks"]) for x in auto["looks"]} == {("setosa", "pass", 1),
+                                                                                  ("clf", "pass", 1)}
+    lines = gate_results(tmp_path / "out")
+    assert len(lines) == 2 * len(IRIS)
+    assert "repeats: auto: setosa.pass_rate pass after 2 asks per row" in captured.out
+
+
+def test_auto_with_a_v2_model_and_only_dataset_level_thresholds_is_refused(tmp_path, server, capsys):
+    from gatewise.cli import main
+
+    config = write_v2_gate(tmp_path, server.base_url, IRIS, endpoint=IRIS_FEATURES,
+                           suites="\n  - name: clf\n    classification: {label: species}\n",
+                           thresholds='{clf: {accuracy: ">= 0.8"}}', extra="repeats: auto\n")
+    code = main(["gate", "--config", str(config), "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "[repeats]: repeats: auto has nothing it could re-ask for" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
