@@ -18,6 +18,10 @@ models, then the library's sequential rule (``gatewise.gate._sequential``: ``seq
 a multiple of one run (2 calls per row); ``--json FILE`` writes every cell (flip rate, repeats
 mode, false block and detection rates, calls per row, with their 95 % intervals).
 
+``--cells thresholds`` (or ``both``) measures a point threshold instead (``_threshold_cells.py``):
+the wrong-decision rate of one pass and of ``repeats: auto`` for a model on, near or clearly off
+the target, and auto's calls per row (one model, so a multiple of one run of it).
+
 Each rate is stated with a 95 % Wilson interval over the simulated PRs.
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/decision_quality.py [--prs 1000 --rows 300
 --noise 0.1 0.2 0.3 0.5 --repeats 1 3 auto --json FILE]``; ``--rule``, ``--max-regression`` and
@@ -192,6 +196,8 @@ def main() -> None:
     parser.add_argument("--served", action="store_true",
                         help="ask StandinServer over HTTP rather than the model in process")
     parser.add_argument("--json", metavar="FILE", help="write every cell's figures to FILE")
+    parser.add_argument("--cells", choices=["comparison", "thresholds", "both"], default="comparison",
+                        help="the baseline comparison's cells, the point threshold's (see _threshold_cells.py), or both")
     args = parser.parse_args()
     for mode in args.repeats:
         if mode != "auto" and not mode.isdigit():
@@ -209,7 +215,7 @@ def main() -> None:
     print(f"{'noise':>5} {'flip':>6} {'repeats':>7}  {'false block (A/A)':<24} {'calls':>5}  "
           f"{'detection (-5 pts)':<24} {'calls':>5}  targets  seconds")
     cells = []
-    for noise in args.noise:
+    for noise in args.noise if args.cells != "thresholds" else ():
         flips = flip_rate(table, noise)
         for mode in args.repeats:
             started = time.perf_counter()
@@ -233,6 +239,13 @@ def main() -> None:
                 "calls_per_row_worse_interval": [round(det_calls[1], 4), round(det_calls[2], 4)],
                 "targets_met": met,
             })
+    if args.cells != "comparison":
+        from _threshold_cells import threshold_cells
+
+        from gatewise.config._models import ConfidenceConfig
+
+        # thresholds use confidence.level (default 0.95), not baseline.confidence
+        cells += threshold_cells(table, args.noise, args.prs, args.max_asks, ConfidenceConfig().level, flip_rate)
     if args.json:
         settings_out = {"rule": settings.rule, "max_regression": settings.max_regression,
                         "confidence": settings.confidence, "max_asks": args.max_asks, "drop": args.drop,
