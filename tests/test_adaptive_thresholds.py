@@ -295,3 +295,24 @@ def test_auto_with_a_v2_model_and_only_dataset_level_thresholds_is_refused(tmp_p
     assert code == 2
     assert "[repeats]: repeats: auto has nothing it could re-ask for" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_threshold_and_the_comparison_undecided_together_ask_every_row_of_the_model_only(tmp_path):
+    with StandinServer(TABLE, quality=0.7, seed=9, noise=2.0) as worse, \
+            StandinServer(TABLE, quality=0.85, seed=8, noise=2.0) as champion:
+        extra = (f"baseline:\n  endpoint:\n    base_url: {champion.base_url}\n    model: standin-model\n"
+                 "    concurrency: 1\n    timeout_s: 5\n")
+        config = threshold_gate(tmp_path, worse.base_url, ">= 0.75", extra=extra)
+        result = run_gate(load_config(config), out_dir=tmp_path / "out")
+        model_calls, baseline_calls = worse.stats.completions, champion.stats.completions
+    look = only_threshold(result)
+    auto = result.adaptive
+    assert look.looks >= 2 and auto.looks and auto.looks[0].looks >= 2
+    # while the threshold was undecided, every row of the model was asked; the baseline, only disputed rows
+    lines = gate_results(tmp_path / "out")
+    for repeat in range(look.looks):
+        assert {x["row_id"] for x in lines if x["repeat"] == repeat} == {row["id"] for row in ROWS}
+    assert model_calls >= look.looks * len(ROWS) and len(ROWS) < baseline_calls < model_calls
+    assert auto.extra_calls == (model_calls - len(ROWS)) + (baseline_calls - len(ROWS))
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "every row was asked again, in full rounds" in summary and "disagreed were asked again" in summary

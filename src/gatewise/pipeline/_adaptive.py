@@ -9,6 +9,7 @@ baseline endpoint alike. Each re-asked answer is appended to results.jsonl as it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -100,7 +101,7 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
     extra_calls = 0
     judge_calls = judge_cached = 0
     ask = 1
-    with ResultsStream(results_dir, append=True) if results_dir is not None else _no_stream() as stream:
+    with ResultsStream(results_dir, append=True) if results_dir is not None else contextlib.nullcontext() as stream:
         while ask < auto.max and (_undecided(looks) or _undecided(t_looks)):
             every_row = bool(_undecided(t_looks))
             disputed = [by_id[row] for row in disputed_rows(rounds)] if _undecided(looks) else []
@@ -140,14 +141,6 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
 
 def _undecided(looks: Sequence[SequentialLook] | Sequence[ThresholdLook]) -> list[str]:
     return [getattr(look, "metric", None) or getattr(look, "key") for look in looks if look.decision == "undecided"]
-
-
-class _no_stream:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _reason(rounds: int, thresholds: Sequence[ThresholdLook], looks: Sequence[SequentialLook], stored: bool) -> str:
