@@ -16,13 +16,17 @@ after one more round.
 
 The looks. At look 1 nothing tells noisy rows from steady ones, but a value in [0, 1] with mean
 p_i has variance <= p_i (1 - p_i), so (1/n^2) sum p_i (1 - p_i) <= theta (1 - theta) / n (Jensen):
-a conservative bound, used with the estimate in place of theta. From look 2 on, each row's
-unbiased sample variance over its asks. A look decides when the estimate is further from the
-target than z_k standard errors; look k may err with chance alpha_k = alpha / K (K the cap), so
-by the union bound the chance of ever deciding early on the wrong side stays <= alpha whatever
-the dependence between looks (a fixed test re-applied at every look does not: each look is
-another chance to cross by luck). alpha is one-sided, (1 - confidence.level) / 2, per side.
-At the cap the estimate over every ask decides, as a point threshold always does.
+a conservative bound (taken at the estimate or at the target, whichever is wider). From look 2
+on, each row's sample variance over its asks, but never less than an upper confidence bound on
+the variance from the differences between disjoint pairs of a row's asks (``_variance_bound``):
+the plug-in alone is 0 when a few noisy rows happen to agree with themselves, and a look that
+believed it would decide on a coin. A look decides when the estimate is further from the target
+than z_k standard errors. The error is spent by the union bound, valid whatever the dependence
+between looks: each look may err with chance 3/4 alpha / K (K the cap) and each variance bound
+with 1/4 alpha / K, so the chance of ever deciding early on the wrong side stays <= alpha (a fixed
+test re-applied at every look does not: each look is another chance to cross by luck). alpha is
+one-sided, (1 - confidence.level) / 2, per side. At the cap the estimate over every ask decides,
+as a point threshold always does.
 
 Not re-asked (decided on the first pass, and the reports say why): ``confident`` thresholds
 (their interval is about rows not in the dataset: asking the same rows again barely narrows it),
@@ -75,27 +79,58 @@ def per_row(threshold: Threshold, items: Sequence[Observation], asks: int) -> di
     return rows
 
 
+# share of alpha that may be spent on the variance's upper bound (the rest goes to the looks)
+VARIANCE_SHARE = 0.25
+
+
 def look_at(rows: Mapping[str, Sequence[float]], op: str, target: float, look: int, max_looks: int,
             alpha: float, *, spend: bool = True) -> tuple[str, float | None, float | None]:
     """(decision, estimate, half-width) at one look: decision "pass", "fail" or "undecided".
-    ``spend=False`` is the naive rule (the full alpha at every look), kept for the tests that show
-    why it is not used."""
+    ``spend=False`` is the naive rule (the full alpha at every look, the plain plug-in variance),
+    kept for the tests that show why it is not used."""
     values = [v for asked in rows.values() for v in asked]
     if not values:
         return "fail", None, None  # nothing measured is never a pass
     estimate = sum(values) / len(values)
     n = len(rows)
+    per_look = (alpha * (1.0 - VARIANCE_SHARE) / max_looks) if spend else alpha
     if look == 1 or all(len(asked) < 2 for asked in rows.values()):
-        variance = estimate * (1.0 - estimate) / n
+        # the worst case over the rows' unknown noise, at the estimate or at the line, whichever is wider
+        line = min(1.0, max(0.0, target))
+        variance = max(estimate * (1.0 - estimate), line * (1.0 - line)) / n
     else:
         variance = sum(_sample_variance(asked) / len(asked) for asked in rows.values()) / (n * n)
-    per_look = alpha / max_looks if spend else alpha
+        if spend:
+            variance = max(variance, _variance_bound(rows, look, alpha * VARIANCE_SHARE / max_looks))
     half = NormalDist().inv_cdf(1.0 - per_look) * math.sqrt(max(variance, 0.0))
     holds = estimate >= target if op == ">=" else estimate > target if op == ">" else \
         estimate <= target if op == "<=" else estimate < target
     if look >= max_looks or half == 0.0 or abs(estimate - target) > half:
         return ("pass" if holds else "fail"), estimate, half
     return "undecided", estimate, half
+
+
+def _variance_bound(rows: Mapping[str, Sequence[float]], asks: int, beta: float) -> float:
+    """An upper bound, wrong with chance <= ``beta``, on the variance of the mean over ``asks`` asks.
+
+    The plug-in (each row's sample variance) is unbiased but can be 0 when a few noisy rows happen
+    to agree with themselves, and a look that believed it would decide on a coin. Two asks of a row
+    differ by (x1 - x2)^2, in [0, 1], with mean 2 sigma_i^2; over the disjoint pairs of asks (1, 2),
+    (3, 4) ... of every row these are independent, so a Chernoff bound on their sum Q
+    (P(Q <= mu - t) <= exp(-t^2 / 2 mu)) gives the largest sum of sigma_i^2 they leave plausible."""
+    n = len(rows)
+    q = 0.0
+    pairs = 0
+    for asked in rows.values():
+        for first in range(0, len(asked) - 1, 2):
+            q += (asked[first] - asked[first + 1]) ** 2
+            pairs += 1
+    if not pairs:
+        return math.inf
+    log_term = math.log(1.0 / beta)
+    upper = q + log_term + math.sqrt(log_term * log_term + 2.0 * q * log_term)
+    sigma_squared = upper / 2.0 / (pairs / n)  # the sum over rows of sigma_i^2, at most
+    return sigma_squared / (asks * n * n)
 
 
 def _sample_variance(values: Sequence[float]) -> float:
@@ -116,20 +151,24 @@ def threshold_look(threshold: Threshold, items: Sequence[Observation] | None, as
     alpha = (1.0 - confidence) / 2.0
     decision, estimate, half = "fail", None, None
     for look in range(1, asks + 1):
-        decision, estimate, half = look_at(per_row(threshold, items, look), threshold.op, threshold.target, look,
-                                           max_looks, alpha)
+        rows = per_row(threshold, items, look)
+        decision, estimate, half = look_at(rows, threshold.op, threshold.target, look, max_looks, alpha)
         if decision != "undecided":
-            return ThresholdLook(key, decision, look, estimate, half, _why(decision, look, max_looks, half))
+            steady = look > 1 and all(len(set(asked)) == 1 for asked in rows.values())
+            return ThresholdLook(key, decision, look, estimate, half, _why(look, max_looks, half, steady))
     return ThresholdLook(key, decision, asks, estimate, half,
                          "within the asking noise of the target: every row is asked again")
 
 
-def _why(decision: str, look: int, max_looks: int, half: float | None) -> str:
+def _why(look: int, max_looks: int, half: float | None, steady: bool) -> str:
     if half is None:
         return "nothing could be measured"
     if look >= max_looks and half:
         return f"the cap ({max_looks} asks) was reached: the mean over every ask decides"
     if not half:
-        return "no asking noise to doubt it" + ("" if look == 1 else ": every row's asks agreed")
+        return "no asking noise to doubt it"
+    if steady:
+        return (f"every row's asks agreed, and the estimate is more than {half:.4g} from the target (the noise "
+                "a few rows could still hide)")
     first = " (a bound that holds however noisy the rows are)" if look == 1 else ""
     return f"the estimate is more than {half:.4g} from the target{first}"
