@@ -212,8 +212,9 @@ def main() -> None:
           f"worse model={BASELINE_QUALITY - args.drop:.2f} auto cap={args.max_asks} "
           f"model={'served over HTTP' if args.served else 'in process'}; "
           f"rates with 95% Wilson intervals; calls per row as a multiple of one run of both models")
-    print(f"{'noise':>5} {'flip':>6} {'repeats':>7}  {'false block (A/A)':<24} {'calls':>5}  "
-          f"{'detection (-5 pts)':<24} {'calls':>5}  targets  seconds")
+    if args.cells != "thresholds":
+        print(f"{'noise':>5} {'flip':>6} {'repeats':>7}  {'false block (A/A)':<24} {'calls':>5}  "
+              f"{'detection (-5 pts)':<24} {'calls':>5}  targets  seconds")
     cells = []
     for noise in args.noise if args.cells != "thresholds" else ():
         flips = flip_rate(table, noise)
@@ -249,7 +250,9 @@ def main() -> None:
     if args.json:
         settings_out = {"rule": settings.rule, "max_regression": settings.max_regression,
                         "confidence": settings.confidence, "max_asks": args.max_asks, "drop": args.drop,
-                        "served": args.served, "calls_unit": "one run of both models (2 calls per row)"}
+                        "served": args.served, "calls_unit": "one run of both models (2 calls per row)",
+                        "threshold_calls_unit": "one run of the one model (1 call per row)",
+                        "threshold_confidence_level": 0.95}
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"settings": settings_out, "cells": cells}, handle, indent=2)
             handle.write("\n")
