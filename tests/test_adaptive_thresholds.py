@@ -21,6 +21,7 @@ from gatewise.standin import Faults, StandinServer
 from gatewise.terminal import Console
 
 from .conftest import gate_results, write_gate
+from .v2_server import iris_rows, models, server, write_v2_gate  # noqa: F401 (fixtures)
 
 ROWS = [{"id": f"q{i}", "question": f"What is the code word number {i}?", "answer": f"word-{i}"} for i in range(80)]
 TABLE = {row["question"]: row["answer"] for row in ROWS}
@@ -47,8 +48,8 @@ def only_threshold(result):
 @pytest.fixture
 def noisy():
     # seed found once: one pass leaves ">= 0.7" within the bound, the second full round decides
-    with StandinServer(TABLE, quality=0.8, seed=2, noise=0.5) as server:
-        yield server
+    with StandinServer(TABLE, quality=0.8, seed=2, noise=0.5) as standin:
+        yield standin
 
 
 def test_an_inconclusive_threshold_asks_every_row_again_and_decides(tmp_path, noisy):
@@ -117,10 +118,10 @@ def test_a_deterministic_model_near_the_line_is_decided_once_its_asks_agree(tmp_
 
 
 def test_at_the_cap_the_mean_over_every_ask_decides(tmp_path):
-    with StandinServer(TABLE, quality=0.8, seed=1, noise=0.5) as server:
-        result = run_gate(load_config(threshold_gate(tmp_path, server.base_url, ">= 0.8",
+    with StandinServer(TABLE, quality=0.8, seed=1, noise=0.5) as standin:
+        result = run_gate(load_config(threshold_gate(tmp_path, standin.base_url, ">= 0.8",
                                                      repeats="{auto: true, max: 3}")), out_dir=tmp_path / "out")
-        assert server.stats.completions == 3 * len(ROWS)
+        assert standin.stats.completions == 3 * len(ROWS)
     look = only_threshold(result)
     assert look.looks == 3 and "the cap (3 asks) was reached" in look.reason
     assert result.passed == (look.estimate >= 0.8) == (look.decision == "pass")
@@ -166,16 +167,16 @@ def test_re_asks_for_a_threshold_never_come_from_the_first_passs_cache(tmp_path,
 
 
 class TakeDown(Console):
-    """The terminal, which also injects a fault into ``server`` once auto starts asking again:
+    """The terminal, which also injects a fault into ``standin`` once auto starts asking again:
     a way to bring an endpoint down in the middle of the re-asks without touching gatewise."""
 
-    def __init__(self, server: StandinServer) -> None:
+    def __init__(self, standin: StandinServer) -> None:
         super().__init__(quiet=True)
-        self.server = server
+        self.standin = standin
 
     def info(self, message: str) -> None:
         if message.startswith("repeats: auto:"):
-            self.server.set_faults(Faults(error_rate=1.0))
+            self.standin.set_faults(Faults(error_rate=1.0))
         super().info(message)
 
 
@@ -256,8 +257,6 @@ def test_the_rule_stopping_early_errs_within_alpha_and_the_naive_rule_does_not(r
 
 
 # --- a KServe V2 model (KServe's own ModelServer, a scikit-learn classifier) ----------------------------
-
-from .v2_server import iris_rows, models, server, write_v2_gate  # noqa: E402,F401 (fixtures)
 
 IRIS = iris_rows()
 IRIS_FEATURES = "  features: [sepal_length, sepal_width, petal_length, petal_width]\n"

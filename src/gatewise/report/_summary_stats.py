@@ -72,6 +72,7 @@ def _outcome(passed: bool) -> str:
 
 
 def _thresholds_table(auto) -> str:
+    """Each threshold's rule under auto: decided when, on how many asks, and why."""
     lines = [table_row(["Threshold", "Decision", "Asks per row", "Rows asked again", "Estimate", "Margin", "Why"]),
              table_row(["---", "---", "---:", "---:", "---:", "---:", "---"])]
     for look in auto.thresholds:
@@ -90,8 +91,8 @@ def auto_repeats_section(result: GateResult) -> str:
     parts = [f"### Repeats: auto\n\n{escape_inline(reason)}."]
     if auto.reasked_rows:
         together = ", model and baseline together," if auto.looks else ""
-        parts[0] += (f" {auto.reasked_rows:,} rows asked again: {auto.extra_calls:,} extra calls{together} in {auto.rounds - 1} more round{'s' * (auto.rounds > 2)} (cap: {auto.max_asks} asks "
-                     "per row).")
+        parts[0] += (f" {auto.reasked_rows:,} rows asked again: {auto.extra_calls:,} extra calls{together} in "
+                     f"{auto.rounds - 1} more round{'s' * (auto.rounds > 2)} (cap: {auto.max_asks} asks per row).")
         if auto.looks:
             parts[0] += (" The comparison table below is the first pass's; the verdict on the comparison is a "
                          "sequential sign test over every ask, whose false-block rate holds however many rounds it "
