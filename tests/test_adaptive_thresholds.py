@@ -180,7 +180,7 @@ class TakeDown(Console):
         super().info(message)
 
 
-def test_the_model_going_down_during_the_re_asks_is_exit_3_and_keeps_the_streamed_lines(tmp_path, noisy):
+def test_the_model_going_down_during_the_re_asks_is_exit_3_keeps_the_streamed_lines_and_resumes(tmp_path, noisy):
     config = threshold_gate(tmp_path, noisy.base_url, ">= 0.7")
     with pytest.raises(InfraError) as caught:
         run_gate(load_config(config), out_dir=tmp_path / "out", console=TakeDown(noisy))
@@ -192,6 +192,13 @@ def test_the_model_going_down_during_the_re_asks_is_exit_3_and_keeps_the_streame
     lines = gate_results(out)
     assert {x["row_id"] for x in lines if x["repeat"] == 0} == {row["id"] for row in ROWS}
     assert len([x for x in lines if x["repeat"] == 1]) == len(ROWS)
+    # back up: --resume keeps the first pass, drops the failed round, and asks the rounds afresh
+    noisy.set_faults(Faults())
+    before = noisy.stats.completions
+    resumed = run_gate(load_config(config), out_dir=out, resume=True)
+    assert noisy.stats.completions - before == len(ROWS) * (only_threshold(resumed).looks - 1)
+    assert resumed.passed and (out / "gate-result.json").exists()
+    assert all("error" not in x or x["error"] is None for x in gate_results(out))
 
 
 def test_the_baseline_going_down_during_the_re_asks_is_exit_3(tmp_path):
