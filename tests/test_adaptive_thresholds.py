@@ -326,3 +326,29 @@ def test_a_threshold_and_the_comparison_undecided_together_ask_every_row_of_the_
     assert auto.extra_calls == (model_calls - len(ROWS)) + (baseline_calls - len(ROWS))
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "every row was asked again, in full rounds" in summary and "disagreed were asked again" in summary
+
+
+G_EVAL = """
+  - name: correctness
+    judge:
+      metric: g-eval
+      criteria: "Does the actual output state the same answer as the expected output?"
+      columns: { expected_output: answer }
+"""
+
+
+def test_a_judge_suites_mean_is_re_asked_and_every_new_output_judged(tmp_path, judge, noisy):
+    from .conftest import JUDGE_MODEL
+
+    judge_lines = f"judge:\n  base_url: {judge.base_url}\n  model: {JUDGE_MODEL}\n  concurrency: 8\n  timeout_s: 5\n"
+    config = write_gate(tmp_path, noisy.base_url, rows=ROWS, endpoint=ONE_AT_A_TIME, suites=G_EVAL,
+                        thresholds='\n  correctness: { mean: ">= 0.7" }\n', extra="repeats: auto\n" + judge_lines)
+    result = run_gate(load_config(config), out_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
+    look = only_threshold(result)
+    assert look.key == "correctness.mean" and look.looks >= 2 and look.decision in ("pass", "fail")
+    lines = gate_results(tmp_path / "out")
+    assert len(lines) == look.looks * len(ROWS)
+    assert all(x["scores"]["correctness.g-eval"]["judge_model"] == JUDGE_MODEL for x in lines)
+    scores = [x["scores"]["correctness.g-eval"]["value"] for x in lines]
+    assert look.estimate == pytest.approx(sum(scores) / len(scores))
+    assert result.passed == (look.estimate >= 0.7)
