@@ -42,6 +42,9 @@ class JudgeStage:
         self._temporary = tempfile.TemporaryDirectory(prefix="gatewise-deepeval-") if scratch is None else None
         self._scratch = Path(scratch if scratch is not None else self._temporary.name)  # type: ignore[union-attr]
         self._loaded: tuple[object, bool] | None = None
+        # the evaluation steps the judge wrote for each G-Eval suite from its criteria: asked once
+        # (the first rows share that one call), then given to every later row's metric as they are
+        self._steps: dict[str, list[str]] = {}
         # what the judge did: rows it scored, rows it failed (call, answer, deepeval), the first failure
         self.judged = self.failed = 0
         self.first_failure: str | None = None
@@ -63,9 +66,9 @@ class JudgeStage:
         model, violations = self._loaded
         suites = self.suites if only is None else only
         if len(suites) == 1:  # the common case, without a gather per row
-            outcomes = [await _judge_row(sample, suites[0], model, self.client, violations)]
+            outcomes = [await _judge_row(sample, suites[0], model, self.client, violations, self._steps)]
         else:
-            outcomes = await asyncio.gather(*(_judge_row(sample, suite, model, self.client, violations)
+            outcomes = await asyncio.gather(*(_judge_row(sample, suite, model, self.client, violations, self._steps)
                                               for suite in suites))
         for score, judged in outcomes:
             if judged is True:
@@ -113,9 +116,10 @@ async def _score_all(samples: Sequence[Sample], stage: JudgeStage, on_score: OnS
         await stage.aclose()
 
 
-async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeClient,
-                     violations: bool) -> tuple[Score, bool | None]:
-    """The row's Score, and whether the judge gave a usable answer (None: it was not asked)."""
+async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeClient, violations: bool,
+                     steps: dict[str, list[str]]) -> tuple[Score, bool | None]:
+    """The row's Score, and whether the judge gave a usable answer (None: it was not asked).
+    ``steps`` holds each G-Eval suite's generated evaluation steps, filled by the first row to get them."""
     from ._judge_metrics import build_case, build_metric, higher_is_better_score
     from ._judge_model import REPLY_MODELS, JudgeOutputError
 
@@ -129,8 +133,12 @@ async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeCli
     REPLY_MODELS.set(models)  # this row's task has its own context: ids do not mix between rows
     judge_model = lambda: ", ".join(models) or None  # noqa: E731
     try:
-        metric = build_metric(suite.name, judge, model, violations)
+        metric = build_metric(suite.name, judge, model, violations, steps.get(suite.name))
         await metric.a_measure(build_case(sample, judge), _show_indicator=False)
+        if judge.metric == "g-eval" and not judge.evaluation_steps and suite.name not in steps:
+            generated = getattr(metric, "evaluation_steps", None)
+            if isinstance(generated, list) and generated and all(isinstance(step, str) for step in generated):
+                steps[suite.name] = list(generated)
     except (JudgeCallError, JudgeOutputError) as exc:
         return Score(sample.row_id, name, None, False, sample.repeat, client.redact(str(exc)),
                      judge_model=judge_model()), False
