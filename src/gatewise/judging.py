@@ -34,6 +34,7 @@ async def start_judging(config: GateConfig, cache: ResponseCache | None, console
     # suites with only_if are judged after scoring, on the rows their checks passed (pipeline._gated)
     stage = JudgeStage([s for s in config.suites if not gated(s)], JudgeClient(config.judge, cache=cache))
     stage.begin()
+    stage.ask_for_steps()  # G-Eval's steps call, which every row waits for, goes out before the model's
     # the model may run this far ahead of the judge: its own concurrency in flight, and a round
     # of the judge's (measured: two rounds were 0.2 s slower at N=1000, the model racing ahead)
     return Judging(stage, backlog=model_concurrency + config.judge.concurrency)

@@ -10,6 +10,7 @@ error: never a zero, never a pass.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import tempfile
 from pathlib import Path
@@ -45,6 +46,7 @@ class JudgeStage:
         # the evaluation steps the judge wrote for each G-Eval suite from its criteria: asked once
         # (the first rows share that one call), then given to every later row's metric as they are
         self._steps: dict[str, list[str]] = {}
+        self._asking: list[asyncio.Task[None]] = []
         # what the judge did: rows it scored, rows it failed (call, answer, deepeval), the first failure
         self.judged = self.failed = 0
         self.first_failure: str | None = None
@@ -58,6 +60,35 @@ class JudgeStage:
             from ._judge_model import GatewiseJudge
 
             self._loaded = (GatewiseJudge(self.client), violations_scored())
+
+    def ask_for_steps(self) -> None:
+        """Ask the judge now for the evaluation steps of each G-Eval suite without its own, so the
+        one call every row waits for is under way while the model is checked and first called.
+
+        Only a head start: a row that comes before the answer shares the call in flight, and when it
+        fails the rows ask again themselves and report what went wrong, as without it."""
+        self.begin()
+        assert self._loaded is not None
+        model, violations = self._loaded
+        loop = asyncio.get_running_loop()
+        for suite in self.suites:
+            judge = suite.judge
+            assert judge is not None
+            if judge.metric == "g-eval" and not judge.evaluation_steps and suite.name not in self._steps:
+                self._asking.append(loop.create_task(self._ask_for_steps(suite, model, violations)))
+
+    async def _ask_for_steps(self, suite: SuiteConfig, model, violations: bool) -> None:
+        from ._judge_metrics import build_metric
+
+        assert suite.judge is not None
+        try:
+            metric = build_metric(suite.name, suite.judge, model, violations)
+            ask = metric._a_generate_evaluation_steps  # deepeval's own steps call (the rows' first)
+            generated = await (ask(False) if inspect.signature(ask).parameters else ask())  # multimodal: no
+        except Exception:  # noqa: BLE001 - the rows ask for the steps themselves and report the failure
+            return
+        if isinstance(generated, list) and generated and all(isinstance(step, str) for step in generated):
+            self._steps.setdefault(suite.name, list(generated))
 
     async def judge(self, sample: Sample, only: Sequence[SuiteConfig] | None = None) -> tuple[Score, ...]:
         """One Score per judge suite (or per suite of ``only``), in config order."""
@@ -84,6 +115,9 @@ class JudgeStage:
         return self.failed > 0 and self.judged == 0
 
     async def aclose(self) -> None:
+        for task in self._asking:
+            task.cancel()
+        await asyncio.gather(*self._asking, return_exceptions=True)
         await self.client.aclose()
         if self._temporary is not None:
             self._temporary.cleanup()
