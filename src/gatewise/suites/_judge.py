@@ -87,8 +87,8 @@ class JudgeStage:
             generated = await (ask(False) if inspect.signature(ask).parameters else ask())  # multimodal: no
         except Exception:  # noqa: BLE001 - the rows ask for the steps themselves and report the failure
             return
-        if isinstance(generated, list) and generated and all(isinstance(step, str) for step in generated):
-            self._steps.setdefault(suite.name, list(generated))
+        if (usable := _usable_steps(generated)) is not None:
+            self._steps.setdefault(suite.name, usable)
 
     async def judge(self, sample: Sample, only: Sequence[SuiteConfig] | None = None) -> tuple[Score, ...]:
         """One Score per judge suite (or per suite of ``only``), in config order."""
@@ -170,9 +170,8 @@ async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeCli
         metric = build_metric(suite.name, judge, model, violations, steps.get(suite.name))
         await metric.a_measure(build_case(sample, judge), _show_indicator=False)
         if judge.metric == "g-eval" and not judge.evaluation_steps and suite.name not in steps:
-            generated = getattr(metric, "evaluation_steps", None)
-            if isinstance(generated, list) and generated and all(isinstance(step, str) for step in generated):
-                steps[suite.name] = list(generated)
+            if (usable := _usable_steps(getattr(metric, "evaluation_steps", None))) is not None:
+                steps[suite.name] = usable
     except (JudgeCallError, JudgeOutputError) as exc:
         return Score(sample.row_id, name, None, False, sample.repeat, client.redact(str(exc)),
                      judge_model=judge_model()), False
@@ -193,6 +192,13 @@ async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeCli
                      reason=reason, judge_model=judge_model()), True
     return Score(sample.row_id, name, value, value >= judge.threshold, sample.repeat,
                  reason=reason, judge_model=judge_model()), True
+
+
+def _usable_steps(generated: object) -> list[str] | None:
+    """G-Eval steps fit to give the next rows' metrics (deepeval refuses an empty list)."""
+    if isinstance(generated, list) and generated and all(isinstance(step, str) for step in generated):
+        return list(generated)
+    return None
 
 
 def _unit_number(value: object) -> bool:
