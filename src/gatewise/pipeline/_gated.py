@@ -5,6 +5,7 @@ an error: the row was answered, it just failed a cheaper check first).
 Why after scoring rather than as outputs arrive: Evidently scores in a worker process once every
 output is in (its import alone takes seconds), so the checks' verdicts exist only then; the cost
 is that these suites' judging no longer overlaps the calls (``benchmarks/only_if_cost.py``).
+The rows are judged by the judge's fixed pool of workers (``judging.Judging``), as ungated ones are.
 """
 
 from __future__ import annotations
