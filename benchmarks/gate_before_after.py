@@ -3,7 +3,9 @@
 The cases are issue 11's table, against stand-ins at 100 ms a call (each in its own process):
   * ``small``: an ExactMatch gate, N = 1 000, C = 32 (target <= 4.0 s whole process);
   * ``big``: the same at N = 10 000, C = 256 (target <= 6 s, <= 300 MB);
-  * ``judge``: a G-Eval judge suite, N = 1 000, judge C = 32 (target <= 4.5 s).
+  * ``judge``: a G-Eval judge suite, N = 1 000, judge C = 32 (target <= 4.5 s), the model instant;
+  * ``judge-slow``: the same with the model at 100 ms too (ideal: model and judge overlapped,
+    the judge one call and one row behind: (N + 1)·L/C + L).
 Each round runs every tree once per case, alternating which goes first, so load from elsewhere
 on a shared machine falls on both alike; the table gives each tree's median wall time, its ratio
 to the ideal N·L/C, the peak RSS of the gate process and of its Evidently worker, and the stages
@@ -29,7 +31,7 @@ from gate_scaling import watched
 from gate_throughput import make_gate
 from judge_throughput import write_gate
 
-CASES = {"small": (1000, 32), "big": (10_000, 256), "judge": (1000, 32)}
+CASES = {"small": (1000, 32), "big": (10_000, 256), "judge": (1000, 32), "judge-slow": (1000, 32)}
 LATENCY_MS = 100.0
 
 
@@ -85,8 +87,8 @@ def main() -> int:
                 folder = work / case
                 folder.mkdir()
                 data = write_rows(folder, n)
-                configs[case] = (write_gate(folder, data, quick.url, judge.url, c) if case == "judge"
-                                 else make_gate(folder, n, c, model.url))
+                configs[case] = (write_gate(folder, data, quick.url if case == "judge" else model.url, judge.url, c)
+                                 if case.startswith("judge") else make_gate(folder, n, c, model.url))
             for round_ in range(args.rounds):
                 print(f"round {round_ + 1}: load average {os.getloadavg()[0]:.1f}", flush=True)
                 order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
@@ -98,7 +100,7 @@ def main() -> int:
                         last[(case, name)] = got
                         print(f"  {case:5} {name:6} wall {got[0]:6.2f} s cpu {got[5]:5.2f} s exit {got[1]} peaks {got[2]} "
                               f"sum {got[3]} MiB stages {got[4]}", flush=True)
-                    if args.peers and case != "judge":
+                    if args.peers and not case.startswith("judge"):
                         n, c = CASES[case]
                         data = work / case / "rows.jsonl"
                         raw = raw_aiohttp(model.url, data, c, work / case)[0]
@@ -117,7 +119,8 @@ def main() -> int:
     print("\ncase   tree     ideal   median wall  ratio  (runs)   median CPU s (gate + worker)   gate/worker peak MiB")
     for case in cases:
         n, c = CASES[case]
-        ideal = (n + (1 if case == "judge" else 0)) * LATENCY_MS / 1000 / c
+        ideal = (n + (1 if case.startswith("judge") else 0)) * LATENCY_MS / 1000 / c
+        ideal += LATENCY_MS / 1000 if case == "judge-slow" else 0
         for name in trees:
             runs = walls[(case, name)]
             median = statistics.median(runs)

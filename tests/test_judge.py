@@ -440,6 +440,26 @@ def test_the_judge_is_asked_for_deepevals_json_schema_by_default(tmp_path, capsy
     assert score["properties"]["reason"]["maxLength"] <= 2 * 512
 
 
+def test_g_eval_asks_for_its_steps_once_and_numbers_the_same_steps_in_every_rows_prompt(tmp_path, capsys, judge,
+                                                                                       good_model):
+    """The steps the judge wrote from the criteria are asked for once, then given to every row's
+    metric: each row's prompt lists them, numbered, exactly as deepeval writes them itself."""
+    from .recording_proxy import RecordingProxy
+
+    with RecordingProxy(judge.root_url) as proxy:
+        code, _, stderr = run(capsys, gate(tmp_path, good_model, proxy.base_url), tmp_path / "out", "--no-cache")
+    assert code == 0, stderr
+    bodies = judge_bodies(proxy)
+    kinds = [body["response_format"]["json_schema"]["name"] for body in bodies]
+    assert kinds[0] == "Steps" and kinds.count("Steps") == 1 and len(kinds) == len(ROWS) + 1
+    steps = ["Read the Expected Output, if there is one, and the Actual Output.",  # the stand-in judge's own
+             "Check whether the Actual Output states the same answer as the Expected Output.",
+             "Give the top score only when they agree, the bottom score when they do not."]
+    numbered = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, start=1))
+    for body in bodies[1:]:
+        assert numbered in body["messages"][0]["content"]
+
+
 def test_structured_output_off_sends_no_response_format(tmp_path, capsys, judge, good_model):
     from .recording_proxy import RecordingProxy
 

@@ -16,10 +16,11 @@ class CountingJudge:
 
     def __init__(self, broken: str | None = None) -> None:
         self.seen: list[str] = []
+        self.asked: dict[str, object] = {}
         self.in_flight = self.most = 0
         self.broken = broken
 
-    async def judge(self, sample: Sample) -> tuple:
+    async def judge(self, sample: Sample, only=None) -> tuple:
         if sample.row_id == self.broken:
             raise RuntimeError("the judge stage broke")
         self.in_flight += 1
@@ -27,7 +28,8 @@ class CountingJudge:
         await asyncio.sleep(0.001)
         self.in_flight -= 1
         self.seen.append(sample.row_id)
-        return ()
+        self.asked[sample.row_id] = only
+        return (f"scores of {sample.row_id}",)
 
     async def aclose(self) -> None:
         pass
@@ -64,3 +66,21 @@ def test_a_judge_stage_that_raises_ends_the_wait_with_its_error():
 
     with pytest.raises(RuntimeError, match="the judge stage broke"):
         asyncio.run(scenario())
+
+
+def test_rows_submitted_with_their_own_suites_are_judged_on_those_only():
+    """``only_if`` rows: each judged on the suites it passed the checks of, by the same bounded pool."""
+    async def scenario() -> CountingJudge:
+        stage = CountingJudge()
+        judging = Judging(stage, backlog=3)
+        rows = [Sample(row_id=f"r{i}", inputs={}, messages=(), output="an answer") for i in range(50)]
+        for i, sample in enumerate(rows):
+            judging.submit(sample, None if i % 2 else [f"suite-{i % 3}"])
+        await asyncio.wait_for(judging.drain(), 10)
+        assert [judging.scores_of(sample) for sample in rows] == [(f"scores of r{i}",) for i in range(50)]
+        await judging.abort()
+        return stage
+
+    stage = asyncio.run(scenario())
+    assert stage.asked == {f"r{i}": None if i % 2 else [f"suite-{i % 3}"] for i in range(50)}
+    assert 1 < stage.most <= 3

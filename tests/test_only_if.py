@@ -26,9 +26,11 @@ def _suites(only_if: str) -> str:
 """
 
 
-def _gate(tmp_path, model, judge, only_if: str = "\n      only_if: [exact]", endpoint: dict | None = None):
+def _gate(tmp_path, model, judge, only_if: str = "\n      only_if: [exact]", endpoint: dict | None = None,
+          judge_concurrency: int = 8):
     extra = ("judge:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in {
-        "base_url": judge.base_url, "model": JUDGE_MODEL, "concurrency": 8, "timeout_s": 5, "max_retries": 2,
+        "base_url": judge.base_url, "model": JUDGE_MODEL, "concurrency": judge_concurrency, "timeout_s": 5,
+        "max_retries": 2,
         "backoff_s": 0.01, "max_backoff_s": 0.05}.items()))
     tmp_path.mkdir(parents=True, exist_ok=True)
     return write_gate(tmp_path, model.base_url, rows=ROWS, suites=_suites(only_if), endpoint=endpoint,
@@ -69,6 +71,28 @@ def test_rows_failing_the_cheap_check_are_not_judged_and_fail_the_suite(tmp_path
             assert everything[row["row_id"]]["value"] == row["scores"]["correctness.g-eval"]["value"]
     saved = result["judge"]["calls_saved"]
     assert saved == round(skipped * result["judge"]["calls"] / (len(rows) - skipped))
+
+
+def test_gated_judging_keeps_the_judges_concurrency_and_scores_rows_as_ungated_judging(tmp_path, capsys, good_model):
+    """only_if suites are judged by the judge's pooled workers: never more requests in flight than
+    judge.concurrency (and that many while rows wait), every row scored as without only_if."""
+    from gatewise.standin import Faults, StandinServer
+
+    with StandinServer(model_id=JUDGE_MODEL, faults=Faults(latency_ms=40)) as slow_judge:
+        gated = tmp_path / "gated"
+        code, stdout, stderr = run(capsys, _gate(gated, good_model, slow_judge, judge_concurrency=3), gated / "out")
+        assert code == 0, stdout + stderr
+        assert slow_judge.stats.peak_in_flight == 3  # the pool keeps the judge busy, and no busier
+        plain = tmp_path / "plain"
+        assert run(capsys, _gate(plain, good_model, slow_judge, only_if="", judge_concurrency=3), plain / "out",
+                   "--no-cache")[0] == 0
+        assert slow_judge.stats.peak_in_flight == 3
+    by_gated = {r["row_id"]: r["scores"]["correctness.g-eval"] for r in results(gated / "out")}
+    by_plain = {r["row_id"]: r["scores"]["correctness.g-eval"] for r in results(plain / "out")}
+    assert len(by_gated) == len(ROWS) and by_gated == by_plain
+    assert all(score["judge_model"] == JUDGE_MODEL and score["error"] is None for score in by_gated.values())
+    result = json.loads((gated / "out" / "gate-result.json").read_text())
+    assert result["judge"].get("skipped", 0) == 0 and result["judge"]["calls"] == len(ROWS) + 1  # + G-Eval's steps
 
 
 def test_a_row_whose_call_failed_is_an_error_for_the_gated_suite_not_a_skip(tmp_path, capsys, judge):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
-from .config import GateConfig
+from .config import GateConfig, SuiteConfig
 from .config._gating import gated
 from .endpoint import ResponseCache, public_url
 from .errors import JudgeUnreachableError
@@ -34,6 +34,7 @@ async def start_judging(config: GateConfig, cache: ResponseCache | None, console
     # suites with only_if are judged after scoring, on the rows their checks passed (pipeline._gated)
     stage = JudgeStage([s for s in config.suites if not gated(s)], JudgeClient(config.judge, cache=cache))
     stage.begin()
+    stage.ask_for_steps()  # G-Eval's steps call, which every row waits for, goes out before the model's
     # the model may run this far ahead of the judge: its own concurrency in flight, and a round
     # of the judge's (measured: two rounds were 0.2 s slower at N=1000, the model racing ahead)
     return Judging(stage, backlog=model_concurrency + config.judge.concurrency)
@@ -54,7 +55,7 @@ class Judging:
         self.stage = stage
         self._room = asyncio.Semaphore(backlog)
         self._size = backlog
-        self._queue: asyncio.Queue[Sample] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Sample, Sequence[SuiteConfig] | None]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._judged: dict[tuple[str, int], tuple[Score, ...]] = {}
         self._submitted = 0
@@ -69,12 +70,13 @@ class Judging:
         """Wait until the backlog has room for one more row; a judged row gives the place back."""
         await self._room.acquire()
 
-    def submit(self, sample: Sample) -> None:
+    def submit(self, sample: Sample, only: Sequence[SuiteConfig] | None = None) -> None:
+        """Judge ``sample`` on every suite of the stage, or on the suites of ``only``."""
         if not self._workers:  # started here, inside the running loop
             self._workers = [asyncio.get_running_loop().create_task(self._work()) for _ in range(self._size)]
         self._submitted += 1
         self._all_judged.clear()
-        self._queue.put_nowait(sample)
+        self._queue.put_nowait((sample, only))
 
     async def drain(self) -> None:
         """Wait until every submitted row is judged; raises what a worker raised."""
@@ -88,9 +90,9 @@ class Judging:
 
     async def _work(self) -> None:
         while True:
-            sample = await self._queue.get()
+            sample, only = await self._queue.get()
             try:
-                scores = await self.stage.judge(sample)
+                scores = await (self.stage.judge(sample) if only is None else self.stage.judge(sample, only))
             finally:
                 self._room.release()
             self._judged[(sample.row_id, sample.repeat)] = scores
@@ -102,8 +104,18 @@ class Judging:
                 if self._progress is None:
                     self._early.append(score)
                 else:
-                    self._progress.tick(score.error is None,
-                                        note=score.error and f"row {score.row_id}: {score.error}")
+                    _tick(self._progress, score)
+
+    def show_progress(self, progress) -> None:
+        """Tick ``progress`` for every score given so far and from now on."""
+        self._progress = progress
+        for score in self._early:
+            _tick(progress, score)
+        self._early.clear()
+
+    def scores_of(self, sample: Sample) -> tuple[Score, ...]:
+        """The scores a drained pool gave ``sample``."""
+        return self._judged[(sample.row_id, sample.repeat)]
 
     async def finish(self, samples: tuple[Sample, ...], console: Console,
                      timings: dict[str, float]) -> tuple[Score, ...]:
@@ -112,9 +124,7 @@ class Judging:
             return ()
         with console.group(f"Judging {len(samples)} outputs with {client.model} ({len(suites)} suite"
                            f"{'s' * (len(suites) > 1)}, concurrency {client.config.concurrency})"):
-            self._progress = console.progress(len(samples) * len(suites), "judged rows")
-            for score in self._early:
-                self._progress.tick(score.error is None, note=score.error and f"row {score.row_id}: {score.error}")
+            self.show_progress(console.progress(len(samples) * len(suites), "judged rows"))
             await self.drain()
             rows = [self._judged[(s.row_id, s.repeat)] for s in samples]
             self._progress.close()
@@ -133,3 +143,7 @@ class Judging:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         await self.stage.aclose()
+
+
+def _tick(progress, score: Score) -> None:
+    progress.tick(score.error is None, note=score.error and f"row {score.row_id}: {score.error}")

@@ -5,6 +5,7 @@ an error: the row was answered, it just failed a cheaper check first).
 Why after scoring rather than as outputs arrive: Evidently scores in a worker process once every
 output is in (its import alone takes seconds), so the checks' verdicts exist only then; the cost
 is that these suites' judging no longer overlaps the calls (``benchmarks/only_if_cost.py``).
+The rows are judged by the judge's fixed pool of workers (``judging.Judging``), as ungated ones are.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def judge_gated(config: GateConfig, samples: Sequence[Sample], scores: Sequence[
 async def _judge(config: GateConfig, suites: list[SuiteConfig], samples: Sequence[Sample],
                  by_row: dict[tuple[str, int], dict[str, list[Score]]], cache: ResponseCache | None,
                  console: Console) -> GatedJudging:
+    from ..judging import Judging
     from ..suites import JudgeClient, JudgeStage
     from ..suites._frame import has_output
 
@@ -102,22 +104,22 @@ async def _judge(config: GateConfig, suites: list[SuiteConfig], samples: Sequenc
                 asked.append(suite)
         if asked:
             work.append((sample, asked))
+    # the judge's pooled workers, as for ungated suites: a fixed number of tasks, not one per row
+    # (twice the judge's concurrency keeps its slots full while some rows wait out a backoff)
+    judging = Judging(stage, backlog=2 * config.judge.concurrency)
     try:
         with console.group(f"Judging {len(work)} of {len(samples)} outputs that passed their only_if checks "
                            f"({len(skipped)} row judgements skipped)"):
             progress = console.progress(sum(len(asked) for _, asked in work), "judged rows")
-
-            async def one(sample: Sample, asked: list[SuiteConfig]) -> tuple[Score, ...]:
-                got = await stage.judge(sample, asked)
-                for score in got:
-                    progress.tick(score.error is None, note=score.error and f"row {score.row_id}: {score.error}")
-                return got
-
-            judged = await asyncio.gather(*(one(sample, asked) for sample, asked in work))
+            judging.show_progress(progress)
+            for sample, asked in work:  # every output is in: queued at once, taken by the workers
+                judging.submit(sample, asked)
+            await judging.drain()
+            judged = [judging.scores_of(sample) for sample, _ in work]
             progress.close()
             console.info(f"  {stage.client.calls} judge calls, {stage.client.cached} answers from the cache")
     finally:
-        await stage.aclose()
+        await judging.abort()  # cancels what is left after an error, and closes the judge's client
     if stage.judge_failed_everything:
         raise JudgeUnreachableError(
             f"the judge at {public_url(config.judge.base_url)} gave no usable answer for any of "

@@ -10,6 +10,7 @@ error: never a zero, never a pass.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import tempfile
 from pathlib import Path
@@ -42,6 +43,10 @@ class JudgeStage:
         self._temporary = tempfile.TemporaryDirectory(prefix="gatewise-deepeval-") if scratch is None else None
         self._scratch = Path(scratch if scratch is not None else self._temporary.name)  # type: ignore[union-attr]
         self._loaded: tuple[object, bool] | None = None
+        # the evaluation steps the judge wrote for each G-Eval suite from its criteria: asked once
+        # (the first rows share that one call), then given to every later row's metric as they are
+        self._steps: dict[str, list[str]] = {}
+        self._asking: list[asyncio.Task[None]] = []
         # what the judge did: rows it scored, rows it failed (call, answer, deepeval), the first failure
         self.judged = self.failed = 0
         self.first_failure: str | None = None
@@ -56,6 +61,35 @@ class JudgeStage:
 
             self._loaded = (GatewiseJudge(self.client), violations_scored())
 
+    def ask_for_steps(self) -> None:
+        """Ask the judge now for the evaluation steps of each G-Eval suite without its own, so the
+        one call every row waits for is under way while the model is checked and first called.
+
+        Only a head start: a row that comes before the answer shares the call in flight, and when it
+        fails the rows ask again themselves and report what went wrong, as without it."""
+        self.begin()
+        assert self._loaded is not None
+        model, violations = self._loaded
+        loop = asyncio.get_running_loop()
+        for suite in self.suites:
+            judge = suite.judge
+            assert judge is not None
+            if judge.metric == "g-eval" and not judge.evaluation_steps and suite.name not in self._steps:
+                self._asking.append(loop.create_task(self._ask_for_steps(suite, model, violations)))
+
+    async def _ask_for_steps(self, suite: SuiteConfig, model, violations: bool) -> None:
+        from ._judge_metrics import build_metric
+
+        assert suite.judge is not None
+        try:
+            metric = build_metric(suite.name, suite.judge, model, violations)
+            ask = metric._a_generate_evaluation_steps  # deepeval's own steps call (the rows' first)
+            generated = await (ask(False) if inspect.signature(ask).parameters else ask())  # multimodal: no
+        except Exception:  # noqa: BLE001 - the rows ask for the steps themselves and report the failure
+            return
+        if (usable := _usable_steps(generated)) is not None:
+            self._steps.setdefault(suite.name, usable)
+
     async def judge(self, sample: Sample, only: Sequence[SuiteConfig] | None = None) -> tuple[Score, ...]:
         """One Score per judge suite (or per suite of ``only``), in config order."""
         self.begin()
@@ -63,9 +97,9 @@ class JudgeStage:
         model, violations = self._loaded
         suites = self.suites if only is None else only
         if len(suites) == 1:  # the common case, without a gather per row
-            outcomes = [await _judge_row(sample, suites[0], model, self.client, violations)]
+            outcomes = [await _judge_row(sample, suites[0], model, self.client, violations, self._steps)]
         else:
-            outcomes = await asyncio.gather(*(_judge_row(sample, suite, model, self.client, violations)
+            outcomes = await asyncio.gather(*(_judge_row(sample, suite, model, self.client, violations, self._steps)
                                               for suite in suites))
         for score, judged in outcomes:
             if judged is True:
@@ -81,6 +115,9 @@ class JudgeStage:
         return self.failed > 0 and self.judged == 0
 
     async def aclose(self) -> None:
+        for task in self._asking:
+            task.cancel()
+        await asyncio.gather(*self._asking, return_exceptions=True)
         await self.client.aclose()
         if self._temporary is not None:
             self._temporary.cleanup()
@@ -113,9 +150,10 @@ async def _score_all(samples: Sequence[Sample], stage: JudgeStage, on_score: OnS
         await stage.aclose()
 
 
-async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeClient,
-                     violations: bool) -> tuple[Score, bool | None]:
-    """The row's Score, and whether the judge gave a usable answer (None: it was not asked)."""
+async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeClient, violations: bool,
+                     steps: dict[str, list[str]]) -> tuple[Score, bool | None]:
+    """The row's Score, and whether the judge gave a usable answer (None: it was not asked).
+    ``steps`` holds each G-Eval suite's generated evaluation steps, filled by the first row to get them."""
     from ._judge_metrics import build_case, build_metric, higher_is_better_score
     from ._judge_model import REPLY_MODELS, JudgeOutputError
 
@@ -129,8 +167,11 @@ async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeCli
     REPLY_MODELS.set(models)  # this row's task has its own context: ids do not mix between rows
     judge_model = lambda: ", ".join(models) or None  # noqa: E731
     try:
-        metric = build_metric(suite.name, judge, model, violations)
+        metric = build_metric(suite.name, judge, model, violations, steps.get(suite.name))
         await metric.a_measure(build_case(sample, judge), _show_indicator=False)
+        if judge.metric == "g-eval" and not judge.evaluation_steps and suite.name not in steps:
+            if (usable := _usable_steps(getattr(metric, "evaluation_steps", None))) is not None:
+                steps[suite.name] = usable
     except (JudgeCallError, JudgeOutputError) as exc:
         return Score(sample.row_id, name, None, False, sample.repeat, client.redact(str(exc)),
                      judge_model=judge_model()), False
@@ -151,6 +192,13 @@ async def _judge_row(sample: Sample, suite: SuiteConfig, model, client: JudgeCli
                      reason=reason, judge_model=judge_model()), True
     return Score(sample.row_id, name, value, value >= judge.threshold, sample.repeat,
                  reason=reason, judge_model=judge_model()), True
+
+
+def _usable_steps(generated: object) -> list[str] | None:
+    """G-Eval steps fit to give the next rows' metrics (deepeval refuses an empty list)."""
+    if isinstance(generated, list) and generated and all(isinstance(step, str) for step in generated):
+        return list(generated)
+    return None
 
 
 def _unit_number(value: object) -> bool:

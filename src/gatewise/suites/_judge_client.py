@@ -39,6 +39,7 @@ class JudgeClient:
                                         unreachable=JudgeUnreachableError)
         self._answered: dict[str, JudgeReply] = {}
         self._in_flight: dict[str, asyncio.Future[JudgeReply]] = {}
+        self._format_keys: dict[int, tuple[dict[str, Any], str]] = {}
         self.calls = 0
         self.cached = 0
 
@@ -61,7 +62,7 @@ class JudgeClient:
         sent only when ``judge.structured_output`` is on."""
         if not self.config.structured_output:
             response_format = None
-        key = prompt if response_format is None else prompt + "\0" + json.dumps(response_format, sort_keys=True)
+        key = prompt if response_format is None else prompt + "\0" + self._format_key(response_format)
         if (done := self._answered.get(key)) is not None:
             return done
         if (pending := self._in_flight.get(key)) is not None:
@@ -82,6 +83,17 @@ class JudgeClient:
         self._answered[key] = reply
         future.set_result(reply)
         return reply
+
+    def _format_key(self, response_format: dict[str, Any]) -> str:
+        """``response_format`` as sorted JSON, written once per format object: deepeval asks with the
+        same few (``_judge_schema`` shares them), and serialising one per request cost ~0.1 ms each."""
+        known = self._format_keys.get(id(response_format))
+        if known is None or known[0] is not response_format:
+            if len(self._format_keys) >= 256:  # formats built afresh per call: keep the memo small
+                self._format_keys.clear()
+            known = self._format_keys[id(response_format)] = (response_format,
+                                                                json.dumps(response_format, sort_keys=True))
+        return known[1]
 
     async def _call(self, prompt: str, response_format: dict[str, Any] | None) -> JudgeReply:
         extra = {"response_format": response_format} if response_format is not None else None

@@ -36,7 +36,10 @@ def higher_is_better_score(judge: JudgeSuiteConfig, raw: float, violations: bool
     return 1.0 - raw if violations and judge.metric in LOWER_IS_BETTER else raw
 
 
-def build_metric(name: str, judge: JudgeSuiteConfig, model: Any, violations: bool) -> Any:
+def build_metric(name: str, judge: JudgeSuiteConfig, model: Any, violations: bool,
+                 generated_steps: list[str] | None = None) -> Any:
+    """A fresh metric for one row; ``generated_steps``: the G-Eval steps the judge already wrote for
+    this suite (from its criteria), given as they are so the row does not ask for them again."""
     from deepeval import metrics
 
     threshold = judge.threshold
@@ -48,7 +51,8 @@ def build_metric(name: str, judge: JudgeSuiteConfig, model: Any, violations: boo
             name=name,
             evaluation_params=_evaluation_params(judge),
             criteria=guarded_criteria(judge.criteria) if judge.criteria is not None else None,
-            evaluation_steps=guarded_steps(judge.evaluation_steps) if judge.evaluation_steps else None,
+            evaluation_steps=(guarded_steps(judge.evaluation_steps) if judge.evaluation_steps
+                              else generated_steps or None),
             rubric=_rubric(judge),
             **common,
         )
