@@ -135,6 +135,15 @@ def test_cached_tool_calls_replay_with_their_calls(capsys, tmp_path, caller):
     assert [c["name"] for c in again[0]["tool_calls"]] == ["get_weather"]
 
 
+def test_validate_counts_each_tool_call_check(capsys, monkeypatch):
+    """The example's tool_calls suite scores .tool, .arguments and .schema: three checks, one suite."""
+    from gatewise.cli import main
+
+    monkeypatch.setenv("GATEWISE_ENDPOINT_URL", "http://127.0.0.1:9/v1")  # validate calls nothing
+    assert main(["validate", "--config", str(EXAMPLE)]) == 0
+    assert "12 rows (sha256 f1ceab4b3da5…), 1 suite, 3 checks, 3 thresholds;" in capsys.readouterr().out
+
+
 def _tool_gate(directory: Path, base_url: str, rows: list[dict], choice_line: str) -> Path:
     import hashlib
 

@@ -3,6 +3,7 @@ from the rest of the summary so each part stays small."""
 
 from __future__ import annotations
 
+from ..readable import counted
 from ..result import GateResult
 from ._format import code_span, escape_inline, is_missing, shorten, table_row
 
@@ -58,7 +59,7 @@ def baseline_section(result: GateResult) -> str:
                                    f"{_outcome(change.candidate_passed)} {change.candidate:.2f}"]))
         more = item.worse_count - len(item.worse_rows)
         tail = f"\n\n_{more:,} more in `gate-result.json`'s count; every row is in `results.jsonl`._" if more else ""
-        parts.append(f"<details>\n<summary>{escape_inline(item.metric)}: {item.worse_count:,} rows got worse</summary>"
+        parts.append(f"<details>\n<summary>{escape_inline(item.metric)}: {counted(item.worse_count, 'row')} got worse</summary>"
                      f"\n\n" + "\n".join(rows) + f"{tail}\n\n</details>")
     return "\n\n".join(parts)
 
@@ -78,8 +79,9 @@ def auto_repeats_section(result: GateResult) -> str:
     reason = auto.reason[:1].upper() + auto.reason[1:]
     parts = [f"### Repeats: auto\n\n{escape_inline(reason)}."]
     if auto.reasked_rows:
-        parts[0] += (f" {auto.reasked_rows:,} rows asked again: {auto.extra_calls:,} extra calls, model and baseline "
-                     f"together, in {auto.rounds - 1} more round{'s' * (auto.rounds > 2)} (cap: {auto.max_asks} asks "
+        parts[0] += (f" {counted(auto.reasked_rows, 'row')} asked again: {counted(auto.extra_calls, 'extra call')}, "
+                     f"model and baseline together, in {counted(auto.rounds - 1, 'more round')} "
+                     f"(cap: {counted(auto.max_asks, 'ask')} "
                      "per row). Thresholds and the comparison table below are the first pass's; the verdict on the "
                      "comparison is a sequential sign test over every ask, whose false-block rate holds however "
                      "many rounds it takes.")
