@@ -13,7 +13,7 @@ from ..endpoint import ConcurrencyStats
 from ..errors import InputError
 from ..pipeline._plan import GatePlan, prepare
 from ..pipeline._run import conclude, with_baseline_run
-from ..pipeline._rundir import BASELINE_FILE, RUN_FILE, RunState, read_rows, read_state
+from ..pipeline._rundir import BASELINE_FILE, RUN_FILE, Key, RunState, read_rows, read_state
 from ..pipeline._sampling import NOTHING, Collected, every_call_failed
 from ..pipeline._scoring import scoring_worker
 from ..pipeline._writing import clear_stale_reports, write_outputs
@@ -22,8 +22,6 @@ from ..result import GateResult
 from ..samples import Sample
 from ..scores import Score
 from ._spec import shard_of_row
-
-Key = tuple[str, int]
 
 
 def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path: str | Path | None = None,
