@@ -3,9 +3,9 @@
 ``sharded_gate_reports`` fans a gate out over N shards (``dsl.ParallelFor``), each one
 ``gatewise gate --shard K/N``, then ``gatewise merge`` decides over all rows into the merged
 reports; ``sharded_gate`` nests it and returns the verdict (``pass`` / ``fail``) for the next step
-to branch on; ``gate_then_register`` nests it too and shows that branch (register only on ``pass``). Compile with ``python integrations/kubeflow/gatewise_kfp.py``;
-tests/test_kubeflow.py keeps the compiled YAML beside this file in sync and runs the pipeline with
-``kfp.local``.
+to branch on; ``gate_then_register`` nests it too and shows that branch (register only on
+``pass``). Compile with ``python integrations/kubeflow/gatewise_kfp.py``; tests/test_kubeflow.py
+keeps the compiled YAML beside this file in sync and runs the pipelines with ``kfp.local``.
 
 The components are lightweight Python components on the gatewise image: the function bodies only
 run the gatewise CLI (``gatewise`` on the image's PATH; the ``gatewise`` parameter names another

@@ -59,8 +59,8 @@ def baseline_section(result: GateResult) -> str:
                                    f"{_outcome(change.candidate_passed)} {change.candidate:.2f}"]))
         more = item.worse_count - len(item.worse_rows)
         tail = f"\n\n_{more:,} more in `gate-result.json`'s count; every row is in `results.jsonl`._" if more else ""
-        parts.append(f"<details>\n<summary>{escape_inline(item.metric)}: {counted(item.worse_count, 'row')} got worse</summary>"
-                     f"\n\n" + "\n".join(rows) + f"{tail}\n\n</details>")
+        worse = f"{escape_inline(item.metric)}: {counted(item.worse_count, 'row')} got worse"
+        parts.append(f"<details>\n<summary>{worse}</summary>\n\n" + "\n".join(rows) + f"{tail}\n\n</details>")
     return "\n\n".join(parts)
 
 
