@@ -14,14 +14,13 @@ Run: ``.venv/bin/python benchmarks/dialogue_overhead.py [--rows 1000 --latency-m
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import Standin, measured
+from _common import Standin, measured, write_gate
 
 TOOLS = [{"type": "function", "function": {"name": name, "description": f"the {name} tool", "parameters": {
     "type": "object", "properties": {"item": {"type": "integer"}, "unit": {"type": "string"}},
@@ -45,24 +44,14 @@ def write_data(directory: Path, rows: int) -> None:
 
 
 def gate(directory: Path, kind: str, url: str, concurrency: int) -> Path:
-    data = directory / f"{kind}.jsonl"
-    sha = hashlib.sha256(data.read_bytes()).hexdigest()
     prompt, suite = {
         "plain": ('{ user: "{question}" }', "evidently: [ { descriptor: ExactMatch, expected: answer } ]"),
         "tools": ('{ user: "{question}", tools: tools, tool_choice: auto }', "tool_calls: { expected: expected }"),
         "turns": ("{ turns: turns }", "evidently: [ { descriptor: ExactMatch, expected: final } ]"),
     }[kind]
-    config = directory / f"{kind}.yaml"
-    config.write_text(f"""endpoint: {{ base_url: "{url}", model: standin-model, concurrency: {concurrency}, timeout_s: 30 }}
-prompt: {prompt}
-dataset: {{ path: {data.name}, sha256: "{sha}" }}
-suites:
-  - name: check
-    {suite}
-thresholds:
-  check: {{ pass_rate: ">= 0.9" }}
-""")
-    return config
+    body = f'suites:\n  - name: check\n    {suite}\nthresholds:\n  check: {{ pass_rate: ">= 0.9" }}\n'
+    return write_gate(directory, directory / f"{kind}.jsonl", url, body, concurrency=concurrency,
+                      prompt=f"prompt: {prompt}", name=f"{kind}.yaml")
 
 
 def main() -> int:

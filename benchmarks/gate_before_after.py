@@ -19,25 +19,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import Standin, write_rows
+from _common import Standin, children_cpu, write_rows
 from _peers import promptfoo, promptfoo_bin, raw_aiohttp
 from gate_scaling import watched
-from gate_throughput import make_gate
-from judge_throughput import write_gate
+from gate_throughput import exact_match_gate
+from judge_throughput import judge_gate
 
 CASES = {"small": (1000, 32), "big": (10_000, 256), "judge": (1000, 32), "judge-slow": (1000, 32)}
 LATENCY_MS = 100.0
-
-
-def _cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
 
 
 def run_tree(src: Path, config: Path, out: Path) -> tuple[float, int, dict[str, int], int, dict, float]:
@@ -45,7 +39,7 @@ def run_tree(src: Path, config: Path, out: Path) -> tuple[float, int, dict[str, 
     and the CPU seconds of the gate and its worker together (what load from elsewhere inflates least)."""
     env_path = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = str(src)
-    cpu = _cpu()
+    cpu = children_cpu()
     try:
         wall, code, peaks, total = watched([sys.executable, "-m", "gatewise", "gate", "--config", str(config),
                                             "--quiet", "--no-cache", "--out", str(out)], config.parent)
@@ -56,7 +50,7 @@ def run_tree(src: Path, config: Path, out: Path) -> tuple[float, int, dict[str, 
             os.environ["PYTHONPATH"] = env_path
     result = out / "gate-result.json"
     stages = json.loads(result.read_text())["timings_s"] if result.exists() else {}
-    return wall, code, peaks, total, stages, _cpu() - cpu
+    return wall, code, peaks, total, stages, children_cpu() - cpu
 
 
 def main() -> int:
@@ -87,8 +81,8 @@ def main() -> int:
                 folder = work / case
                 folder.mkdir()
                 data = write_rows(folder, n)
-                configs[case] = (write_gate(folder, data, quick.url if case == "judge" else model.url, judge.url, c)
-                                 if case.startswith("judge") else make_gate(folder, n, c, model.url))
+                configs[case] = (judge_gate(folder, data, quick.url if case == "judge" else model.url, judge.url, c)
+                                 if case.startswith("judge") else exact_match_gate(folder, data, c, model.url))
             for round_ in range(args.rounds):
                 print(f"round {round_ + 1}: load average {os.getloadavg()[0]:.1f}", flush=True)
                 order = list(trees) if round_ % 2 == 0 else list(reversed(trees))

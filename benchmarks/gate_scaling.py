@@ -12,7 +12,6 @@ Run: ``.venv/bin/python benchmarks/gate_scaling.py [--sizes 1000,10000,100000 --
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import statistics
@@ -22,31 +21,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import Standin, measured, write_rows
+from _common import EXACT_MATCH, Standin, children_cpu, measured, write_gate, write_rows
 
 GATE = [sys.executable, "-m", "gatewise"]
 
 
-def make_gate(directory: Path, data: Path, concurrency: int, url: str) -> Path:
-    sha = hashlib.sha256(data.read_bytes()).hexdigest()
-    config = directory / "gate.yaml"
-    config.write_text(f"""
-endpoint: {{ base_url: "{url}", model: standin-model, concurrency: {concurrency}, timeout_s: 60 }}
-prompt: {{ system: "Answer briefly.", user: "Question: {{question}}" }}
-dataset: {{ path: {data.name}, sha256: "{sha}" }}
-suites:
-  - name: correctness
-    evidently: [ {{ descriptor: ExactMatch, expected: answer }} ]
-  - name: format
+SUITES = EXACT_MATCH + """  - name: format
     evidently:
-      - {{ descriptor: TextLength, name: length, max: 200 }}
-      - {{ descriptor: DoesNotContain, name: no_boilerplate, items: ["as an AI"] }}
+      - { descriptor: TextLength, name: length, max: 200 }
+      - { descriptor: DoesNotContain, name: no_boilerplate, items: ["as an AI"] }
 thresholds:
-  correctness: {{ pass_rate: ">= 0.9" }}
-  format: {{ pass_rate: ">= 0.95" }}
-  latency_ms: {{ p95: "<= 5000" }}
-""", encoding="utf-8")
-    return config
+  correctness: { pass_rate: ">= 0.9" }
+  format: { pass_rate: ">= 0.95" }
+  latency_ms: { p95: "<= 5000" }
+"""
+
+
+def make_gate(directory: Path, data: Path, concurrency: int, url: str) -> Path:
+    return write_gate(directory, data, url, SUITES, concurrency=concurrency, timeout_s=60)
 
 
 def _tree(root: int) -> list[int]:
@@ -98,15 +90,6 @@ def watched(cmd: list[str], cwd: Path) -> tuple[float, int, dict[str, int], int]
     return wall, proc.returncode, roles, total // 1024
 
 
-def _cpu() -> float:
-    """CPU seconds of the waited-for children (the gate, and its worker through it): on a shared
-    machine the load from elsewhere inflates wall time far more than this."""
-    import resource
-
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated row counts")
@@ -135,10 +118,10 @@ def main() -> int:
                     for _, line in zip(range(n), src):
                         dst.write(line)
                 config = make_gate(run, data, args.concurrency, server.url)
-                cpu = _cpu()
+                cpu = children_cpu()
                 wall, code, peaks, total = watched([*GATE, "gate", "--config", str(config), "--quiet",
                                                     "--out", str(run / "out")], run)
-                cpu = _cpu() - cpu
+                cpu = children_cpu() - cpu
                 ideal = n * args.latency_ms / 1000 / args.concurrency
                 print(f"gate N={n} L={args.latency_ms:g} ms C={args.concurrency}: wall {wall:.2f} s "
                       f"({wall / n * 1e6:.0f} us/row), ideal {ideal:.2f} s, exit {code}, peak RSS: gate process "

@@ -17,7 +17,6 @@ Run: ``.venv/bin/python benchmarks/gate_throughput.py [--rows 1000 --latency-ms 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import resource
@@ -27,25 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import BIN, Standin, measured, write_rows
+from _common import BIN, EXACT_MATCH, Standin, measured, write_gate, write_rows
 from _peers import promptfoo, promptfoo_bin, raw_aiohttp, sdk_aiohttp
 
 
-def make_gate(directory: Path, rows: int, concurrency: int, url: str) -> Path:
-    data = write_rows(directory, rows)
-    sha = hashlib.sha256(data.read_bytes()).hexdigest()
-    config = directory / "gate.yaml"
-    config.write_text(f"""
-endpoint: {{ base_url: "{url}", model: standin-model, concurrency: {concurrency}, timeout_s: 30 }}
-prompt: {{ system: "Answer briefly.", user: "Question: {{question}}" }}
-dataset: {{ path: rows.jsonl, sha256: "{sha}" }}
-suites:
-  - name: correctness
-    evidently: [ {{ descriptor: ExactMatch, expected: answer }} ]
-thresholds:
-  correctness: {{ pass_rate: ">= 0.9" }}
-""", encoding="utf-8")
-    return config
+def exact_match_gate(directory: Path, data: Path, concurrency: int, url: str) -> Path:
+    """An ExactMatch suite over ``data`` against the stand-in at ``url``."""
+    body = EXACT_MATCH + 'thresholds:\n  correctness: { pass_rate: ">= 0.9" }\n'
+    return write_gate(directory, data, url, body, concurrency=concurrency)
 
 
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
@@ -69,7 +57,7 @@ def run_case(work: Path, rows: int, latency_ms: float, concurrency: int, target:
     ideal = rows * latency_ms / 1000 / concurrency
     label = f"N={rows} L={latency_ms:g} ms C={concurrency}"
     try:
-        config = make_gate(work, rows, concurrency, server.url)
+        config = exact_match_gate(work, data, concurrency, server.url)
         gate = [gatewise, "gate", "--config", str(config), "--quiet"]
         wall, code, peak = measured([*gate, "--out", str(work / "out1")], work)
         print(f"gate {label}: wall {wall:.2f} s, ideal {ideal:.2f} s, ratio {wall / ideal:.2f} ({target}), "

@@ -14,34 +14,19 @@ Run: ``.venv/bin/python benchmarks/judge_throughput.py [--rows 1000 --latency-ms
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
-from _common import BIN, Standin, measured, write_rows
+from _common import BIN, G_EVAL_CRITERIA, Standin, g_eval_suite, measured, write_gate, write_rows
 
 
-def write_gate(directory: Path, data: Path, model_url: str, judge_url: str, concurrency: int) -> Path:
-    sha = hashlib.sha256(data.read_bytes()).hexdigest()
-    config = directory / "gate.yaml"
-    config.write_text(f"""
-endpoint: {{ base_url: "{model_url}", model: standin-model, concurrency: {concurrency}, timeout_s: 30 }}
-judge: {{ base_url: "{judge_url}", model: judge-model, concurrency: {concurrency}, timeout_s: 30 }}
-prompt: {{ system: "Answer briefly.", user: "Question: {{question}}" }}
-dataset: {{ path: {data.name}, sha256: "{sha}" }}
-suites:
-  - name: correctness
-    judge:
-      metric: g-eval
-      criteria: "Does the actual output state the same answer as the expected output?"
-      columns: {{ expected_output: answer }}
-thresholds:
-  correctness: {{ mean: ">= 0.8", pass_rate: ">= 0.8" }}
-""", encoding="utf-8")
-    return config
+def judge_gate(directory: Path, data: Path, model_url: str, judge_url: str, concurrency: int) -> Path:
+    """One G-Eval suite over ``data``, judged by the stand-in at ``judge_url``."""
+    body = "suites:\n" + g_eval_suite() + 'thresholds:\n  correctness: { mean: ">= 0.8", pass_rate: ">= 0.8" }\n'
+    return write_gate(directory, data, model_url, body, concurrency=concurrency, judge_url=judge_url)
 
 
 # deepeval's own runner on the same work: the outputs of run 1, the same judge model object
@@ -63,9 +48,8 @@ DEEPEVAL_RUNNER = textwrap.dedent("""
         row = json.loads(line)
         cases.append(LLMTestCase(input=row["messages"][-1]["content"], actual_output=row["output"],
                                  expected_output=row["inputs"]["answer"]))
-    metric = GEval(name="correctness", model=judge, criteria="Does the actual output state the same answer as "
-                   "the expected output?", evaluation_params=[SingleTurnParams.INPUT, SingleTurnParams.ACTUAL_OUTPUT,
-                   SingleTurnParams.EXPECTED_OUTPUT])
+    metric = GEval(name="correctness", model=judge, criteria=sys.argv[5], evaluation_params=[
+        SingleTurnParams.INPUT, SingleTurnParams.ACTUAL_OUTPUT, SingleTurnParams.EXPECTED_OUTPUT])
     evaluate(cases, [metric], async_config=AsyncConfig(max_concurrent=int(sys.argv[4])),
              display_config=DisplayConfig(show_indicator=False, print_results=False),
              cache_config=CacheConfig(write_cache=False, use_cache=False))
@@ -87,7 +71,7 @@ def main() -> int:
         model = Standin("--answers", str(data), "--quality", "0.9")
         judge = Standin("--model-id", "judge-model", "--latency-ms", str(args.latency_ms))
         try:
-            config = write_gate(work, data, model.url, judge.url, args.concurrency)
+            config = judge_gate(work, data, model.url, judge.url, args.concurrency)
             gate = [gatewise, "gate", "--config", str(config), "--quiet", "--cache-dir", str(work / "cache")]
             wall, code, peak = measured([*gate, "--no-cache", "--out", str(work / "out1")], work)
             ideal = (args.rows + 1) * args.latency_ms / 1000 / args.concurrency  # +1: G-Eval's steps, once
@@ -104,7 +88,7 @@ def main() -> int:
                 scratch.mkdir()
                 theirs, code3, peak3 = measured(
                     [sys.executable, "-c", DEEPEVAL_RUNNER, str(work / "out1" / "results.jsonl"), judge.url,
-                     str(scratch), str(args.concurrency)], scratch)
+                     str(scratch), str(args.concurrency), G_EVAL_CRITERIA], scratch)
                 print(f"deepeval evaluate(), AsyncConfig(max_concurrent={args.concurrency}), same judge model, "
                       f"whole process: wall {theirs:.2f} s, exit {code3}, peak RSS {peak3} MiB; "
                       f"ratio deepeval/gatewise {theirs / wall:.2f} (gatewise's run also calls the model)")

@@ -14,40 +14,27 @@ Run: ``.venv/bin/python benchmarks/only_if_cost.py [--rows 300 --rounds 3 --late
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import statistics
 import tempfile
 from pathlib import Path
 
-from _common import BIN, Standin, measured, write_rows
+from _common import BIN, Standin, g_eval_suite, measured, write_gate, write_rows
 
 CASES = {"A (no only_if)": "", "B (only_if, every row passes)": "\n      only_if: [format]",
          "C (only_if, about half skipped)": "\n      only_if: [exact]"}
 
 
-def write_gate(directory: Path, data: Path, model_url: str, judge_url: str, concurrency: int, only_if: str) -> Path:
-    sha = hashlib.sha256(data.read_bytes()).hexdigest()
-    config = directory / "gate.yaml"
-    config.write_text(f"""
-endpoint: {{ base_url: "{model_url}", model: standin-model, concurrency: {concurrency}, timeout_s: 30 }}
-judge: {{ base_url: "{judge_url}", model: judge-model, concurrency: {concurrency}, timeout_s: 30 }}
-prompt: {{ system: "Answer briefly.", user: "Question: {{question}}" }}
-dataset: {{ path: {data.name}, sha256: "{sha}" }}
-suites:
+def only_if_gate(directory: Path, data: Path, model_url: str, judge_url: str, concurrency: int, only_if: str) -> Path:
+    body = f"""suites:
   - name: format
     evidently: [{{ descriptor: TextLength, min: 1 }}]
   - name: exact
     evidently: [{{ descriptor: ExactMatch, expected: answer }}]
-  - name: correctness
-    judge:
-      metric: g-eval
-      criteria: "Does the actual output state the same answer as the expected output?"
-      columns: {{ expected_output: answer }}{only_if}
-thresholds:
+{g_eval_suite(only_if)}thresholds:
   correctness: {{ mean: ">= 0.0" }}
-""", encoding="utf-8")
-    return config
+"""
+    return write_gate(directory, data, model_url, body, concurrency=concurrency, judge_url=judge_url)
 
 
 def main() -> int:
@@ -70,7 +57,7 @@ def main() -> int:
                     case = work / f"r{round_}c{index}"
                     case.mkdir()
                     (case / data.name).write_bytes(data.read_bytes())
-                    config = write_gate(case, case / data.name, model.url, judge.url, args.concurrency, only_if)
+                    config = only_if_gate(case, case / data.name, model.url, judge.url, args.concurrency, only_if)
                     wall, code, _ = measured([gatewise, "gate", "--config", str(config), "--quiet", "--no-cache",
                                               "--cache-dir", str(case / "cache"), "--out", str(case / "out")], case)
                     result = json.loads((case / "out" / "gate-result.json").read_text())

@@ -15,43 +15,30 @@ Run: ``.venv/bin/python benchmarks/shard_scaling.py [--rows 20000 --merge-rows 2
 from __future__ import annotations
 
 import argparse
-import hashlib
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import Standin, measured, write_rows
+from _common import EXACT_MATCH, Standin, measured, write_gate, write_rows
 
 GATE = [sys.executable, "-m", "gatewise"]
-EVIDENTLY = """
-suites:
-  - name: correctness
-    evidently: [ { descriptor: ExactMatch, expected: answer } ]
-  - name: format
+EVIDENTLY = EXACT_MATCH + """  - name: format
     evidently: [ { descriptor: TextLength, name: length, max: 200 } ]
 thresholds:
   correctness: { pass_rate: ">= 0.9" }
   format: { pass_rate: ">= 0.95" }
   latency_ms: { p95: "<= 5000" }
 """
-NO_SUITES = """
-suites: []
+NO_SUITES = """suites: []
 thresholds:
   latency_ms: { p95: "<= 5000" }
 """
 
 
 def make_gate(directory: Path, data: Path, concurrency: int, url: str, suites: str) -> Path:
-    sha = hashlib.sha256(data.read_bytes()).hexdigest()
-    config = directory / "gate.yaml"
-    config.write_text(f"""
-endpoint: {{ base_url: "{url}", model: standin-model, concurrency: {concurrency}, timeout_s: 60 }}
-prompt: {{ system: "Answer briefly.", user: "Question: {{question}}" }}
-dataset: {{ path: {data.name}, sha256: "{sha}" }}
-{suites}""", encoding="utf-8")
-    return config
+    return write_gate(directory, data, url, suites, concurrency=concurrency, timeout_s=60)
 
 
 def run_shards(config: Path, root: Path, shards: int) -> tuple[float, list[Path]]:

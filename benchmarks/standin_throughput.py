@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from typing import Callable, TypeVar
 
 import openai
 
+from _common import children_cpu
 from gatewise.standin import Faults, StandinServer
 
 T = TypeVar("T")
@@ -88,9 +88,9 @@ def main() -> None:
                    "--latency-ms", str(args.latency_ms)]
         # A first child that serves nothing measures start-up CPU (imports, indexing the table).
         _serve_in_child(command, lambda base_url: None)
-        startup = _children_cpu()
+        startup = children_cpu()
         wall, latencies = _serve_in_child(command, lambda base_url: _timed(base_url, questions, args.concurrency))
-        serving = _children_cpu() - 2 * startup
+        serving = children_cpu() - 2 * startup
     _report("separate-process server ", wall, latencies, ideal, args.requests)
     print(f"separate-process server CPU: {startup:.2f} s to start, then "
           f"{serving / args.requests * 1000:.2f} ms per request")
@@ -104,11 +104,6 @@ def _serve_in_child(command: list[str], load: Callable[[str], T]) -> T:
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

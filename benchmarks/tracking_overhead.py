@@ -8,7 +8,6 @@ port nobody listens on (the bounded warning path). Ratios are to the gate run it
 from __future__ import annotations
 
 import argparse
-import hashlib
 import dataclasses
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.mlflow_server
 
-from benchmarks._common import write_rows  # noqa: E402
+from benchmarks._common import EXACT_MATCH, write_gate, write_rows  # noqa: E402
 
 
 def main() -> None:
@@ -37,17 +36,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         data = write_rows(tmp_path, args.rows)
-        sha = hashlib.sha256(data.read_bytes()).hexdigest()
-        config_path = tmp_path / "gate.yaml"
-        config_path.write_text(f"""model: {{ name: bench-{uuid.uuid4().hex[:6]} }}
-endpoint: {{ base_url: "http://127.0.0.1:9/v1", model: standin-model, concurrency: 32 }}
-prompt: {{ user: "Question: {{question}}" }}
-dataset: {{ path: {data.name}, sha256: "{sha}" }}
-suites:
-  - name: correctness
-    evidently: [ {{ descriptor: ExactMatch, expected: answer }} ]
-thresholds: {{ correctness: {{ pass_rate: ">= 0.5" }} }}
-""")
+        body = (f"model: {{ name: bench-{uuid.uuid4().hex[:6]} }}\n" + EXACT_MATCH
+                + 'thresholds: { correctness: { pass_rate: ">= 0.5" } }\n')
+        # the endpoint is the stand-in started below, given as an override
+        config_path = write_gate(tmp_path, data, "http://127.0.0.1:9/v1", body, concurrency=32, timeout_s=None,
+                                 prompt='prompt: { user: "Question: {question}" }')
         server = None if args.uri else MlflowServer(tmp_path / "mlflow").start()
         uri = args.uri or server.url
         try:

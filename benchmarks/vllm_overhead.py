@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import statistics
 import subprocess
@@ -26,11 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import BIN, write_rows
+from _common import BIN, EXACT_MATCH, write_gate, write_rows
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from vllm_server import SERVED_NAME, VllmServer, build_tiny_model, vllm_python  # noqa: E402
+sys.path.insert(0, str(REPO))  # tests.vllm_server (a package module: it imports tests._service)
+from tests.vllm_server import SERVED_NAME, VllmServer, build_tiny_model, vllm_python  # noqa: E402
 
 SYSTEM = "Answer briefly."
 
@@ -59,20 +58,9 @@ assert len(outputs) == len(rows)
 
 
 def make_gate(directory: Path, data: Path, url: str, concurrency: int, max_tokens: int) -> Path:
-    sha = hashlib.sha256(data.read_bytes()).hexdigest()
-    config = directory / "gate.yaml"
-    config.write_text(f"""
-endpoint: {{ base_url: "{url}", model: {SERVED_NAME}, concurrency: {concurrency}, timeout_s: 120,
-            max_tokens: {max_tokens}, temperature: 0 }}
-prompt: {{ system: "{SYSTEM}", user: "Question: {{question}}" }}
-dataset: {{ path: {data.name}, sha256: "{sha}" }}
-suites:
-  - name: correctness
-    evidently: [ {{ descriptor: ExactMatch, expected: answer }} ]
-thresholds:
-  correctness: {{ pass_rate: ">= 0.0" }}
-""", encoding="utf-8")
-    return config
+    return write_gate(directory, data, url, EXACT_MATCH + 'thresholds:\n  correctness: { pass_rate: ">= 0.0" }\n',
+                      concurrency=concurrency, timeout_s=120, model=SERVED_NAME,
+                      endpoint_extra=f"max_tokens: {max_tokens}, temperature: 0")
 
 
 async def gatewise_calls(url: str, rows: list[dict], concurrency: int, max_tokens: int) -> float:

@@ -72,6 +72,7 @@ def test_a_merge_missing_a_shard_fails_red_and_names_it(tmp_path, github_api, ke
     assert merge.failed and merge.outputs["exit-code"] == "2" and merge.outputs["passed"] == "false"
     assert merge.outputs["result-path"] == ""
     assert "could not run" in merge.summary and "shard 2/3 missing" in merge.summary
+    assert "`gatewise gate --shard 2/3` probably failed or never ran: see its log" in merge.summary
     statuses = github_api.latest_statuses(REPOSITORY, pull["head_sha"])
     assert [s["state"] for s in statuses.values()] != ["success"]
 

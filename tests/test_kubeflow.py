@@ -58,10 +58,13 @@ def test_the_compiled_yaml_is_what_the_python_definition_compiles_to(python, tmp
 def test_the_pipeline_fans_out_with_parallel_for_and_branches_on_the_verdict():
     spec = (KUBEFLOW / "gate-then-register.yaml").read_text(encoding="utf-8")
     assert "parameterIterator" in spec  # dsl.ParallelFor over the shard list
-    assert re.search(r"condition: inputs\.parameter_values\['pipelinechannel--merge-shards-Output'\]\s+== 'pass'",
+    assert re.search(r"condition: inputs\.parameter_values\['pipelinechannel--verdict-of-Output'\]\s+== 'pass'",
                      spec), "register must run only on a passing verdict"
     sharded = (KUBEFLOW / "sharded-gate.yaml").read_text(encoding="utf-8")
-    assert re.search(r"outputParameterKey: Output\s+producerSubtask: merge-shards", sharded)
+    assert re.search(r"outputParameterKey: Output\s+producerSubtask: verdict-of", sharded)
+    # both nest one fan-out-and-merge pipeline rather than repeating its tasks
+    for pipeline in (spec, sharded):
+        assert "comp-gatewise-sharded-gate-reports:" in pipeline and pipeline.count("parameterIterator") == 1
 
 
 def kfp_gate(python: str, root: Path, pipeline: str, gate_dir: Path, endpoint_url: str, shards: int) -> dict:

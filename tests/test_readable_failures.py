@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from gatewise.config import Threshold
-from gatewise.readable import readable, readable_signed
-from gatewise.result import ThresholdResult
+from gatewise.readable import counted, readable, readable_signed
+from gatewise.result import ThresholdResult, Verdict
 from gatewise.report import render_summary, write_gate_result, write_junit, write_results_jsonl
 from gatewise.report._format import format_delta, format_value
 from gatewise.scores import Score
@@ -95,3 +95,19 @@ def test_an_interval_at_zero_prints_zero_everywhere(capsys, tmp_path):
     failure = ET.parse(write_junit(result, tmp_path)).getroot().find(".//failure")
     assert failure.get("message") == "value 0 does not satisfy >= 0.5"
     assert "e-18" not in render_summary(result)
+
+
+def test_a_count_of_one_reads_singular():
+    assert [counted(n, "check") for n in (0, 1, 3)] == ["0 checks", "1 check", "3 checks"]
+    assert counted(1200, "row") == "1,200 rows" and counted(2, "series", "series") == "2 series"
+
+
+def test_a_verdict_over_one_threshold_and_one_row_reads_singular(capsys, tmp_path):
+    rule = Threshold("correctness.exact", "mean", ">=", 0.5, ">= 0.5", 3)
+    held = Verdict(passed=True, results=(ThresholdResult(rule, 1.0, True, 1),), row_count=1, error_count=0)
+    assert held.headline == "PASSED: 1 of 1 threshold held over 1 row"
+    missed = Verdict(passed=False, results=(ThresholdResult(rule, 0.0, False, 1),), row_count=1, error_count=0)
+    assert missed.headline == "FAILED: 1 of 1 threshold did not hold (correctness.exact.mean)"
+    result = dataclasses.replace(make_result(thresholds=(rule,)), verdict=missed)
+    failure = ET.parse(write_junit(result, tmp_path)).getroot().find(".//failure")
+    assert "over 1 row)" in failure.text

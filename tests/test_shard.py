@@ -159,7 +159,11 @@ def _merge_refused(capsys, root: Path, dirs, needle: str) -> None:
 
 def test_merge_refuses_a_missing_or_repeated_shard(sharded, capsys):
     root, _, dirs, _ = sharded
-    _merge_refused(capsys, root, dirs[:3], "shard 4/4 missing")
+    _merge_refused(capsys, root, dirs[:3], "shard 4/4 missing: merge needs all 4")
+    # in a fan-out a failed shard job (exit 3) leaves no directory: merge says where to look
+    _merge_refused(capsys, root, dirs[:3], "The job running `gatewise gate --shard 4/4` probably failed or never "
+                                           "ran: see its log")
+    _merge_refused(capsys, root, dirs[:2], "shards 3/4, 4/4 missing")
     _merge_refused(capsys, root, [*dirs, dirs[1]], f"{dirs[1]}: shard 2/4 is given twice")
 
 
@@ -188,7 +192,8 @@ def test_merge_refuses_a_row_twice_or_an_unfinished_shard(sharded, capsys):
     shutil.copytree(dirs[3], unfinished)
     state = json.loads((unfinished / "gatewise-run.json").read_text())
     (unfinished / "gatewise-run.json").write_text(json.dumps({**state, "state": "running"}))
-    _merge_refused(capsys, root, [*dirs[:3], unfinished], "did not finish; run it again with `gatewise gate --resume")
+    _merge_refused(capsys, root, [*dirs[:3], unfinished], "shard 4/4 did not finish: its run probably failed")
+    _merge_refused(capsys, root, [*dirs[:3], unfinished], "see its log); run it again with `gatewise gate --resume")
     _merge_refused(capsys, root, [*dirs[:3], root / "whole"], "a whole (unsharded) gate run, not a shard")
 
 

@@ -12,6 +12,7 @@ import pytest
 from gatewise.config._dialogue import ToolCallsConfig
 from gatewise.config import SuiteConfig
 from gatewise.samples import Sample, ToolCall
+from gatewise.scores import Score
 from gatewise.standin import StandinServer, load_answer_table
 from gatewise.suites._tool_calls import score_tool_calls
 
@@ -133,6 +134,64 @@ def test_cached_tool_calls_replay_with_their_calls(capsys, tmp_path, caller):
     again = gate_results(tmp_path / "again")
     assert all(row["cached"] for row in again)
     assert [c["name"] for c in again[0]["tool_calls"]] == ["get_weather"]
+
+
+def test_a_results_line_reads_back_as_the_sample_it_was_written_from(tmp_path):
+    """resume, merge and publish read results.jsonl through one reader that keeps every field."""
+    from gatewise.pipeline._rundir import read_rows, rewrite_answers
+    from gatewise.publish._load import _rows
+    from gatewise.samples import Message
+
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+    messages = (Message("user", "weather?"), Message("assistant", None, {"tool_calls": [call]}),
+                Message("tool", [{"type": "text", "text": "sunny"}], {"tool_call_id": "c1"}))
+    sample = Sample("r1", {"q": "weather?"}, messages, "get_weather({})", repeat=1, attempts=0, cached=True,
+                    finish_reason="tool_calls", tool_calls=(ToolCall("get_weather", "{}", "c2"),), turns=2)
+    judged = (Score("r1", "judge.g-eval", 0.5, False, 1, None, "because", "judge-model"),)
+    rewrite_answers(tmp_path, [sample], {("r1", 1): judged})
+    samples, scores, _ = read_rows(tmp_path / "results.jsonl", frozenset({"judge"}))
+    assert samples == [sample] and scores == {("r1", 1): judged}
+    assert _rows(tmp_path / "results.jsonl")[:2] == ([sample], list(judged))
+
+
+def test_a_resumed_tool_gate_keeps_each_answers_calls(capsys, monkeypatch, tmp_path, caller):
+    """--resume reads the kept answers back with their tool calls, so it decides as the run did."""
+    code, text, out = run_example(capsys, monkeypatch, tmp_path, caller.base_url)
+    assert code == 0, text
+    before = (out / "results.jsonl").read_text(encoding="utf-8")
+    asked = caller.stats.completions
+    code, stdout, stderr = gate_cli_run(capsys, EXAMPLE, out, "--resume")
+    assert code == 0, stdout + stderr
+    assert caller.stats.completions == asked, "every answer was kept"
+    assert (out / "results.jsonl").read_text(encoding="utf-8") == before
+
+
+def test_a_sharded_tool_gate_merges_to_one_runs_results(capsys, monkeypatch, tmp_path, caller):
+    """Merge reads each shard's answers with their tool calls: the same results.jsonl and counts."""
+    from gatewise.cli import main
+
+    cache = ("--cache", "--cache-dir", str(tmp_path / "cache"))
+    assert run_example(capsys, monkeypatch, tmp_path, caller.base_url, *cache)[0] == 0  # answers cached once
+    whole = tmp_path / "whole"
+    assert main(["gate", "--config", str(EXAMPLE), "--out", str(whole), *cache]) == 0
+    shards = [tmp_path / f"shard-{k}" for k in (1, 2)]
+    for k, shard in enumerate(shards, start=1):
+        assert main(["gate", "--config", str(EXAMPLE), "--shard", f"{k}/2", "--out", str(shard), *cache]) == 0
+    merged = tmp_path / "merged"
+    assert main(["merge", *map(str, shards), "--out", str(merged)]) == 0
+    capsys.readouterr()
+    assert (merged / "results.jsonl").read_text() == (whole / "results.jsonl").read_text()
+    counts = [json.loads((d / "gate-result.json").read_text())["counts"] for d in (whole, merged)]
+    assert counts[0]["tool_calls"] > 0 and counts[0] == counts[1]
+
+
+def test_validate_counts_each_tool_call_check(capsys, monkeypatch):
+    """The example's tool_calls suite scores .tool, .arguments and .schema: three checks, one suite."""
+    from gatewise.cli import main
+
+    monkeypatch.setenv("GATEWISE_ENDPOINT_URL", "http://127.0.0.1:9/v1")  # validate calls nothing
+    assert main(["validate", "--config", str(EXAMPLE)]) == 0
+    assert "12 rows (sha256 f1ceab4b3da5…), 1 suite, 3 checks, 3 thresholds;" in capsys.readouterr().out
 
 
 def _tool_gate(directory: Path, base_url: str, rows: list[dict], choice_line: str) -> Path:

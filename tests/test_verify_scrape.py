@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gatewise.cli import main
 from gatewise.standin import Faults, StandinServer
 from gatewise.config import load_config
-from gatewise.verify import Decision, Histogram, summary_lines, verify
+from gatewise.verify import CheckResult, Decision, Histogram, Observed, SideMetrics, summary_lines, verify
 
 from .mlflow_server import free_port
 from .verify_support import read_result, send_traffic, write_verify_gate
@@ -116,3 +116,14 @@ def test_histogram_quantiles_follow_prometheus_interpolation():
     assert histogram.quantile(0.5) == pytest.approx(0.15)
     assert histogram.quantile(0.875) == pytest.approx(0.3)
     assert Histogram(((0.1, 0.0), (float("inf"), 0.0))).quantile(0.5) is None
+
+
+def test_the_decision_prints_numbers_as_the_gate_reports_do():
+    """Four significant digits, no exponent, float residue as 0, one request singular."""
+    latency = CheckResult("latency_p95", "increase", 12345.678, 12345.678, 6.9e-18, (-4.2e-05, 12000.0),
+                          "<= champion + 1000000", True)
+    observed = Observed(SideMetrics(1.0, 0.0), SideMetrics(15000.0, 2.0), window="60 s", source="scrapes")
+    lines = "\n".join(summary_lines(Decision("complete", ("1 serving check held",), (latency,), observed)))
+    assert "e+" not in lines and "e-" not in lines
+    assert "canary 1 request (0 5xx), champion 15,000 (2 5xx)" in lines
+    assert "canary    12,346 champion    12,346 ->        0 [-0.000042, 12,000]" in lines

@@ -1,11 +1,11 @@
 """Kubeflow Pipelines (KFP v2) components and pipelines for a sharded gatewise gate.
 
-``sharded_gate`` fans a gate out over N shards (``dsl.ParallelFor``), each one
-``gatewise gate --shard K/N``, then ``gatewise merge`` decides over all rows and returns the
-verdict (``pass`` / ``fail``) for the next step to branch on; ``gate_then_register`` shows that
-branch (register only on ``pass``). Compile with ``python integrations/kubeflow/gatewise_kfp.py``;
-tests/test_kubeflow.py keeps the compiled YAML beside this file in sync and runs the pipeline with
-``kfp.local``.
+``sharded_gate_reports`` fans a gate out over N shards (``dsl.ParallelFor``), each one
+``gatewise gate --shard K/N``, then ``gatewise merge`` decides over all rows into the merged
+reports; ``sharded_gate`` nests it and returns the verdict (``pass`` / ``fail``) for the next step
+to branch on; ``gate_then_register`` nests it too and shows that branch (register only on
+``pass``). Compile with ``python integrations/kubeflow/gatewise_kfp.py``; tests/test_kubeflow.py
+keeps the compiled YAML beside this file in sync and runs the pipelines with ``kfp.local``.
 
 The components are lightweight Python components on the gatewise image: the function bodies only
 run the gatewise CLI (``gatewise`` on the image's PATH; the ``gatewise`` parameter names another
@@ -96,11 +96,21 @@ def register_model(config: Input[Artifact], dataset: Input[Dataset], reports: In
         raise RuntimeError(f"gatewise promote exited {code}")
 
 
-@dsl.pipeline(name="gatewise-sharded-gate",
-              description="gatewise gate over N shards in parallel, merged into one verdict: pass or fail.")
-def sharded_gate(config_uri: str, dataset_uri: str, endpoint_url: str = "", shards: int = 4,
-                 config_file: str = "gate.yaml", gatewise: str = "gatewise") -> str:
-    """The gate as one step of a larger pipeline: its output is the verdict, ``pass`` or ``fail``.
+@dsl.component(base_image=GATEWISE_IMAGE)
+def verdict_of(reports: Input[Artifact]) -> str:
+    """The merged gate's verdict, ``pass`` or ``fail``, as its gate-result.json says (``passed``)."""
+    import json
+    import os
+
+    with open(os.path.join(reports.path, "gate-result.json"), encoding="utf-8") as handle:
+        return "pass" if json.load(handle)["passed"] is True else "fail"
+
+
+@dsl.pipeline(name="gatewise-sharded-gate-reports",
+              description="gatewise gate over N shards in parallel, merged: the whole gate's reports.")
+def sharded_gate_reports(config_uri: str, dataset_uri: str, endpoint_url: str = "", shards: int = 4,
+                         config_file: str = "gate.yaml", gatewise: str = "gatewise") -> Artifact:
+    """The fan-out and the merge that both pipelines below nest; its output is the merged reports.
 
     ``config_uri``: the gate config file, or a folder holding ``config_file`` and the prompts it
     names; ``dataset_uri``: the pinned dataset (both any URI your KFP can import: s3://, gs://,
@@ -114,7 +124,23 @@ def sharded_gate(config_uri: str, dataset_uri: str, endpoint_url: str = "", shar
                          config_file=config_file, gatewise=gatewise)
     merged = merge_shards(shards=dsl.Collected(ran.outputs["shard_dir"]), config=config.output,
                           dataset=dataset.output, config_file=config_file, gatewise=gatewise)
-    return merged.outputs["Output"]
+    return merged.outputs["reports"]
+
+
+# The verdict reaches dsl.If as a task's single output (verdict_of's): kfp.local 2.17.3 resolves no
+# named output of a NamedTuple there, a nested pipeline's included (a sharded_gate returning
+# (verdict, reports) left register skipped on a pass, logging "Could not resolve parent input:
+# gatewise-sharded-gate-verdict" and "Could not resolve CEL parameter"), so the nested pipeline
+# returns only the reports and the verdict is read from them.
+@dsl.pipeline(name="gatewise-sharded-gate",
+              description="gatewise gate over N shards in parallel, merged into one verdict: pass or fail.")
+def sharded_gate(config_uri: str, dataset_uri: str, endpoint_url: str = "", shards: int = 4,
+                 config_file: str = "gate.yaml", gatewise: str = "gatewise") -> str:
+    """The gate as one step of a larger pipeline: its output is the verdict, ``pass`` or ``fail``
+    (inputs as ``sharded_gate_reports``'s)."""
+    gate = sharded_gate_reports(config_uri=config_uri, dataset_uri=dataset_uri, endpoint_url=endpoint_url,
+                                shards=shards, config_file=config_file, gatewise=gatewise)
+    return verdict_of(reports=gate.output).output
 
 
 @dsl.pipeline(name="gatewise-gate-then-register",
@@ -122,17 +148,14 @@ def sharded_gate(config_uri: str, dataset_uri: str, endpoint_url: str = "", shar
 def gate_then_register(config_uri: str, dataset_uri: str, endpoint_url: str = "", shards: int = 4,
                        config_file: str = "gate.yaml", gatewise: str = "gatewise"):
     """The branch a training pipeline puts after its train step: register only a passing model."""
+    gate = sharded_gate_reports(config_uri=config_uri, dataset_uri=dataset_uri, endpoint_url=endpoint_url,
+                                shards=shards, config_file=config_file, gatewise=gatewise)
+    verdict = verdict_of(reports=gate.output)
     config = dsl.importer(artifact_uri=config_uri, artifact_class=Artifact, reimport=False)
     dataset = dsl.importer(artifact_uri=dataset_uri, artifact_class=Dataset, reimport=False)
-    specs = shard_specs(shards=shards)
-    with dsl.ParallelFor(specs.output) as shard:
-        ran = gate_shard(config=config.output, dataset=dataset.output, endpoint_url=endpoint_url, shard=shard,
-                         config_file=config_file, gatewise=gatewise)
-    merged = merge_shards(shards=dsl.Collected(ran.outputs["shard_dir"]), config=config.output,
-                          dataset=dataset.output, config_file=config_file, gatewise=gatewise)
-    with dsl.If(merged.outputs["Output"] == "pass"):
-        register_model(config=config.output, dataset=dataset.output, reports=merged.outputs["reports"],
-                       config_file=config_file, gatewise=gatewise)
+    with dsl.If(verdict.output == "pass"):
+        register_model(config=config.output, dataset=dataset.output, reports=gate.output, config_file=config_file,
+                       gatewise=gatewise)
 
 
 COMPILED = {sharded_gate: "sharded-gate.yaml", gate_then_register: "gate-then-register.yaml"}

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .config import load_config
+from .readable import counted
 from .terminal import Console
 from .verdict_lines import print_verdict
 
@@ -38,7 +39,8 @@ def _gate_shard(args: argparse.Namespace, config) -> int:
                     use_cache=args.cache is True, judge_cache=args.cache is not False, console=_console(args),
                     resume=args.resume)
     errors = f", {ran.errors} errored" if ran.errors else ""
-    print(f"shard {ran.spec}: {ran.rows} of {ran.dataset_rows} rows, {ran.samples} answers{errors} in {ran.out}; "
+    print(f"shard {ran.spec}: {ran.rows} of {counted(ran.dataset_rows, 'row')}, {counted(ran.samples, 'answer')}"
+          f"{errors} in {ran.out}; "
           "no verdict yet: `gatewise merge` decides over every shard")
     return 0
 
@@ -58,9 +60,10 @@ def validate(args: argparse.Namespace) -> int:
 
     plan = prepare(load_config(args.config))
     config = plan.config
-    checks = sum(len(s.checks) or 1 for s in config.suites)
-    parts = [f"{len(plan.dataset.rows)} rows (sha256 {plan.dataset.sha256[:12]}…), {len(config.suites)} suites, "
-             f"{checks} checks, {len(config.parsed_thresholds)} thresholds",
+    checks = sum(_check_count(suite) for suite in config.suites)
+    parts = [f"{counted(len(plan.dataset.rows), 'row')} (sha256 {plan.dataset.sha256[:12]}…), "
+             f"{counted(len(config.suites), 'suite')}, {counted(checks, 'check')}, "
+             f"{counted(len(config.parsed_thresholds), 'threshold')}",
              f"endpoint {public_url(config.endpoint.base_url)} model {config.endpoint.model}"]
     if config.judge:
         parts.append(f"judge {public_url(config.judge.base_url)} model {config.judge.model}")
@@ -70,6 +73,13 @@ def validate(args: argparse.Namespace) -> int:
         parts.append(baseline)
     print(f"{args.config}: OK — " + "; ".join(parts))
     return 0
+
+
+def _check_count(suite) -> int:
+    """The per-row checks a suite scores: each Evidently check, each tool-call check, else the suite itself."""
+    if suite.tool_calls is not None:
+        return len(suite.tool_calls.check_labels())
+    return len(suite.checks) or 1
 
 
 def _baseline_source(plan) -> str | None:
@@ -92,7 +102,7 @@ def _baseline_source(plan) -> str | None:
         run = plan.baseline_run
         source = f"results {settings.results}"
         if run is not None:
-            source += f", {len({s.row_id for s in run.scores})} rows"
+            source += f", {counted(len({s.row_id for s in run.scores}), 'row')}"
             if run.dataset_sha256 is not None and run.dataset_sha256 != plan.dataset.sha256:
                 source += " of another dataset: aggregates only"
     return (f"baseline {source}, rule {settings.rule} (max regression {settings.max_regression:g}, "

@@ -78,9 +78,6 @@ class PromptTemplate:
             return (self._system, Message("user", user))
         return (Message("user", user),)
 
-    def hash_source(self) -> str:
-        return f"{self.system or ''}\x00{self.user}"
-
     async def ask(self, endpoint, row: Row, repeat: int) -> Sample:
         """The row's sample: one call with its messages and tools, or a simulated conversation."""
         columns = self.columns

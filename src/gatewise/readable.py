@@ -34,3 +34,8 @@ def readable_signed(value: float, digits: int = 4) -> str:
     """``readable`` with a sign: a difference (``+0.05``, ``-3``, ``0``)."""
     text = readable(value, digits)
     return text if text == "0" or text.startswith("-") else f"+{text}"
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and ``noun``, plural unless the count is one: ``1 check``, ``3 checks``, ``1,200 rows``."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"

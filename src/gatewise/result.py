@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from .config import Threshold
 from .endpoint import ConcurrencyStats, public_url
+from .readable import counted
 from .samples import Sample
 from .scores import Score
 
@@ -49,11 +50,12 @@ class Verdict:
     @property
     def headline(self) -> str:
         if self.passed:
-            return f"PASSED: {len(self.results)} of {len(self.results)} thresholds held over {self.row_count} rows"
+            return (f"PASSED: {len(self.results)} of {counted(len(self.results), 'threshold')} held over "
+                    f"{counted(self.row_count, 'row')}")
         keys = [r.threshold.key for r in self.failed]
         # one line for a commit status or a terminal: name a few, count the rest
         names = ", ".join(keys[:4]) + (f", +{len(keys) - 4} more" if len(keys) > 4 else "")
-        return f"FAILED: {len(self.failed)} of {len(self.results)} thresholds did not hold ({names})"
+        return f"FAILED: {len(self.failed)} of {counted(len(self.results), 'threshold')} did not hold ({names})"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,12 @@ class Message:
         wire = {"role": self.role, "content": self.content}
         return {**wire, **self.extra} if self.extra else wire
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Message":
+        """A message as ``to_dict`` wrote it: role, content (text, parts or null) and the rest."""
+        extra = {key: value for key, value in data.items() if key not in ("role", "content")}  # tool_calls, ids
+        return cls(str(data["role"]), data.get("content"), extra or None)
+
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
@@ -91,3 +97,20 @@ class Sample:
             "tool_calls": [call.to_dict() for call in self.tool_calls],
             "turns": self.turns,
         }
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> "Sample":
+        """A sample as ``to_dict`` wrote it (a results.jsonl line; other keys, such as scores, ignored)."""
+        return cls(
+            row_id=str(record["row_id"]), inputs=dict(record.get("inputs") or {}),
+            messages=tuple(Message.from_dict(m) for m in record.get("messages") or ()),
+            output=record.get("output"), error=record.get("error"), repeat=int(record.get("repeat") or 0),
+            latency_ms=record.get("latency_ms"), prompt_tokens=record.get("prompt_tokens"),
+            completion_tokens=record.get("completion_tokens"), finish_reason=record.get("finish_reason"),
+            model_id=record.get("model_id"),
+            # 0 is a real value (answered from the cache): only a missing count reads as one attempt
+            attempts=int(record["attempts"]) if record.get("attempts") is not None else 1,
+            cached=bool(record.get("cached")), prediction=record.get("prediction"),
+            tool_calls=tuple(ToolCall.from_dict(c) for c in record.get("tool_calls") or ()),
+            turns=int(record.get("turns") or 1),
+        )

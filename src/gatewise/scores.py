@@ -29,6 +29,12 @@ class Score:
     def suite(self) -> str:
         return self.metric.split(".", 1)[0]
 
+    @classmethod
+    def from_record(cls, row_id: str, repeat: int, metric: str, item: dict) -> "Score":
+        """One entry of a results.jsonl line's ``scores`` (``metric: {value, passed, error, …}``)."""
+        return cls(row_id, str(metric), item.get("value"), bool(item.get("passed")), repeat, item.get("error"),
+                   item.get("reason"), item.get("judge_model"))
+
 
 @dataclass(frozen=True)
 class Measure:

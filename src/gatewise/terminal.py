@@ -9,6 +9,7 @@ import time
 from contextlib import contextmanager
 from typing import IO, Iterator
 
+from .readable import counted
 from .samples import Sample
 
 
@@ -85,7 +86,7 @@ class ProgressLine:
     def _status(self) -> str:
         pct = 100 * self.done / self.total if self.total else 100
         extra = f", {self.cached} cached" if self.cached else ""
-        return (f"{self.done}/{self.total} {self.what} ({pct:.0f}%), {self.errors} errors{extra}, "
+        return (f"{self.done}/{self.total} {self.what} ({pct:.0f}%), {counted(self.errors, 'error')}{extra}, "
                 f"{time.perf_counter() - self.started:.1f} s")
 
     def _draw(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .readable import readable
+from .readable import counted, readable
 from .result import GateResult
 
 
@@ -20,7 +20,8 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
         print(f"  {mark} {item.threshold.key:<32} {value:>10} {ci:<22} (target {item.threshold.expression}{mode})")
     if result.adaptive is not None:
         auto = result.adaptive
-        asked = f"{auto.reasked_rows} rows asked again ({auto.extra_calls} extra calls); " if auto.reasked_rows else ""
+        asked = (f"{counted(auto.reasked_rows, 'row')} asked again ({counted(auto.extra_calls, 'extra call')}); "
+                 if auto.reasked_rows else "")
         print(f"  repeats: auto: {asked}{auto.reason}")
         for look in auto.thresholds:
             rows = f", {look.reasked_rows} rows asked again" if look.reasked_rows else ""
@@ -28,7 +29,7 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
                   f"row{rows}: {look.reason}")
     for suite in result.agreement:
         print(f"  repeats: {suite.suite} agreement {suite.agreement:.1%}, "
-              f"{suite.flaky_rows} of {suite.rows} rows flaky ({suite.flakiness:.1%})")
+              f"{suite.flaky_rows} of {counted(suite.rows, 'row')} flaky ({suite.flakiness:.1%})")
     if result.baseline is not None and result.baseline.note:
         print(f"  baseline: {result.baseline.note}")
     if out is not None:

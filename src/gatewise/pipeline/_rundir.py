@@ -13,7 +13,7 @@ from .. import __version__
 from ..errors import InputError
 from ..report import RESULTS_FILE, render_results_line
 from ..report._atomic import atomic_writer
-from ..samples import Message, Sample
+from ..samples import Sample
 from ..scores import Score
 
 RUN_FILE = "gatewise-run.json"
@@ -139,7 +139,7 @@ def load_answers(out: Path, judge_suites: frozenset[str], *, results: str = RESU
     judged without an error (in results.jsonl or judged.jsonl)."""
     samples, judged, _ = read_rows(out / results, judge_suites)
     if results == RESULTS_FILE:
-        for record in _records(out / JUDGED_FILE):
+        for record in results_records(out / JUDGED_FILE):
             _keep_judged(judged, record, judge_suites)
     answered = {(s.row_id, s.repeat): s for s in samples if s.ok}
     # a judge score without its sample is of no use: the row is asked and judged again
@@ -155,12 +155,12 @@ def read_rows(path: Path, judge_suites: frozenset[str]) -> tuple[list[Sample], d
     samples: list[Sample] = []
     judged: dict[Key, tuple[Score, ...]] = {}
     checked: dict[Key, tuple[Score, ...]] = {}
-    for record in _records(path):
-        sample = sample_from_record(record)
+    for record in results_records(path):
+        sample = Sample.from_dict(record)
         samples.append(sample)
         if judge_suites:
             _keep_judged(judged, record, judge_suites, errors_too=True)
-        others = tuple(_score(sample.row_id, sample.repeat, metric, item)
+        others = tuple(Score.from_record(sample.row_id, sample.repeat, metric, item)
                        for metric, item in (record.get("scores") or {}).items()
                        if metric.split(".", 1)[0] not in judge_suites)
         if others:
@@ -168,33 +168,16 @@ def read_rows(path: Path, judge_suites: frozenset[str]) -> tuple[list[Sample], d
     return samples, judged, checked
 
 
-def _score(row_id: str, repeat: int, metric: str, item: dict[str, Any]) -> Score:
-    return Score(row_id, str(metric), item.get("value"), bool(item.get("passed")), repeat, item.get("error"),
-                 item.get("reason"), item.get("judge_model"))
-
-
 def _keep_judged(judged: dict[Key, tuple[Score, ...]], record: dict[str, Any], suites: frozenset[str],
                  errors_too: bool = False) -> None:
     key = (str(record["row_id"]), int(record.get("repeat") or 0))
-    scores = tuple(_score(key[0], key[1], metric, item) for metric, item in (record.get("scores") or {}).items() if metric.split(".", 1)[0] in suites)
+    scores = tuple(Score.from_record(key[0], key[1], metric, item)
+                   for metric, item in (record.get("scores") or {}).items() if metric.split(".", 1)[0] in suites)
     if suites and {s.suite for s in scores} == suites and (errors_too or all(s.error is None for s in scores)):
         judged[key] = scores
 
 
-def sample_from_record(record: dict[str, Any]) -> Sample:
-    return Sample(
-        row_id=str(record["row_id"]), inputs=dict(record.get("inputs") or {}),
-        messages=tuple(Message(str(m["role"]), str(m["content"])) for m in record.get("messages") or ()),
-        output=record.get("output"), error=record.get("error"), repeat=int(record.get("repeat") or 0),
-        latency_ms=record.get("latency_ms"), prompt_tokens=record.get("prompt_tokens"),
-        completion_tokens=record.get("completion_tokens"), finish_reason=record.get("finish_reason"),
-        model_id=record.get("model_id"),
-        # 0 is a cached answer's count: not "or 1"
-        attempts=int(record["attempts"]) if record.get("attempts") is not None else 1,
-        cached=bool(record.get("cached")), prediction=record.get("prediction"))
-
-
-def _records(path: Path) -> Iterable[dict[str, Any]]:
+def results_records(path: Path) -> Iterable[dict[str, Any]]:
     """Each whole line of ``path`` as JSON; a last line without its newline (a kill mid-write, a
     full disk) is dropped. A line in the middle that does not parse is a damaged file: exit 2."""
     import orjson  # a tenth of json's cost: merge reads every row of every shard

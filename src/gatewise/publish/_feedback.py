@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..readable import readable
+from ..readable import counted, readable
 from ..report import code_block, code_span, escape_inline, redact_secrets, render_summary
 from ._load import GateRun
 
@@ -81,7 +81,7 @@ def feedback_from_run(run: GateRun, config_path: str) -> Feedback:
             key=item.threshold.key,
             message=(f"{item.threshold.key} = {_plain_value(item.threshold.statistic, item.value)}, "
                      f"target {item.threshold.expression}"
-                     + (" (max_errors)" if item.implicit else "") + f", over {item.n} rows"),
+                     + (" (max_errors)" if item.implicit else "") + f", over {counted(item.n, 'row')}"),
             line=item.threshold.line,
         )
         for item in result.verdict.failed

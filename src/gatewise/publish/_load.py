@@ -15,7 +15,7 @@ from ..report import GATE_RESULT_FILE, RESULTS_FILE, SUMMARY_FILE
 from ..result import (SCHEMA_VERSION, AdaptiveRepeats, BaselineComparison, EndpointInfo, GateResult, JudgeInfo,
                       MetricComparison, RowChange, SequentialLook, SuiteAgreement, ThresholdLook, ThresholdResult,
                       Verdict)
-from ..samples import Message, Sample, ToolCall
+from ..samples import Sample
 from ..scores import Score
 
 
@@ -151,45 +151,22 @@ def _verdict(data: dict[str, Any]) -> Verdict:
 
 def _rows(path: Path) -> tuple[list[Sample] | None, list[Score] | None, dict[str, dict[str, float]]]:
     """Samples, scores and (with repeats) suite -> row id -> agreement; Nones without the file."""
-    try:
-        handle = path.open(encoding="utf-8")
-    except FileNotFoundError:
+    from ..pipeline._rundir import results_records
+
+    if not path.is_file():
         return None, None, {}
     samples: list[Sample] = []
     scores: list[Score] = []
     agreement: dict[str, dict[str, float]] = {}
-    with handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            sample = Sample(
-                row_id=str(record["row_id"]), inputs=dict(record.get("inputs") or {}),
-                messages=tuple(_message(m) for m in record.get("messages") or ()),
-                output=record.get("output"), error=record.get("error"), repeat=int(record.get("repeat") or 0),
-                latency_ms=record.get("latency_ms"), prompt_tokens=record.get("prompt_tokens"),
-                completion_tokens=record.get("completion_tokens"), finish_reason=record.get("finish_reason"),
-                model_id=record.get("model_id"),
-                # 0 is a real value (answered from the cache): only a missing count reads as one attempt
-                attempts=int(record["attempts"]) if record.get("attempts") is not None else 1,
-                cached=bool(record.get("cached")), prediction=record.get("prediction"),
-                tool_calls=tuple(ToolCall.from_dict(c) for c in record.get("tool_calls") or ()),
-                turns=int(record.get("turns") or 1),
-            )
-            samples.append(sample)
-            for metric, score in (record.get("scores") or {}).items():
-                scores.append(Score(sample.row_id, str(metric), score.get("value"), bool(score.get("passed")),
-                                    sample.repeat, score.get("error"), score.get("reason"), score.get("judge_model")))
-            for suite, value in (record.get("agreement") or {}).items():
-                if value is not None:
-                    agreement.setdefault(str(suite), {})[sample.row_id] = float(value)
+    for record in results_records(path):
+        sample = Sample.from_dict(record)
+        samples.append(sample)
+        scores.extend(Score.from_record(sample.row_id, sample.repeat, metric, item)
+                      for metric, item in (record.get("scores") or {}).items())
+        for suite, value in (record.get("agreement") or {}).items():
+            if value is not None:
+                agreement.setdefault(str(suite), {})[sample.row_id] = float(value)
     return samples, scores, agreement
-
-
-def _message(data: dict) -> Message:
-    """A message as results.jsonl holds it: role, content (text, parts or null) and the rest."""
-    extra = {key: value for key, value in data.items() if key not in ("role", "content")}  # tool_calls, ids
-    return Message(str(data["role"]), data.get("content"), extra or None)
 
 
 def _concurrency(data: Any) -> ConcurrencyStats | None:

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ..readable import readable
+from ..readable import counted, readable
 from ..result import GateResult, ThresholdResult
 from ._atomic import atomic_writer
 from ._format import format_number, format_value
@@ -87,7 +87,7 @@ def _details(result: GateResult, item: ThresholdResult) -> str:
     t = item.threshold
     lines = [
         f"{t.key}: {format_value(t.metric, t.statistic, item.value, against=t.target)} "
-        f"(target {t.expression}, over {item.n} rows)",
+        f"(target {t.expression}, over {counted(item.n, 'row')})",
     ]
     if t.line is not None:
         lines.append(f"config: {result.config_path}:{t.line}")

@@ -12,6 +12,7 @@ from typing import Mapping
 
 from ..config._thresholds import STATISTICS
 from ..endpoint import ConcurrencyStats
+from ..readable import counted
 from ..result import GateResult, ThresholdResult
 from ._atomic import atomic_writer
 from ._format import (RATE_STATISTICS, code_block, code_span, escape_inline, format_delta, format_number,
@@ -117,7 +118,7 @@ def _context(result: GateResult) -> str:
         model,
     ]
     if result.shards > 1:
-        parts.append(f"merged from {result.shards} shards")
+        parts.append(f"merged from {counted(result.shards, 'shard')}")
     if (pushed := _concurrency(endpoint.concurrency)) is not None:
         parts.append(pushed)
     turns, calls = sum(s.turns for s in result.samples), sum(len(s.tool_calls) for s in result.samples)

@@ -3,6 +3,7 @@ from the rest of the summary so each part stays small."""
 
 from __future__ import annotations
 
+from ..readable import counted
 from ..result import GateResult
 from ._format import code_span, escape_inline, is_missing, shorten, table_row
 
@@ -58,8 +59,8 @@ def baseline_section(result: GateResult) -> str:
                                    f"{_outcome(change.candidate_passed)} {change.candidate:.2f}"]))
         more = item.worse_count - len(item.worse_rows)
         tail = f"\n\n_{more:,} more in `gate-result.json`'s count; every row is in `results.jsonl`._" if more else ""
-        parts.append(f"<details>\n<summary>{escape_inline(item.metric)}: {item.worse_count:,} rows got worse</summary>"
-                     f"\n\n" + "\n".join(rows) + f"{tail}\n\n</details>")
+        worse = f"{escape_inline(item.metric)}: {counted(item.worse_count, 'row')} got worse"
+        parts.append(f"<details>\n<summary>{worse}</summary>\n\n" + "\n".join(rows) + f"{tail}\n\n</details>")
     return "\n\n".join(parts)
 
 
@@ -91,8 +92,9 @@ def auto_repeats_section(result: GateResult) -> str:
     parts = [f"### Repeats: auto\n\n{escape_inline(reason)}."]
     if auto.reasked_rows:
         together = ", model and baseline together," if auto.looks else ""
-        parts[0] += (f" {auto.reasked_rows:,} rows asked again: {auto.extra_calls:,} extra calls{together} in "
-                     f"{auto.rounds - 1} more round{'s' * (auto.rounds > 2)} (cap: {auto.max_asks} asks per row).")
+        parts[0] += (f" {counted(auto.reasked_rows, 'row')} asked again: {counted(auto.extra_calls, 'extra call')}"
+                     f"{together} in {counted(auto.rounds - 1, 'more round')} "
+                     f"(cap: {counted(auto.max_asks, 'ask')} per row).")
         if auto.looks:
             parts[0] += (" The comparison table below is the first pass's; the verdict on the comparison is a "
                          "sequential sign test over every ask, whose false-block rate holds however many rounds it "

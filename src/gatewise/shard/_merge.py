@@ -13,7 +13,7 @@ from ..endpoint import ConcurrencyStats
 from ..errors import InputError
 from ..pipeline._plan import GatePlan, prepare
 from ..pipeline._run import conclude, with_baseline_run
-from ..pipeline._rundir import BASELINE_FILE, RUN_FILE, RunState, read_rows, read_state
+from ..pipeline._rundir import BASELINE_FILE, RUN_FILE, Key, RunState, read_rows, read_state
 from ..pipeline._sampling import NOTHING, Collected, every_call_failed
 from ..pipeline._scoring import scoring_worker
 from ..pipeline._writing import clear_stale_reports, write_outputs
@@ -22,8 +22,6 @@ from ..result import GateResult
 from ..samples import Sample
 from ..scores import Score
 from ._spec import shard_of_row
-
-Key = tuple[str, int]
 
 
 def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path: str | Path | None = None,
@@ -88,9 +86,10 @@ def check_shards(dirs: list[Path]) -> list[tuple[Path, RunState]]:
         if state.shard is None:
             raise InputError(f"{d}: a whole (unsharded) gate run, not a shard; it needs no merge")
         if not state.done:
-            raise InputError(f"{d}: shard {state.shard[0]}/{state.shard[1]} did not finish; run it again with "
-                             "`gatewise gate --resume --shard "
-                             f"{state.shard[0]}/{state.shard[1]} --out {d}`")
+            spec = f"{state.shard[0]}/{state.shard[1]}"
+            raise InputError(f"{d}: shard {spec} did not finish: its run probably failed (an endpoint or judge "
+                             f"down is its exit 3; see its log); run it again with `gatewise gate --resume --shard "
+                             f"{spec} --out {d}`")
         states.append((d, state))
     first_dir, first = states[0]
     seen: dict[int, Path] = {}
@@ -110,8 +109,14 @@ def check_shards(dirs: list[Path]) -> list[tuple[Path, RunState]]:
     count = first.shard[1] if first.shard else 1
     missing = [f"{k}/{count}" for k in range(1, count + 1) if k not in seen]
     if missing:
-        raise InputError(f"shard{'s' * (len(missing) > 1)} {', '.join(missing)} missing: merge needs all {count} "
-                         f"(given: {', '.join(str(d) for d, _ in states)})")
+        # in a fan-out (an Actions matrix, ParallelFor, Argo) a shard whose run failed leaves no directory
+        # to hand on, so its exit 3 reaches merge as this exit 2: say where the cause is
+        which = f"shard{'s' * (len(missing) > 1)} {', '.join(missing)}"
+        jobs = " ".join(f"`gatewise gate --shard {spec}`" for spec in missing)
+        raise InputError(f"{which} missing: merge needs all {count} (given: {', '.join(str(d) for d, _ in states)}). "
+                         f"The {'job' if len(missing) == 1 else 'jobs'} running {jobs} probably failed or "
+                         "never ran: see its log for the cause (exit 3: an endpoint or judge down), "
+                         "then run it again and merge")
     return sorted(states, key=lambda item: item[1].shard or (0, 0))
 
 

@@ -19,6 +19,7 @@ from ..pipeline._run import begin_run, gather, now, open_caches, resumable
 from ..pipeline._rundir import BASELINE_FILE, JUDGED_FILE, read_state, rewrite_answers, write_state
 from ..pipeline._sampling import NOTHING, Collected, collect_baseline
 from ..pipeline._scoring import scoring_worker
+from ..readable import counted
 from ..scores import Score
 from ..terminal import Console
 from ._spec import ShardSpec
@@ -60,7 +61,7 @@ def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache
         started_at = state.started_at
     # the baseline's MLflow results are fetched by merge, which decides; a shard only asks
     begin_run(out, plan, spec.pair, started_at, kept, dataset_rows=everything)
-    console.info(f"Shard {spec}: {len(rows)} of {everything} rows (by the hash of each row id)")
+    console.info(f"Shard {spec}: {len(rows)} of {counted(everything, 'row')} (by the hash of each row id)")
     evidently_suites = [s for s in config.suites if s.judge is None]
     with contextlib.ExitStack() as stack:
         # each row's Evidently checks are scored here, in parallel across shards; the import

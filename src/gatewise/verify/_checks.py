@@ -16,6 +16,7 @@ from typing import Callable
 
 from ..config import LATENCY_CHECKS, VerifyCheckConfig, VerifyConfig
 from ..gate import percentile_interval, regression_blocks
+from ..readable import readable
 from ._window import Observed, SideMetrics, quantile_of
 
 RESAMPLES = 2000
@@ -93,7 +94,7 @@ def _limits(name: str, check: VerifyCheckConfig, canary: float | None, champion:
                                    None if interval is None else (1 - interval[1], 1 - interval[0]),
                                    check.max_ratio - 1, rule)
         out.append(CheckResult(name, "ratio", canary, champion, ratio, interval,
-                               f"<= {check.max_ratio:g} x champion", not blocks))
+                               f"<= {readable(check.max_ratio)} x champion", not blocks))
     if check.max_increase is not None:
         increase = canary - champion if both else None
         interval = _interval(draws, lambda a, b: a - b, level)
@@ -101,10 +102,10 @@ def _limits(name: str, check: VerifyCheckConfig, canary: float | None, champion:
                                    None if interval is None else (-interval[1], -interval[0]),
                                    check.max_increase, rule)
         out.append(CheckResult(name, "increase", canary, champion, increase, interval,
-                               f"<= champion + {check.max_increase:g}", not blocks))
+                               f"<= champion + {readable(check.max_increase)}", not blocks))
     if check.max is not None:
         interval = _interval(draws, lambda a, b: a, level)
-        out.append(CheckResult(name, "absolute", canary, champion, canary, interval, f"<= {check.max:g}",
+        out.append(CheckResult(name, "absolute", canary, champion, canary, interval, f"<= {readable(check.max)}",
                                canary is not None and canary <= check.max))
     return out
 

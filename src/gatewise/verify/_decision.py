@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..config import VerifyConfig
+from ..readable import counted, readable
 from ..result import GateResult
 from ._checks import CheckResult
 from ._window import Observed
@@ -33,8 +34,8 @@ class Decision:
 
 def too_little_traffic(verify: VerifyConfig, observed: Observed) -> Decision | None:
     """Wait, when either side served fewer completions than ``min_requests`` in the window."""
-    short = [f"{side} served {metrics.requests:.0f} requests in {observed.window}, fewer than min_requests "
-             f"{verify.min_requests}" for side, metrics in (("canary", observed.canary),
+    short = [f"{side} served {counted(round(metrics.requests), 'request')} in {observed.window}, "
+             f"fewer than min_requests {verify.min_requests}" for side, metrics in (("canary", observed.canary),
                                                            ("champion", observed.champion))
              if metrics.requests < verify.min_requests]
     return Decision("wait", tuple(short), observed=observed) if short else None
@@ -46,9 +47,10 @@ def decide(checks: tuple[CheckResult, ...], observed: Observed, quality: GateRes
         failed.append(f"quality: {quality.verdict.headline}")
     if failed:
         return Decision("rollback", tuple(failed), checks, observed, quality)
-    held = f"{len(checks)} serving checks held" + (" and the paired quality check passed" if quality else "")
+    paired = " and the paired quality check passed" if quality else ""
+    held = f"{counted(len(checks), 'serving check')} held{paired}"
     return Decision("complete", (held,), checks, observed, quality)
 
 
 def _number(value: float | None) -> str:
-    return "unmeasured" if value is None else f"{value:.4g}"
+    return "unmeasured" if value is None else readable(value)

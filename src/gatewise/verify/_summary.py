@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..readable import counted, readable
 from ._decision import Decision
 
 HEADLINES = {"complete": "COMPLETE: the canary holds up against the champion",
@@ -10,16 +11,17 @@ HEADLINES = {"complete": "COMPLETE: the canary holds up against the champion",
 
 
 def _n(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"
+    return "n/a" if value is None else readable(value)
 
 
 def summary_lines(decision: Decision) -> list[str]:
     lines = [HEADLINES[decision.outcome] + f" (exit {decision.exit_code})"]
     observed = decision.observed
     if observed is not None:
+        canary, champion = observed.canary, observed.champion
         lines.append(f"  traffic over {observed.window} from {observed.source}: canary "
-                     f"{observed.canary.requests:.0f} requests ({observed.canary.errors:.0f} 5xx), champion "
-                     f"{observed.champion.requests:.0f} ({observed.champion.errors:.0f} 5xx)")
+                     f"{counted(round(canary.requests), 'request')} ({readable(round(canary.errors))} 5xx), "
+                     f"champion {readable(round(champion.requests))} ({readable(round(champion.errors))} 5xx)")
     for c in decision.checks:
         mark = "ok  " if c.passed else "FAIL"
         interval = f"[{_n(c.interval[0])}, {_n(c.interval[1])}]" if c.interval else "no interval"
@@ -31,7 +33,7 @@ def summary_lines(decision: Decision) -> list[str]:
         for m in quality.baseline.metrics if quality.baseline else ():
             interval = f"[{_n(m.interval[0])}, {_n(m.interval[1])}]" if m.interval else "no interval"
             lines.append(f"       {m.metric} {m.statistic}: canary {_n(m.candidate)} champion {_n(m.baseline)} "
-                         f"delta {_n(m.delta)} {interval} (max regression {quality.baseline.max_regression:g})")
+                         f"delta {_n(m.delta)} {interval} (max regression {readable(quality.baseline.max_regression)})")
         for r in quality.verdict.results:
             if not r.passed:
                 lines.append(f"       FAIL {r.threshold.key} {_n(r.value)} (target {r.threshold.expression})")
