@@ -76,6 +76,19 @@ def _conditions(check: CheckConfig) -> list[tuple[str, tuple[str, Any]]]:
     return found
 
 
+def passes(check: CheckConfig, value: float | None) -> bool:
+    """The pass rule computed here, as Evidently's tests of ``_conditions`` compute it: a value,
+    and every condition holding (gatewise's native checks; ``value`` as ``_evidently._number``
+    reads a descriptor's value, booleans as 1.0/0.0)."""
+    if value is None:
+        return False
+    for _, (test, expected) in _conditions(check):
+        target = float(expected)
+        if not (value == target if test == "eq" else value >= target if test == "gte" else value <= target):
+            return False
+    return True
+
+
 def _tests(planned: Planned) -> list[Any]:
     from evidently import tests
 
