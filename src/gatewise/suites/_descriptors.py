@@ -10,7 +10,7 @@ boolean descriptor with none of them is tested for True, and a row passes when e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..config import CheckConfig
 from ..config._descriptor_table import DESCRIPTORS
@@ -76,17 +76,20 @@ def _conditions(check: CheckConfig) -> list[tuple[str, tuple[str, Any]]]:
     return found
 
 
-def passes(check: CheckConfig, value: float | None) -> bool:
+def pass_rule(check: CheckConfig) -> Callable[[float | None], bool]:
     """The pass rule computed here, as Evidently's tests of ``_conditions`` compute it: a value,
-    and every condition holding (gatewise's native checks; ``value`` as ``_evidently._number``
-    reads a descriptor's value, booleans as 1.0/0.0)."""
-    if value is None:
-        return False
-    for _, (test, expected) in _conditions(check):
-        target = float(expected)
-        if not (value == target if test == "eq" else value >= target if test == "gte" else value <= target):
+    and every condition holding (gatewise's native checks; the value read as ``_evidently._number``
+    reads a descriptor's, booleans as 1.0/0.0)."""
+    tests = [(test, float(expected)) for _, (test, expected) in _conditions(check)]
+
+    def passes(value: float | None) -> bool:
+        if value is None:
             return False
-    return True
+        for test, target in tests:
+            if not (value == target if test == "eq" else value >= target if test == "gte" else value <= target):
+                return False
+        return True
+    return passes
 
 
 def _tests(planned: Planned) -> list[Any]:

@@ -11,8 +11,7 @@ from ..config import CheckConfig, SuiteConfig
 from ..config._descriptor_kinds import ITEM_LIST_DESCRIPTORS
 from ..samples import Sample
 from ..scores import Score
-from ._descriptors import passes
-from ._evidently import _number
+from ._descriptors import pass_rule
 from ._frame import OUTPUT, as_items, as_text, has_output
 from ._native import is_native, native_values
 from ._tool_calls import score_tool_calls
@@ -66,25 +65,28 @@ def _score_descriptors(samples: Sequence[Sample], suites: Sequence[SuiteConfig],
         values = {index: v for index, v in values.items()
                   if checks[index].check.descriptor not in ITEM_LIST_DESCRIPTORS}
     left = [index for index in range(len(checks)) if index not in values]
-    from_evidently = _from_evidently(samples, [checks[index] for index in left], evidently) if left else []
+    from_evidently = _from_evidently(samples, [checks[index] for index in left], evidently) if left else ()
     slot = {index: k for k, index in enumerate(left)}
+    # one column of Scores per check over every sample, then row by row: score_evidently's order
+    answered = [has_output(sample) for sample in samples]
+    columns = [_native_scores(samples, answered, c, values[index]) if index in values
+               else from_evidently[slot[index]::len(left)] for index, c in enumerate(checks)]
+    return tuple(score for row in zip(*columns) for score in row)
 
-    scores: list[Score] = []
-    row = 0
-    for position, sample in enumerate(samples):
-        if not has_output(sample):
-            reason = f"no output: {sample.error or 'the endpoint returned none'}"
-            scores.extend(Score(sample.row_id, c.metric, None, False, sample.repeat, reason) for c in checks)
-            continue
-        for index, c in enumerate(checks):
-            if index in values:
-                value = values[index][row]
-                scores.append(Score(sample.row_id, c.metric, value, passes(c.check, value), sample.repeat,
-                                    None if value is not None else "Evidently gave no value"))
-            else:
-                scores.append(from_evidently[position * len(left) + slot[index]])
-        row += 1
-    return tuple(scores)
+
+def _native_scores(samples: Sequence[Sample], answered: list[bool], c: _Check,
+                   values: list[float | None]) -> list[Score]:
+    rule, metric, found = pass_rule(c.check), c.metric, iter(values)
+    scores = []
+    for sample, has in zip(samples, answered):
+        if has:
+            value = next(found)
+            scores.append(Score(sample.row_id, metric, value, rule(value), sample.repeat,
+                                None if value is not None else "Evidently gave no value"))
+        else:
+            scores.append(Score(sample.row_id, metric, None, False, sample.repeat,
+                                f"no output: {sample.error or 'the endpoint returned none'}"))
+    return scores
 
 
 def _reads(check: CheckConfig, columns: frozenset[str]) -> bool:
@@ -108,7 +110,8 @@ def _native_column(check: CheckConfig, table: "_Table") -> list[float | None] | 
                             table.column(expected) if expected is not None else None, dict(check.params))
     except Exception:  # noqa: BLE001 - Evidently raises here too: its path names the rows and the error
         return None
-    return [_number(v) for v in raw]
+    # native values are bools, ints, floats or None (never NaN): as _evidently._number reads them
+    return [None if v is None else float(v) for v in raw]
 
 
 def _from_evidently(samples: Sequence[Sample], left: list[_Check], evidently: EvidentlyScores) -> tuple[Score, ...]:
