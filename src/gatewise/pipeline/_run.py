@@ -19,6 +19,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..bulk import without_collection_pauses
 from ..config import GateConfig
 from ..config._expected import expected_columns
 from ..errors import InputError
@@ -242,7 +243,8 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
 
     # scores -> verdict
     t3 = time.perf_counter()
-    decision = decide(plan, samples, scores, baseline, scored.measures, adaptive)
+    with without_collection_pauses():  # per-row observations, intervals, agreement: no cycles, many objects
+        decision = decide(plan, samples, scores, baseline, scored.measures, adaptive)
     timings["verdict"] = time.perf_counter() - t3
     reported = tuple(sorted({s.model_id for s in samples if s.model_id} or set(got.served)))
     result = GateResult(
