@@ -1,9 +1,11 @@
 """Per-row descriptors gatewise computes itself, value for value as Evidently 0.7.23 does, so a
 verdict over them needs no Evidently import (~5 s CPU, ~300 MB).
 
-Each function is Evidently's own code for the descriptor (``evidently/legacy/features/`` and
-``descriptors/_text_length.py``) restated without pandas: the same tokenising, case handling and
-treatment of missing values, pandas' string methods included (a missing value gives no value).
+Each function is Evidently's own code for the descriptor restated without pandas: the TextMatch
+family of ``descriptors/text_match.py`` (Contains, DoesNotContain, RegExp, the word and item
+checks: what ``evidently.descriptors`` exports under those names, not the legacy features),
+``legacy/features/`` for the others, ``descriptors/_text_length.py``. The same tokenising, case
+handling and missing values (pandas' ``str`` methods in BeginsWith/EndsWith give no value).
 Where Evidently would raise on a row (``json.loads(None)``, an empty text's percentage, a bad
 regular expression), the function raises too and the caller leaves the whole check to Evidently,
 which names the failing rows its own way. ``tests/test_native_descriptors.py`` runs every one,
