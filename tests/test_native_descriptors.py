@@ -147,3 +147,19 @@ def test_only_checks_evidentlys_code_raises_on_are_handed_to_it(both_paths):
     # every check Evidently raised on went to Evidently; nothing else did
     assert set(handed) == erred
     assert erred and len(handed) < len(CHECKS) / 4  # the corpus is nasty, not hopeless: most checks stay native
+
+
+def test_scoring_leaves_the_cycle_collector_as_it_found_it():
+    import gc
+
+    samples = _samples()[:5]
+    suites = [SuiteConfig(name="s", evidently=[{"descriptor": "TextLength"}])]
+    assert gc.isenabled()
+    assert len(score_row_checks(samples, suites, score_evidently)) == len(samples)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        score_row_checks(samples, suites, score_evidently)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
