@@ -11,7 +11,8 @@ on a shared machine falls on both alike; the table gives each tree's median wall
 to the ideal N·L/C, the peak RSS of the gate process and of its Evidently worker, and the stages
 of the last run (``timings_s``). With ``--peers``, a bare aiohttp client and promptfoo (``-j C``)
 run the deterministic cases once per round beside them. The load average is printed per round.
-Run: ``python benchmarks/gate_before_after.py --before /work/main/src --after src [--rounds 3 --peers]``.
+``--no-html-too`` adds the after tree with ``--no-html`` (tree ``nohtml``).
+Run: ``python benchmarks/gate_before_after.py --before /work/main/src --after src [--rounds 3 --peers --no-html-too]``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ CASES = {"small": (1000, 32), "big": (10_000, 256), "judge": (1000, 32), "judge-
 LATENCY_MS = 100.0
 
 
-def run_tree(src: Path, config: Path, out: Path) -> tuple[float, int, dict[str, int], int, dict, float]:
+def run_tree(src: Path, config: Path, out: Path, flags: tuple[str, ...] = ()
+             ) -> tuple[float, int, dict[str, int], int, dict, float]:
     """One ``gatewise gate`` from the tree at ``src``: wall, exit, peaks per role, peak sum, stages,
     and the CPU seconds of the gate and its worker together (what load from elsewhere inflates least)."""
     env_path = os.environ.get("PYTHONPATH")
@@ -42,7 +44,7 @@ def run_tree(src: Path, config: Path, out: Path) -> tuple[float, int, dict[str, 
     cpu = children_cpu()
     try:
         wall, code, peaks, total = watched([sys.executable, "-m", "gatewise", "gate", "--config", str(config),
-                                            "--quiet", "--no-cache", "--out", str(out)], config.parent)
+                                            "--quiet", "--no-cache", "--out", str(out), *flags], config.parent)
     finally:
         if env_path is None:
             os.environ.pop("PYTHONPATH", None)
@@ -60,8 +62,13 @@ def main() -> int:
     parser.add_argument("--cases", default="small,big,judge")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--peers", action="store_true", help="also a bare aiohttp client and promptfoo")
+    parser.add_argument("--no-html-too", action="store_true",
+                        help="also run the after tree with --no-html (no report.html: no Evidently import)")
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
+    flags = {name: () for name in trees}
+    if args.no_html_too:
+        trees["nohtml"], flags["nohtml"] = args.after.resolve(), ("--no-html",)
     cases = [c for c in args.cases.split(",") if c]
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,7 +95,7 @@ def main() -> int:
                 order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
                 for case in cases:
                     for name in order:
-                        got = run_tree(trees[name], configs[case], work / case / f"out-{name}-{round_}")
+                        got = run_tree(trees[name], configs[case], work / case / f"out-{name}-{round_}", flags[name])
                         walls.setdefault((case, name), []).append(got[0])
                         cpus.setdefault((case, name), []).append(got[5])
                         last[(case, name)] = got

@@ -96,6 +96,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--skip-help", action="store_true", help="do not time gatewise --help")
+    parser.add_argument("--no-html", action="store_true", help="run the gates with --no-html (no report.html)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
@@ -120,7 +121,8 @@ def main() -> int:
                 config = make_gate(run, data, args.concurrency, server.url)
                 cpu = children_cpu()
                 wall, code, peaks, total = watched([*GATE, "gate", "--config", str(config), "--quiet",
-                                                    "--out", str(run / "out")], run)
+                                                    "--out", str(run / "out"),
+                                                    *(["--no-html"] if args.no_html else [])], run)
                 cpu = children_cpu() - cpu
                 ideal = n * args.latency_ms / 1000 / args.concurrency
                 print(f"gate N={n} L={args.latency_ms:g} ms C={args.concurrency}: wall {wall:.2f} s "

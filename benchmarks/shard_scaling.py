@@ -91,9 +91,11 @@ def part2(args: argparse.Namespace) -> None:
                     made, dirs = synthetic_shards(config, here, args.shards, with_checks=name == "evidently")
                 else:
                     made, dirs = run_shards(config, here, args.shards)
-                seconds, code, rss = measured([*GATE, "merge", *map(str, dirs), "--out", str(here / "merged")], here)
-                print(f"merge of {args.shards} x {args.merge_rows} rows, suites {name}: {seconds:.2f} s, peak RSS "
-                      f"{rss} MiB (exit {code}; shards made in {made:.1f} s)")
+                for flags in ((), ("--no-html",)) if args.no_html_too else ((),):
+                    seconds, code, rss = measured([*GATE, "merge", *map(str, dirs), "--out",
+                                                   str(here / f"merged{len(flags)}"), *flags], here)
+                    print(f"merge of {args.shards} x {args.merge_rows} rows, suites {name} {' '.join(flags)}: "
+                          f"{seconds:.2f} s, peak RSS {rss} MiB (exit {code}; shards made in {made:.1f} s)")
         finally:
             standin.stop()
 
@@ -143,6 +145,7 @@ def main() -> None:
     parser.add_argument("--suites", choices=("both", "evidently", "none"), default="both")
     parser.add_argument("--synthetic", action="store_true", help="part 2: write the shards, do not call for them")
     parser.add_argument("--skip-part1", action="store_true")
+    parser.add_argument("--no-html-too", action="store_true", help="part 2: also merge with --no-html")
     parser.add_argument("--skip-part2", action="store_true")
     args = parser.parse_args()
     if not args.skip_part1:

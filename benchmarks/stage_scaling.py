@@ -4,6 +4,8 @@ No endpoint: the samples are made here (90 % right answers, lengths that vary), 
 timed is gatewise's own work on them, stage by stage, with the gate's own functions and the
 config of ``gate_scaling.py`` (ExactMatch, TextLength, DoesNotContain; latency_ms p95):
   * scoring: Evidently's checks, in this process, in the worker's chunks (its import excluded);
+  * native: the same checks as the gate scores them where gatewise computes them itself
+    (``suites.Scorer``; absent in a tree from before it), with the scores compared to Evidently's;
   * verdict: metrics, intervals, thresholds (``pipeline._deciding.decide``);
   * reports: results.jsonl, junit.xml, summary.md, gate-result.json;
   * html: Evidently's page over at most ``HTML_ROWS`` rows.
@@ -43,6 +45,10 @@ def main() -> int:
     from gatewise.suites import write_evidently_html
 
     try:
+        from gatewise.suites import Scorer
+    except ImportError:  # a tree from before native checks
+        Scorer = None
+    try:
         from gatewise.suites._html import rows_for_html
     except ImportError:  # a tree from before the page's rows were capped
         rows_for_html = None
@@ -68,6 +74,13 @@ def main() -> int:
             with ScoringWorker(in_process=True) as worker:
                 scores = worker.score(samples, suites) + worker.measure(samples, suites).scores
             cpu["scoring"] = time.process_time() - t
+            if Scorer is not None:
+                t = time.process_time()
+                with Scorer(suites, html=False, in_process=True) as scorer:
+                    native = scorer.score(samples, suites)
+                cpu["native"] = time.process_time() - t
+                checked = {x.metric for x in native}
+                assert native == tuple(s for s in scores if s.metric in checked), "native scores differ"
 
             t = time.process_time()
             decision = decide(plan, samples, scores, Baseline())

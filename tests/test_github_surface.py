@@ -304,6 +304,15 @@ def test_a_passing_gate_sets_outputs_job_summary_comment_and_status(tmp_path, gi
     assert_secret_never_shown(run, result.parent)
 
 
+def test_html_false_draws_no_report_html_and_decides_the_same(tmp_path, github_api, keyed_model):
+    run = gate_action(tmp_path, github_api, None, inputs={
+        "endpoint-url": keyed_model.base_url, "endpoint-api-key": SECRET, "html": "false"})
+    assert not run.failed, run.log
+    result = Path(run.outputs["result-path"])
+    assert run.outputs["passed"] == "true" and json.loads(result.read_text())["passed"] is True
+    assert not (result.parent / "report.html").exists() and (result.parent / "results.jsonl").is_file()
+
+
 def test_a_failing_gate_fails_the_step_and_updates_the_same_comment(tmp_path, github_api, keyed_model,
                                                                     degraded_model):
     pull = github_api.add_pull(REPOSITORY, title="Smaller model")
@@ -424,7 +433,8 @@ def test_promote_mode_takes_a_gate_result_and_without_a_token_stops_with_exit_2(
     assert github_api.repos[manifests_repo].pulls == {} and not (tmp_path / "mlflow.db").exists()
 
 
-@pytest.mark.parametrize("name,value", [("fail-on", "sometimes"), ("mode", "deploy"), ("cache", "yes")])
+@pytest.mark.parametrize("name,value", [("fail-on", "sometimes"), ("mode", "deploy"), ("cache", "yes"),
+                                        ("html", "no")])
 def test_an_invalid_input_stops_with_exit_2(tmp_path, github_api, name, value):
     run = gate_action(tmp_path, github_api, None, inputs={name: value})
     assert run.failed and run.step("inputs").returncode == 2

@@ -117,6 +117,15 @@ def test_a_gate_merged_from_four_shards_decides_exactly_as_one_run(sharded, caps
     assert "merged from" not in (root / "whole" / "summary.md").read_text(encoding="utf-8")
 
 
+def test_merge_with_no_html_decides_the_same_and_draws_no_page(sharded, capsys):
+    root, config, dirs, whole_code = sharded
+    code, _, stderr = cli(capsys, "merge", *map(str, dirs), "--out", str(root / "plain"), "--no-html")
+    assert code == whole_code, stderr
+    assert verdict_document(root / "plain") == verdict_document(root / "whole")
+    assert (root / "plain" / "results.jsonl").read_text() == (root / "whole" / "results.jsonl").read_text()
+    assert not (root / "plain" / "report.html").exists() and (root / "plain" / "junit.xml").exists()
+
+
 def test_a_shard_directory_is_partial_and_holds_what_merge_needs(sharded):
     _, config, dirs, _ = sharded
     rows = 0

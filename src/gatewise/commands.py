@@ -21,7 +21,7 @@ def gate(args: argparse.Namespace) -> int:
 
     # an empty --tracking-uri (an unset Actions input) leaves tracking as the config has it
     overrides = {"endpoint.base_url": args.endpoint_url, "endpoint.model": args.model,
-                 "tracking.uri": args.tracking_uri or None}
+                 "tracking.uri": args.tracking_uri or None, "report.html": None if args.html else False}
     config = load_config(args.config, overrides=overrides)
     if args.shard is not None:
         return _gate_shard(args, config)
@@ -49,7 +49,7 @@ def merge(args: argparse.Namespace) -> int:
     from .shard import merge_shards
 
     result = merge_shards(args.dirs, args.out, config_path=args.config, console=_console(args),
-                          tracking_uri=args.tracking_uri or None)
+                          tracking_uri=args.tracking_uri or None, html=None if args.html else False)
     print_verdict(result, Path(args.out))
     return result.exit_code
 

@@ -17,6 +17,7 @@ from ._judge import JudgeSuiteConfig
 from ._predictive import (PART_STATISTICS, SUITE_STATISTICS, ClassificationConfig, DriftConfig, RegressionConfig,
                           V2EndpointConfig)
 from ._promote import CanaryConfig, ManifestFileConfig
+from ._report import ReportConfig
 from ._repeats import AutoRepeatsConfig, split_auto_repeats
 from ._thresholds import Threshold
 from ._verify import VerifyConfig
@@ -258,6 +259,7 @@ class GateConfig(_Strict):
     promote: PromoteConfig | None = None
     verify: VerifyConfig | None = Field(None, description="gatewise verify: the live canary against the champion")
     tracking: TrackingConfig | None = Field(None, description="log every gate run to MLflow (opt-in)")
+    report: ReportConfig = Field(default_factory=ReportConfig, description="optional report files (report.html)")
 
     # filled in by the loader
     source: str = Field("<memory>", exclude=True)

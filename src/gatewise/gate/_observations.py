@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..bulk import without_collection_pauses
 from ..config import GateConfig
 from ..samples import Sample
 from ..scores import Score
@@ -25,6 +26,12 @@ class Observation:
 def observations(config: GateConfig, samples: Sequence[Sample],
                  scores: Sequence[Score]) -> dict[str, tuple[Observation, ...]]:
     """``metric -> observations`` for every suite, every check, ``latency_ms`` and ``errors``."""
+    with without_collection_pauses():  # one Observation per score and per row: 600 000 at 100 000 rows
+        return _observations(config, samples, scores)
+
+
+def _observations(config: GateConfig, samples: Sequence[Sample],
+                  scores: Sequence[Score]) -> dict[str, tuple[Observation, ...]]:
     by_metric: dict[str, list[Score]] = {}
     for score in scores:
         by_metric.setdefault(score.metric, []).append(score)

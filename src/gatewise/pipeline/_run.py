@@ -19,6 +19,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..bulk import without_collection_pauses
 from ..config import GateConfig
 from ..config._expected import expected_columns
 from ..errors import InputError
@@ -65,10 +66,11 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     if out is not None:
         begin_run(out, plan, None, started_at, kept)
 
-    # every suite but the judge's is scored by Evidently in the worker process
+    # every suite but the judge's is scored natively, or by Evidently in the worker process
     evidently_suites = [s for s in config.suites if s.judge is None]
+    html = out is not None and config.report.html
     with contextlib.ExitStack() as stack:
-        worker = stack.enter_context(scoring_worker()) if evidently_suites else None
+        worker = stack.enter_context(scoring_worker(evidently_suites, html=html)) if evidently_suites else None
         cache, judge_responses = open_caches(stack, config, cache_dir, use_cache, judge_cache)
 
         # rows -> samples
@@ -78,7 +80,7 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         timings["calls"] = time.perf_counter() - t1
 
         result, scored, cached_as = conclude(plan, got, from_baseline, worker, cache, console, timings, started_at,
-                                             html_path=out / HTML_FILE if out is not None else None,
+                                             html_path=out / HTML_FILE if html else None,
                                              judge_responses=judge_responses, results_dir=out)
         # verdict -> reports
         if out is not None:
@@ -213,9 +215,11 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
     if row_scores is None:  # merged shards judged their only_if suites already
         baseline_gated = judge_gated(config, from_baseline.samples, baseline_scores, judge_responses, console)
     baseline = Baseline(from_baseline.samples, (*baseline_scores, *from_baseline.judged, *baseline_gated.scores))
-    # repeats: auto may need the worker again for the rows it re-asks: no cached-scores shortcut
+    # repeats: auto may need the worker again for the rows it re-asks: no cached-scores shortcut;
+    # the cached record holds report.html, which report.html: false does not draw
     cached_as = (score_key(evidently_suites, samples)
-                 if cache is not None and worker is not None and config.repeats_auto is None else None)
+                 if cache is not None and worker is not None and config.repeats_auto is None
+                 and config.report.html else None)
     if row_scores is None:
         scored = score(evidently_suites, samples, worker, cache, cached_as, console, html_path=html_path)
     else:
@@ -240,7 +244,8 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
 
     # scores -> verdict
     t3 = time.perf_counter()
-    decision = decide(plan, samples, scores, baseline, scored.measures, adaptive)
+    with without_collection_pauses():  # per-row observations, intervals, agreement: no cycles, many objects
+        decision = decide(plan, samples, scores, baseline, scored.measures, adaptive)
     timings["verdict"] = time.perf_counter() - t3
     reported = tuple(sorted({s.model_id for s in samples if s.model_id} or set(got.served)))
     result = GateResult(

@@ -1,5 +1,6 @@
-"""The third stage: samples -> scores. Every suite but the judge's is scored in one batch by
-Evidently in a worker process, started before the calls so its slow import overlaps them; the
+"""The third stage: samples -> scores. Every suite but the judge's is scored in one batch: the
+checks gatewise computes itself in this process, the rest by Evidently in a worker process,
+started before the calls (only when Evidently is needed) so its slow import overlaps them; the
 judge's scores come with the samples (see ``_sampling``)."""
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ class Scored:
     html_job: Callable[[], Path] | None = None
 
 
-def scoring_worker():
-    from ..suites import ScoringWorker
+def scoring_worker(suites: list[SuiteConfig], *, html: bool):
+    """The scorer of the (non-judge) ``suites``: native checks in this process; when Evidently is
+    needed (a check only it computes, a dataset-level suite, ``html``: report.html is drawn), its
+    worker starts importing it now, in another process, while the calls run."""
+    from ..suites import Scorer
 
-    # starts importing Evidently now, in another process, while the calls run
-    return ScoringWorker()
+    return Scorer(suites, html=html)
 
 
 def score_key(suites: list[SuiteConfig], samples: tuple[Sample, ...]) -> str:

@@ -34,7 +34,7 @@ def write_outputs(result: GateResult, config: GateConfig, scored: Scored, worker
         for name, writer in WRITERS.items():
             if name != "gate_result":
                 writer(result, out)
-        if worker is not None:
+        if worker is not None and config.report.html:  # report.html: false (--no-html) draws no page
             html_path = out / HTML_FILE
             if scored.html is not None:
                 html_path.write_text(scored.html, encoding="utf-8")

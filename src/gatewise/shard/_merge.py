@@ -25,8 +25,9 @@ from ._spec import shard_of_row
 
 
 def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path: str | Path | None = None,
-                 console=None, tracking_uri: str | None = None) -> GateResult:
+                 console=None, tracking_uri: str | None = None, html: bool | None = None) -> GateResult:
     """The whole gate's result from its shards' directories, with its reports in ``out_dir``.
+    ``html=False`` draws no report.html whatever the config says (``--no-html``).
     Shards that are not one gate's complete, consistent set are exit 2 naming the directory;
     nothing is written then."""
     from ..endpoint import public_url
@@ -39,11 +40,12 @@ def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path
     if any(out.resolve() == d.resolve() for d, _ in states):
         raise InputError(f"--out {out} is one of the shard directories; give the whole gate's reports their own")
     first = states[0][1]
-    config = _load_config(config_path or first.config_path, first, tracking_uri)
+    config = _load_config(config_path or first.config_path, first, tracking_uri, html)
     evidently_suites = [s for s in config.suites if s.judge is None]
     with contextlib.ExitStack() as stack:
         # started first: Evidently's import overlaps reading the shards, as it overlaps the calls in one run
-        worker = stack.enter_context(scoring_worker()) if evidently_suites else None
+        worker = stack.enter_context(scoring_worker(evidently_suites, html=config.report.html)) \
+            if evidently_suites else None
         plan = prepare(config)
         config = plan.config
         if plan.dataset.sha256 != first.dataset_sha256:
@@ -120,10 +122,11 @@ def check_shards(dirs: list[Path]) -> list[tuple[Path, RunState]]:
     return sorted(states, key=lambda item: item[1].shard or (0, 0))
 
 
-def _load_config(path: str | Path, state: RunState, tracking_uri: str | None) -> GateConfig:
+def _load_config(path: str | Path, state: RunState, tracking_uri: str | None, html: bool | None) -> GateConfig:
     """The config the shards ran, checked by its sha256; the URLs come from the shards (so their
     environment variables need not be set where merge runs)."""
-    overrides = {"endpoint.base_url": state.endpoint.get("base_url"), "tracking.uri": tracking_uri}
+    overrides = {"endpoint.base_url": state.endpoint.get("base_url"), "tracking.uri": tracking_uri,
+                 "report.html": html}
     if state.judge:
         overrides["judge.base_url"] = state.judge.get("base_url")
     config = load_config(path, overrides=overrides)

@@ -64,9 +64,10 @@ def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache
     console.info(f"Shard {spec}: {len(rows)} of {counted(everything, 'row')} (by the hash of each row id)")
     evidently_suites = [s for s in config.suites if s.judge is None]
     with contextlib.ExitStack() as stack:
-        # each row's Evidently checks are scored here, in parallel across shards; the import
-        # overlaps the calls as in one run. Dataset-level measures need every row: merge's.
-        worker = stack.enter_context(scoring_worker()) if evidently_suites and rows else None
+        # each row's checks are scored here, in parallel across shards; Evidently's import (when a
+        # check needs it) overlaps the calls as in one run. Dataset-level measures and the page: merge's.
+        row_suites = [s for s in evidently_suites if s.evidently or s.tool_calls is not None]
+        worker = stack.enter_context(scoring_worker(row_suites, html=False)) if evidently_suites and rows else None
         cache, judge_responses = open_caches(stack, config, cache_dir, use_cache, judge_cache)
         t1 = time.perf_counter()
         got, from_baseline = NOTHING, NOTHING

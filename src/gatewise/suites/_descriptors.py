@@ -10,7 +10,7 @@ boolean descriptor with none of them is tested for True, and a row passes when e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..config import CheckConfig
 from ..config._descriptor_table import DESCRIPTORS
@@ -74,6 +74,22 @@ def _conditions(check: CheckConfig) -> list[tuple[str, tuple[str, Any]]]:
     if check.equals is not None:
         found.append((f"== {float(check.equals):g}", ("eq", float(check.equals))))
     return found
+
+
+def pass_rule(check: CheckConfig) -> Callable[[float | None], bool]:
+    """The pass rule computed here, as Evidently's tests of ``_conditions`` compute it: a value,
+    and every condition holding (gatewise's native checks; the value read as ``_evidently._number``
+    reads a descriptor's, booleans as 1.0/0.0)."""
+    tests = [(test, float(expected)) for _, (test, expected) in _conditions(check)]
+
+    def passes(value: float | None) -> bool:
+        if value is None:
+            return False
+        for test, target in tests:
+            if not (value == target if test == "eq" else value >= target if test == "gte" else value <= target):
+                return False
+        return True
+    return passes
 
 
 def _tests(planned: Planned) -> list[Any]:
