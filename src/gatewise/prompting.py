@@ -3,6 +3,8 @@ or the row's own chat messages / user turns, with its tools (see ``dialogue``)."
 
 from __future__ import annotations
 
+import hashlib
+import json
 import string
 from dataclasses import dataclass, field
 
@@ -27,6 +29,20 @@ class PromptTemplate:
         # one system message shared by every row's prompt, not a copy per row (100 000 rows)
         self._system = Message("system", system) if system else None
         self.columns = columns or DialogueColumns()
+
+    @property
+    def sha256(self) -> str:
+        """What identifies the prompt the rows were sent: the system text (read from ``system_file``
+        if need be: the config's own sha256 misses an edit there), the user template, and the columns
+        of messages, turns and tools with the tool choice. Registered as lineage with the model."""
+        columns = self.columns
+        tool_choice = columns.tool_choice
+        if hasattr(tool_choice, "model_dump"):
+            tool_choice = tool_choice.model_dump()
+        canonical = json.dumps({"system": self.system, "user": self.user, "messages": columns.messages,
+                                "turns": columns.turns, "tools": columns.tools, "tool_choice": tool_choice},
+                               sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property
     def converses(self) -> bool:

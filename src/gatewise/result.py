@@ -256,6 +256,7 @@ class GateResult:
     # a judge's expected_output), so failing rows show it beside the answer
     expected_columns: Mapping[str, str] = field(default_factory=dict)
     adaptive: AdaptiveRepeats | None = None  # what repeats: auto did; None with fixed repeats
+    prompt_sha256: str | None = None  # the prompt sent (system text, template, columns); None for V2 features
     schema_version: str = SCHEMA_VERSION
 
     @property
@@ -282,6 +283,8 @@ class GateResult:
             "config": {"path": self.config_path, "sha256": self.config_sha256},
             "dataset": {"path": self.dataset_path, "sha256": self.dataset_sha256,
                         "rows": self.verdict.row_count},
+            # lineage of what was sent: registered with the model version (absent for V2 features)
+            **({"prompt": {"sha256": self.prompt_sha256}} if self.prompt_sha256 else {}),
             "endpoint": {
                 "base_url": self.endpoint.base_url,
                 "model": self.endpoint.model,

@@ -271,6 +271,7 @@ def conclude(plan: GatePlan, got: Collected, from_baseline: Collected, worker, c
         shards=shards,
         expected_columns=expected_columns(config),
         adaptive=adaptive,
+        prompt_sha256=plan.template.sha256 if plan.template is not None else None,
         **decision,
     )
     return result, scored, cached_as

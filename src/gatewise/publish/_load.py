@@ -72,6 +72,7 @@ def load_gate_run(out_dir: str | Path) -> GateRun:
             shards=int(data.get("shards") or 1),
             expected_columns={str(m): str(c) for m, c in (data.get("expected_columns") or {}).items()},
             adaptive=_adaptive((data.get("repeats") or {}).get("auto")),
+            prompt_sha256=(data.get("prompt") or {}).get("sha256"),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path} (or {RESULTS_FILE} beside it) is not a complete gate result: "

@@ -31,6 +31,7 @@ def run_params(result: GateResult) -> dict[str, str]:
         "dataset_path": result.dataset_path,
         "dataset_sha256": result.dataset_sha256,
         "dataset_rows": result.verdict.row_count,
+        "prompt_sha256": result.prompt_sha256,  # the prompt sent (absent for V2 features)
         "endpoint_url": result.endpoint.base_url,  # public_url: no userinfo, no query
         "endpoint_model": result.endpoint.model,
         "endpoint_model_ids": ",".join(result.endpoint.reported_model_ids),
