@@ -165,11 +165,13 @@ class ThresholdLook:
     estimate: float | None  # the mean over those asks; None when it was decided on the first pass
     half_width: float | None  # how far from the target the estimate had to be at that look
     reason: str
-    reasked_rows: int = 0  # rows asked again for it (every row, once per extra look)
+    reasked_rows: int = 0  # rows asked again for it (every row, once per extra look; the pilot's, if it decided)
+    pilot_rows: int = 0  # rows of round 2's pilot (0: no pilot ran)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "decision": self.decision, "looks": self.looks, "estimate": self.estimate,
-                "half_width": self.half_width, "reason": self.reason, "reasked_rows": self.reasked_rows}
+                "half_width": self.half_width, "reason": self.reason, "reasked_rows": self.reasked_rows,
+                "pilot_rows": self.pilot_rows}
 
 
 @dataclass(frozen=True)

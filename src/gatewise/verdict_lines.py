@@ -25,8 +25,9 @@ def print_verdict(result: GateResult, out: Path | None) -> None:
         print(f"  repeats: auto: {asked}{auto.reason}")
         for look in auto.thresholds:
             rows = f", {look.reasked_rows} rows asked again" if look.reasked_rows else ""
+            pilot = f" and a pilot of {look.pilot_rows} rows" if look.looks == 1 and look.reasked_rows else ""
             print(f"  repeats: auto: {look.key} {look.decision} after {look.looks} ask{'s' * (look.looks > 1)} per "
-                  f"row{rows}: {look.reason}")
+                  f"row{pilot}{rows}: {look.reason}")
     for suite in result.agreement:
         print(f"  repeats: {suite.suite} agreement {suite.agreement:.1%}, "
               f"{suite.flaky_rows} of {counted(suite.rows, 'row')} flaky ({suite.flakiness:.1%})")

@@ -28,6 +28,21 @@ test re-applied at every look does not: each look is another chance to cross by 
 one-sided, (1 - confidence.level) / 2, per side. At the cap the estimate over every ask decides,
 as a point threshold always does.
 
+The pilot (between look 1 and look 2). A steady model near the line would pay a whole second round
+before look 2 sees that no row's asks disagree. So round 2 starts with a seeded, uniformly random
+subset S of m rows (``pilot_size``: max(30, ceil(n / 4)), at most n). S is chosen by the seed, not by
+any answer, so the share of S's pairs of asks that disagree estimates, without bias, the mean over
+all rows of E(x1 - x2)^2 = 2 sigma_i^2; its upper confidence bound d+ (exact Clopper-Pearson for 0/1
+values, the Chernoff bound above otherwise) bounds the first pass's variance by d+ / (2 n). The pilot
+look decides when the first-pass estimate is further than z * sqrt(d+ / 2n) from the target; else
+round 2 is completed by the rows outside S (S's answers are their round-2 asks) and look 2 goes on
+as before. Why 30 and n / 4: with no disagreement in m pairs d+ ~ ln(1/beta) / m, so the margin
+shrinks like 1 / sqrt(m n); a quarter of a round keeps a steady model's cost at 1.25 runs, while
+a noisy model loses nothing (the pilot's asks are part of round 2), and 30 pairs keep d+ useful on
+small datasets. The union bound gets one more slot: with the cap K every look (the pilot's
+included) may err with 3/4 alpha / (K + 1), every variance bound (the pilot's included) with
+1/4 alpha / (K + 1): K + 1 looks and at most K bounds, so the total stays <= alpha.
+
 Not re-asked (decided on the first pass, and the reports say why): ``confident`` thresholds
 (their interval is about rows not in the dataset: asking the same rows again barely narrows it),
 ``==`` / ``!=``, statistics other than mean and pass_rate (percentiles, min / max, counts),
@@ -38,6 +53,7 @@ built-in metrics (latency_ms, errors), dataset-level suites, and means of values
 from __future__ import annotations
 
 import math
+import random
 from statistics import NormalDist
 from typing import Mapping, Sequence
 
@@ -93,7 +109,7 @@ def look_at(rows: Mapping[str, Sequence[float]], op: str, target: float, look: i
         return "fail", None, None  # nothing measured is never a pass
     estimate = sum(values) / len(values)
     n = len(rows)
-    per_look = (alpha * (1.0 - VARIANCE_SHARE) / max_looks) if spend else alpha
+    per_look = (alpha * (1.0 - VARIANCE_SHARE) / _slots(max_looks)) if spend else alpha
     if look == 1 or all(len(asked) < 2 for asked in rows.values()):
         # the worst case over the rows' unknown noise, at the estimate or at the line, whichever is wider
         line = min(1.0, max(0.0, target))
@@ -101,13 +117,86 @@ def look_at(rows: Mapping[str, Sequence[float]], op: str, target: float, look: i
     else:
         variance = sum(_sample_variance(asked) / len(asked) for asked in rows.values()) / (n * n)
         if spend:
-            variance = max(variance, _variance_bound(rows, look, alpha * VARIANCE_SHARE / max_looks))
+            variance = max(variance, _variance_bound(rows, look, alpha * VARIANCE_SHARE / _slots(max_looks)))
     half = NormalDist().inv_cdf(1.0 - per_look) * math.sqrt(max(variance, 0.0))
     holds = estimate >= target if op == ">=" else estimate > target if op == ">" else \
         estimate <= target if op == "<=" else estimate < target
     if look >= max_looks or half == 0.0 or abs(estimate - target) > half:
         return ("pass" if holds else "fail"), estimate, half
     return "undecided", estimate, half
+
+
+def _slots(max_looks: int) -> int:
+    """Shares of alpha in the union bound: the looks 1..K and the pilot's."""
+    return max_looks + 1
+
+
+PILOT_FLOOR = 30  # pairs, so a pilot's bound is useful on small datasets
+
+
+def pilot_size(rows: int) -> int:
+    """How many rows the pilot re-asks: max(30, ceil(n / 4)), at most n (see the module docstring)."""
+    return min(rows, max(PILOT_FLOOR, math.ceil(rows / 4)))
+
+
+def pilot_rows(row_ids: Sequence[str], seed: int) -> frozenset[str]:
+    """The pilot's rows: a uniformly random subset, drawn by ``seed`` alone (never by an answer), so
+    a --cache or --resume run draws the same one."""
+    ordered = sorted(row_ids)
+    return frozenset(random.Random(f"gatewise-pilot:{seed}").sample(ordered, pilot_size(len(ordered))))
+
+
+def pilot_look(first: Mapping[str, Sequence[float]], pilot: Mapping[str, Sequence[float]], op: str, target: float,
+               max_looks: int, alpha: float) -> tuple[str, float | None, float | None]:
+    """(decision, estimate, half-width) of the pilot look: the first pass's estimate (``first``: each
+    row's first ask) against a margin from the pilot's rows' pairs of asks (``pilot``: their first two
+    asks). Never at the cap: "undecided" sends the rest of round 2."""
+    values = [v for asked in first.values() for v in asked[:1]]
+    pairs = [(asked[0], asked[1]) for asked in pilot.values() if len(asked) >= 2]
+    if not values or not pairs:
+        return "undecided", None, None
+    estimate = sum(values) / len(values)
+    n = len(values)
+    beta = alpha * VARIANCE_SHARE / _slots(max_looks)
+    squares = [(a - b) ** 2 for a, b in pairs]
+    if all(x in (0.0, 1.0) for x in squares):
+        disagree = clopper_pearson_upper(int(sum(squares)), len(squares), beta)
+    else:  # scores in [0, 1]: the Chernoff bound of _variance_bound on the mean of the squares
+        log_term = math.log(1.0 / beta)
+        q = sum(squares)
+        disagree = min(1.0, (q + log_term + math.sqrt(log_term * log_term + 2.0 * q * log_term)) / len(squares))
+    line = min(1.0, max(0.0, target))
+    jensen = max(estimate * (1.0 - estimate), line * (1.0 - line)) / n
+    variance = min(jensen, disagree / (2.0 * n))  # both hold: the smaller one too
+    half = NormalDist().inv_cdf(1.0 - alpha * (1.0 - VARIANCE_SHARE) / _slots(max_looks)) * math.sqrt(variance)
+    if abs(estimate - target) > half:
+        holds = estimate >= target if op == ">=" else estimate > target if op == ">" else \
+            estimate <= target if op == "<=" else estimate < target
+        return ("pass" if holds else "fail"), estimate, half
+    return "undecided", estimate, half
+
+
+def clopper_pearson_upper(hits: int, trials: int, beta: float) -> float:
+    """The exact (Clopper-Pearson) upper bound on a binomial share, wrong with chance <= ``beta``:
+    the p at which seeing <= ``hits`` in ``trials`` has chance ``beta`` (bisection on the CDF)."""
+    if hits >= trials:
+        return 1.0
+    low, high = hits / trials, 1.0
+    for _ in range(80):
+        middle = (low + high) / 2.0
+        if _binomial_cdf(hits, trials, middle) > beta:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def _binomial_cdf(hits: int, trials: int, p: float) -> float:
+    if p >= 1.0:
+        return 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    return min(1.0, sum(math.exp(math.lgamma(trials + 1) - math.lgamma(k + 1) - math.lgamma(trials - k + 1)
+                                 + k * log_p + (trials - k) * log_q) for k in range(hits + 1)))
 
 
 def _variance_bound(rows: Mapping[str, Sequence[float]], asks: int, beta: float) -> float:
@@ -141,8 +230,9 @@ def _sample_variance(values: Sequence[float]) -> float:
 
 
 def threshold_look(threshold: Threshold, items: Sequence[Observation] | None, asks: int, max_looks: int,
-                   confidence: float) -> ThresholdLook:
-    """Walk the looks 1..``asks`` (full rounds); the first decision reached stands."""
+                   confidence: float, pilot: frozenset[str] | None = None) -> ThresholdLook:
+    """Walk the looks 1..``asks`` (full rounds), with the pilot look on ``pilot``'s rows (asked a
+    second time) between looks 1 and 2; the first decision reached stands."""
     key = threshold.key
     reason = not_reaskable(threshold, items)
     if reason is not None:
@@ -150,14 +240,26 @@ def threshold_look(threshold: Threshold, items: Sequence[Observation] | None, as
     assert items is not None
     alpha = (1.0 - confidence) / 2.0
     decision, estimate, half = "fail", None, None
-    for look in range(1, asks + 1):
+    for look in range(1, max(asks, 1) + 1):
         rows = per_row(threshold, items, look)
         decision, estimate, half = look_at(rows, threshold.op, threshold.target, look, max_looks, alpha)
         if decision != "undecided":
             steady = look > 1 and all(len(set(asked)) == 1 for asked in rows.values())
-            return ThresholdLook(key, decision, look, estimate, half, _why(look, max_looks, half, steady))
-    return ThresholdLook(key, decision, asks, estimate, half,
-                         "within the asking noise of the target: every row is asked again")
+            return ThresholdLook(key, decision, look, estimate, half, _why(look, max_looks, half, steady),
+                                 pilot_rows=len(pilot or ()))
+        if look == 1 and pilot:
+            paired = {row: asked for row, asked in per_row(threshold, items, 2).items() if row in pilot}
+            decision, estimate, half = pilot_look(rows, paired, threshold.op, threshold.target, max_looks, alpha)
+            if decision != "undecided":
+                agreed = sum(len(set(asked[:2])) == 1 for asked in paired.values() if len(asked) >= 2)
+                return ThresholdLook(key, decision, 1, estimate, half,
+                                     f"pilot: {len(pilot)} rows asked again, {agreed} of {len(paired)} agreed with "
+                                     f"their first ask; the first pass's estimate is more than {half:.4g} from the "
+                                     "target (the noise those pairs still allow)", pilot_rows=len(pilot))
+            if asks < 2:
+                break
+    return ThresholdLook(key, "undecided" if decision == "undecided" else decision, asks, estimate, half,
+                         "within the asking noise of the target: every row is asked again", pilot_rows=len(pilot or ()))
 
 
 def _why(look: int, max_looks: int, half: float | None, steady: bool) -> str:

@@ -2,7 +2,8 @@
 baseline comparison (``gate/_sequential.py``) is undecided, rows are asked again, scored, and looked
 at again, until everything is decided or each row has been asked ``max`` times. An undecided
 threshold asks every row of the model again (a full round: choosing rows by their answers would
-bias its estimate); an undecided comparison asks its disputed rows again, of the model and of the
+bias its estimate), starting with a random pilot of the rows whose look may already decide it (then
+the rest of the round is never asked); an undecided comparison asks its disputed rows again, of the model and of the
 baseline endpoint alike. Each re-asked answer is appended to results.jsonl as it arrives.
 """
 
@@ -61,8 +62,9 @@ def sequential_looks(config: GateConfig, samples: Sequence[Sample], scores: Sequ
 
 
 def threshold_looks(config: GateConfig, samples: Sequence[Sample], scores: Sequence[Score], asks: int,
-                    rows: int) -> tuple[ThresholdLook, ...]:
-    """Each threshold's rule after ``asks`` full rounds (``rows``: the dataset's, for the record)."""
+                    rows: int, pilot: frozenset[str] | None = None) -> tuple[ThresholdLook, ...]:
+    """Each threshold's rule after ``asks`` full rounds and round 2's ``pilot`` rows (``rows``: the
+    dataset's, for the record)."""
     from dataclasses import replace
 
     from ..gate import observations
@@ -77,8 +79,11 @@ def threshold_looks(config: GateConfig, samples: Sequence[Sample], scores: Seque
             per_row.pop(suite.name, None)  # their statistics are the whole dataset's (Evidently's)
     looks = []
     for threshold in config.parsed_thresholds:
-        look = threshold_look(threshold, per_row.get(threshold.metric), asks, auto.max, config.confidence.level)
-        looks.append(replace(look, reasked_rows=rows if look.looks > 1 or look.decision == "undecided" else 0))
+        look = threshold_look(threshold, per_row.get(threshold.metric), asks, auto.max, config.confidence.level,
+                              pilot)
+        reasked = rows if look.looks > 1 or look.decision == "undecided" else len(pilot or ()) if look.pilot_rows \
+            and look.reason.startswith("pilot:") else 0
+        looks.append(replace(look, reasked_rows=reasked))
     return tuple(looks)
 
 
@@ -87,6 +92,7 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
                       judge_responses: ResponseCache | None, results_dir: Path | None = None) -> Asked:
     """The rounds; with ``results_dir`` each re-asked answer of the model is streamed into its results.jsonl."""
     from ..gate._sequential import disputed_rows
+    from ..gate._threshold_rule import pilot_rows, pilot_size
 
     config = plan.config
     settings, auto = config.baseline, config.repeats_auto
@@ -101,9 +107,35 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
     extra_calls = 0
     judge_calls = judge_cached = 0
     ask = 1
+    pilot: frozenset[str] | None = None
     with ResultsStream(results_dir, append=True) if results_dir is not None else contextlib.nullcontext() as stream:
         while ask < auto.max and (_undecided(looks) or _undecided(t_looks)):
             every_row = bool(_undecided(t_looks))
+            if ask == 1 and every_row and not _undecided(looks) and pilot_size(rows_total) < rows_total:
+                # round 2 starts with the pilot; the rest of it only if the pilot look leaves a threshold undecided
+                pilot = pilot_rows(list(by_id), config.confidence.seed)
+                for part in ([row for row in plan.dataset.rows if row.id in pilot],
+                             [row for row in plan.dataset.rows if row.id not in pilot]):
+                    console.info(f"repeats: auto: {', '.join(_undecided(t_looks))} undecided after ask 1; asking "
+                                 + (f"a random pilot of {len(part)} rows again" if len(reasked) == 0 else
+                                    f"the other {len(part)} rows again, completing round 2"))
+                    got = asyncio.run(ask_rows_again(plan, config.endpoint, part, 1, cache, console, judge_responses,
+                                                     on_sample=stream.write if stream is not None else None))
+                    samples = (*samples, *got.samples)
+                    scores = (*scores, *baseline_row_scores(worker, got.samples, evidently_suites), *got.judged)
+                    extra_calls += len(got.samples)
+                    judge_calls += got.judge_asked[0]
+                    judge_cached += got.judge_asked[1]
+                    reasked.update((row.id, None) for row in part)
+                    complete = len(reasked) == rows_total
+                    t_looks = threshold_looks(config, samples, scores, 2 if complete else 1, rows_total, pilot)
+                    if not _undecided(t_looks):
+                        break
+                ask = 2
+                full_rounds = 2 if len(reasked) == rows_total else 1
+                if reask_baseline:
+                    looks, rounds = sequential_looks(config, samples, scores, baseline)
+                continue
             disputed = [by_id[row] for row in disputed_rows(rounds)] if _undecided(looks) else []
             asked_rows = list(plan.dataset.rows) if every_row else disputed
             why = ", ".join([*_undecided(t_looks), *_undecided(looks)])
@@ -131,7 +163,7 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
             ask += 1
             if every_row:
                 full_rounds = ask
-                t_looks = threshold_looks(config, samples, scores, full_rounds, rows_total)
+                t_looks = threshold_looks(config, samples, scores, full_rounds, rows_total, pilot)
             if reask_baseline:
                 looks, rounds = sequential_looks(config, samples, scores, baseline)
     reason = _reason(ask, t_looks, looks, stored=settings is not None and not reask_baseline)
@@ -148,7 +180,15 @@ def _reason(rounds: int, thresholds: Sequence[ThresholdLook], looks: Sequence[Se
     if rounds == 1:
         parts.append("the first pass decided every threshold and compared suite: no row was asked again")
     else:
-        if any(t.looks > 1 for t in thresholds):
+        pilot = next((t.pilot_rows for t in thresholds if t.pilot_rows), 0)
+        if pilot and not any(t.looks > 1 for t in thresholds):
+            parts.append(f"a threshold was within the asking noise of its target after the first pass, so a random "
+                         f"pilot of round 2 asked {pilot} rows again, and their asks decided it (pilot: {pilot} rows)")
+        elif pilot:
+            parts.append(f"a threshold was within the asking noise of its target after the first pass, so every row "
+                         f"was asked again, in full rounds (round 2 began with a pilot: {pilot} rows), until it was "
+                         "decided")
+        elif any(t.looks > 1 for t in thresholds):
             parts.append("a threshold was within the asking noise of its target after the first pass, so every row "
                          "was asked again, in full rounds, until it was decided")
         if any(look.looks > 1 for look in looks):

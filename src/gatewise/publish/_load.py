@@ -118,7 +118,8 @@ def _adaptive(data: dict[str, Any] | None) -> AdaptiveRepeats | None:
                                  None if x.get("boundary") is None else int(x["boundary"]), str(x["reason"]))
                   for x in data.get("looks") or ())
     thresholds = tuple(ThresholdLook(str(x["key"]), str(x["decision"]), int(x["looks"]), _number(x.get("estimate")),
-                                     _number(x.get("half_width")), str(x["reason"]), int(x.get("reasked_rows") or 0))
+                                     _number(x.get("half_width")), str(x["reason"]), int(x.get("reasked_rows") or 0),
+                                     int(x.get("pilot_rows") or 0))
                        for x in data.get("thresholds") or ())  # absent in results from before thresholds were re-asked
     return AdaptiveRepeats(int(data["max"]), int(data["rounds"]), int(data["reasked_rows"]), int(data["extra_calls"]),
                            str(data["reason"]), looks, thresholds)

@@ -78,10 +78,17 @@ def _thresholds_table(auto) -> str:
              table_row(["---", "---", "---:", "---:", "---:", "---:", "---"])]
     for look in auto.thresholds:
         lines.append(table_row([
-            code_span(look.key), look.decision, str(look.looks), f"{look.reasked_rows:,}",
+            code_span(look.key), look.decision, _asks(look), f"{look.reasked_rows:,}",
             "" if look.estimate is None else f"{look.estimate:.4f}",
             "" if look.half_width is None else f"±{look.half_width:.4f}", escape_inline(look.reason)]))
     return "\n".join(lines)
+
+
+def _asks(look) -> str:
+    """Asks per row a threshold was decided on; "1 + pilot: m rows" when round 2's pilot decided it."""
+    if look.looks == 1 and look.pilot_rows and look.reasked_rows:
+        return f"1 + pilot: {look.pilot_rows:,} rows"
+    return str(look.looks)
 
 
 def auto_repeats_section(result: GateResult) -> str:
@@ -92,9 +99,11 @@ def auto_repeats_section(result: GateResult) -> str:
     parts = [f"### Repeats: auto\n\n{escape_inline(reason)}."]
     if auto.reasked_rows:
         together = ", model and baseline together," if auto.looks else ""
+        pilot = next((t.pilot_rows for t in auto.thresholds if t.pilot_rows), 0)
+        pilot_note = f"pilot: {pilot:,} rows; " if pilot else ""
         parts[0] += (f" {counted(auto.reasked_rows, 'row')} asked again: {counted(auto.extra_calls, 'extra call')}"
                      f"{together} in {counted(auto.rounds - 1, 'more round')} "
-                     f"(cap: {counted(auto.max_asks, 'ask')} per row).")
+                     f"({pilot_note}cap: {counted(auto.max_asks, 'ask')} per row).")
         if auto.looks:
             parts[0] += (" The comparison table below is the first pass's; the verdict on the comparison is a "
                          "sequential sign test over every ask, whose false-block rate holds however many rounds it "
