@@ -3,10 +3,13 @@ decide a point threshold on the wrong side, for a model whose expected pass rate
 or clearly off the target, and what auto costs in calls per row.
 
 The model is the stand-in's item-response model (``StandinModel`` with its ``noise`` knob), theta
-its exact expected pass rate over the pinned rows (mean of ``p_right``). The right decision for a
+its exact expected pass rate over the pinned rows (mean of ``p_right``; with ``--noise 0`` the model
+is deterministic and which rows it gets right depends on its seed, so theta is each PR's own). The right decision for a
 ``>=`` threshold is "pass" when theta >= target. One pass decides by the estimate alone (what a
-point threshold does); auto uses the library's rule (``gatewise.gate._threshold_rule.look_at``)
-round by round, every row asked each round, up to the cap. Exactly on the line "pass" is right, and
+point threshold does); auto uses the library's rule (``gatewise.gate._threshold_rule``: ``look_at``
+round by round, every row asked each round, up to the cap; round 2 begins with the pilot,
+``pilot_rows`` drawn by the PR's seed and ``pilot_look``, as ``gatewise gate`` does). Calls per row
+count the pilot's asks (a steady model decided by its pilot costs 1 + m / n). Exactly on the line "pass" is right, and
 no rule can do better than a coin at the cap there: the cell also reports how often auto stopped
 early on the wrong side, the rate its alpha bounds.
 """
@@ -14,35 +17,46 @@ early on the wrong side, the rate its alpha bounds.
 from __future__ import annotations
 
 from gatewise.gate import wilson
-from gatewise.gate._threshold_rule import look_at
+from gatewise.gate._threshold_rule import look_at, pilot_look, pilot_rows
 from gatewise.standin._model import StandinModel
 
 QUALITY = 0.85
-# where the target sits, relative to theta: on the line, 2 points either side, 8 points below
+# where the target sits, relative to theta: on the line, 2 points either side, 5 (within one pass's
+# bound at 300 rows, outside the pilot's for a steady model) and 8 points below
 PLACEMENTS = (("on the line", 0.0), ("2 pts below theta", -0.02), ("2 pts above theta", +0.02),
-              ("8 pts below theta", -0.08))
+              ("5 pts below theta", -0.05), ("8 pts below theta", -0.08))
 
 
-def theta_of(table: dict[str, str], noise: float) -> float:
-    model = StandinModel(table, quality=QUALITY, noise=noise)
-    return sum(model.p_right(q) for q in table) / len(table)
-
-
-def one_pr(table: dict[str, str], noise: float, target: float, max_asks: int, alpha: float,
-           seed: int) -> tuple[bool, bool, bool, int]:
-    """(one pass passed, auto passed, auto stopped before the cap, auto's asks per row)."""
+def one_pr(table: dict[str, str], noise: float, offset: float, max_asks: int, alpha: float,
+           seed: int) -> tuple[bool, bool, bool, float, float]:
+    """(one pass passed, auto passed, auto stopped before the cap, auto's calls per row, theta) for a
+    target at theta + ``offset``."""
     model = StandinModel(table, quality=QUALITY, seed=seed, noise=noise)
+    theta = sum(model.p_right(q) for q in table) / len(table)
+    target = theta + offset
     items = list(table.items())
-    rows: dict[int, list[float]] = {i: [] for i in range(len(items))}
-    first = None
-    for look in range(1, max_asks + 1):
+    rows: dict[str, list[float]] = {f"r{i}": [] for i in range(len(items))}
+
+    def ask(ids) -> None:
         for i, (question, answer) in enumerate(items):
-            rows[i].append(1.0 if model.reply(question) == answer else 0.0)
-        if first is None:
-            first = sum(v[0] for v in rows.values()) / len(rows) >= target
+            if f"r{i}" in ids:
+                rows[f"r{i}"].append(1.0 if model.reply(question) == answer else 0.0)
+    ask(rows)
+    first = sum(v[0] for v in rows.values()) / len(rows) >= target
+    calls = len(rows)
+    pilot = pilot_rows(list(rows), seed)
+    for look in range(1, max_asks + 1):
+        if look > 1:
+            rest = [row for row in rows if len(rows[row]) < look]
+            ask(rest)
+            calls += len(rest)
         decision, _, _ = look_at(rows, ">=", target, look, max_asks, alpha)
+        if decision == "undecided" and look == 1 and len(pilot) < len(rows):
+            ask(pilot)
+            calls += len(pilot)
+            decision, _, _ = pilot_look(rows, {row: rows[row] for row in pilot}, ">=", target, max_asks, alpha)
         if decision != "undecided":
-            return bool(first), decision == "pass", look < max_asks, look
+            return first, decision == "pass", look < max_asks, calls / len(rows), theta
     raise AssertionError("the rule decides by the cap")
 
 
@@ -55,17 +69,19 @@ def threshold_cells(table: dict[str, str], noises: list[float], prs: int, max_as
     print(f"{'flip':>6} {'target':<18} {'theta':>6} {'one pass wrong':<24} {'auto wrong':<24} "
           f"{'auto early wrong':<24} {'calls/row':>9}")
     for noise in noises:
-        theta = theta_of(table, noise)
         for name, offset in PLACEMENTS:
-            target = theta + offset
-            right = theta >= target
-            one_wrong = auto_wrong = early_wrong = asks = 0
+            right = offset <= 0  # theta >= target
+            one_wrong = auto_wrong = early_wrong = 0
+            asks = thetas = 0.0
             for pr in range(prs):
-                one, auto, early, looks = one_pr(table, noise, target, max_asks, alpha, 50_000_000 + pr)
+                one, auto, early, calls, theta = one_pr(table, noise, offset, max_asks, alpha, 50_000_000 + pr)
                 one_wrong += one != right
                 auto_wrong += auto != right
                 early_wrong += early and auto != right
-                asks += looks
+                asks += calls
+                thetas += theta
+            theta = thetas / prs
+            target = theta + offset
             cell = {"kind": "threshold", "noise": noise, "flip_rate": round(flip_rate(table, noise), 5),
                     "placement": name, "theta": round(theta, 5), "target": round(target, 5), "prs": prs,
                     "rows": len(table), "one_pass_wrong_rate": one_wrong / prs,

@@ -14,10 +14,11 @@ import pytest
 
 from gatewise.config import load_config
 from gatewise.errors import InfraError
-from gatewise.gate._threshold_rule import look_at
+from gatewise.gate._threshold_rule import look_at, pilot_look, pilot_rows
 from gatewise.publish import feedback_from_run, load_gate_run
 from gatewise.runner import run_gate
 from gatewise.standin import Faults, StandinServer
+from gatewise.standin._model import StandinModel
 from gatewise.terminal import Console
 
 from .conftest import gate_results, write_gate
@@ -61,6 +62,7 @@ def test_an_inconclusive_threshold_asks_every_row_again_and_decides(tmp_path, no
 
     assert look.key == "correctness.pass_rate" and look.decision == "pass" and look.looks == 2
     assert look.reasked_rows == len(ROWS) and abs(look.estimate - 0.7) > look.half_width
+    assert look.pilot_rows == 30  # round 2 began with the pilot; its rows disagreed too often to decide
     assert result.passed and result.exit_code == 0
     # every row asked twice: one call each, no more
     assert noisy.stats.completions - before == 2 * len(ROWS)
@@ -116,6 +118,36 @@ def test_a_deterministic_model_near_the_line_is_decided_once_its_asks_agree(tmp_
     assert look.looks == 2 and look.decision == "fail" and "every row's asks agreed" in look.reason
     assert 0 < look.half_width < 0.8 - look.estimate
     assert result.adaptive.rounds == 2
+
+
+ROWS_300 = [{"id": f"q{i}", "question": f"What is the code word number {i}?", "answer": f"word-{i}"}
+            for i in range(300)]
+TABLE_300 = {row["question"]: row["answer"] for row in ROWS_300}
+
+
+def test_a_deterministic_model_a_few_points_over_the_line_is_decided_by_the_pilot(tmp_path):
+    # 5 points over the line at 300 rows: inside one pass's worst-case bound, so round 2 begins; its
+    # pilot (75 random rows) all agree with their first ask, which rules out the noise that could hide
+    theta = sum(map(StandinModel(TABLE_300, quality=0.85, seed=1).p_right, TABLE_300)) / len(TABLE_300)
+    target = round(theta - 0.05, 4)
+    with StandinServer(TABLE_300, quality=0.85, seed=1) as steady:
+        config = write_gate(tmp_path, steady.base_url, rows=ROWS_300, endpoint={"concurrency": 4}, suites=SUITES,
+                            thresholds=f'\n  correctness: {{ pass_rate: ">= {target}" }}\n', extra="repeats: auto\n")
+        result = run_gate(load_config(config), out_dir=tmp_path / "out")
+        assert steady.stats.completions == 300 + 75  # not 2 x 300: the rest of round 2 was never asked
+    look = only_threshold(result)
+    assert (look.decision, look.looks, look.pilot_rows, look.reasked_rows) == ("pass", 1, 75, 75)
+    assert look.reason.startswith("pilot: 75 rows asked again, 75 of 75 agreed")
+    assert look.estimate == pytest.approx(theta) and 0 < look.half_width < 0.05
+    assert result.passed and result.adaptive.extra_calls == 75 and result.adaptive.reasked_rows == 75
+    lines = gate_results(tmp_path / "out")
+    assert len([x for x in lines if x["repeat"] == 1]) == 75 and len(lines) == 375
+    # the verdict checks the first pass's pass rate, the estimate the pilot look decided on
+    (entry,) = [t for t in result.verdict.results if t.threshold.key == "correctness.pass_rate"]
+    assert entry.value == pytest.approx(theta)
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "| `correctness.pass_rate` | pass | 1 + pilot: 75 rows | 75 |" in summary
+    assert "pilot: 75 rows" in result.adaptive.reason
 
 
 def test_at_the_cap_the_mean_over_every_ask_decides(tmp_path):
@@ -234,17 +266,24 @@ def test_resume_of_a_run_with_re_asks_drops_them_and_decides_again(tmp_path, noi
 
 
 def simulate(p_right: list[float], target: float, *, spend: bool, runs: int, seed: int, max_looks: int = 8,
-             alpha: float = 0.025) -> float:
+             alpha: float = 0.025, pilot: bool = False) -> float:
     """Share of runs the rule stops before the cap on the wrong side, for a model at ``target``
-    (``>=``: exactly at the line passes, so stopping with "fail" is the wrong decision)."""
+    (``>=``: exactly at the line passes, so stopping with "fail" is the wrong decision). With
+    ``pilot``, round 2 begins with the gate's pilot (its rows drawn per run) and its look."""
     rng = random.Random(seed)
     wrong = 0
-    for _ in range(runs):
+    for run in range(runs):
         rows: dict[int, list[float]] = {i: [] for i in range(len(p_right))}
+        chosen = pilot_rows(list(rows), run) if pilot else frozenset()
         for look in range(1, max_looks):
             for i, p in enumerate(p_right):
-                rows[i].append(1.0 if rng.random() < p else 0.0)
+                if len(rows[i]) < look:
+                    rows[i].append(1.0 if rng.random() < p else 0.0)
             decision, _, _ = look_at(rows, ">=", target, look, max_looks, alpha, spend=spend)
+            if decision == "undecided" and look == 1 and pilot:
+                for i in chosen:
+                    rows[i].append(1.0 if rng.random() < p_right[i] else 0.0)
+                decision, _, _ = pilot_look(rows, {i: rows[i] for i in chosen}, ">=", target, max_looks, alpha)
             if decision != "undecided":
                 wrong += decision == "fail"
                 break
@@ -263,6 +302,28 @@ def test_the_rule_stopping_early_errs_within_alpha_and_the_naive_rule_does_not(r
     naive = simulate(p_right, theta, spend=False, runs=600, seed=1)
     assert spent <= 0.025 + 0.012  # alpha plus ~2 simulation standard errors
     assert naive > 0.05  # the full alpha at every look: each look another chance to cross by luck
+
+
+@pytest.mark.parametrize("rows, noisy_rows, p", [(300, 30, 0.5), (300, 60, 0.3), (300, 300, 0.8), (80, 2, 0.5),
+                                                 (300, 8, 0.5)],
+                         ids=["some-coins", "more", "every-row", "two-coins", "few-coins"])
+def test_the_rule_with_the_pilot_look_still_errs_within_alpha(rows, noisy_rows, p):
+    # the pilot look is one more chance to stop: its own share of alpha keeps the total within it
+    steady = rows - noisy_rows
+    p_right = [p] * noisy_rows + [1.0] * round(steady * 0.8) + [0.0] * (steady - round(steady * 0.8))
+    theta = sum(p_right) / len(p_right)
+    assert simulate(p_right, theta, spend=True, runs=600, seed=2, pilot=True) <= 0.025 + 0.012
+
+
+def test_the_pilot_look_decides_a_steady_model_and_not_a_noisy_one_at_the_same_distance():
+    first = {i: [1.0 if i < 255 else 0.0] for i in range(300)}  # 0.85 on the first pass, 5 points over 0.80
+    assert look_at(first, ">=", 0.80, 1, 8, 0.025)[0] == "undecided"
+    chosen = pilot_rows(list(first), 0)
+    agreed = {i: [*first[i], first[i][0]] for i in chosen}
+    assert pilot_look(first, agreed, ">=", 0.80, 8, 0.025)[0] == "pass"
+    # a third of the pilot's pairs disagree: that noise could hide 5 points, so round 2 goes on
+    noisy = {i: [*first[i], first[i][0] if k % 3 else 1.0 - first[i][0]] for k, i in enumerate(sorted(chosen))}
+    assert pilot_look(first, noisy, ">=", 0.80, 8, 0.025)[0] == "undecided"
 
 
 # --- a KServe V2 model (KServe's own ModelServer, a scikit-learn classifier) ----------------------------
