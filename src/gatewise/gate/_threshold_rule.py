@@ -245,8 +245,9 @@ def threshold_look(threshold: Threshold, items: Sequence[Observation] | None, as
         decision, estimate, half = look_at(rows, threshold.op, threshold.target, look, max_looks, alpha)
         if decision != "undecided":
             steady = look > 1 and all(len(set(asked)) == 1 for asked in rows.values())
+            # a threshold decided at look 1 never reached the pilot
             return ThresholdLook(key, decision, look, estimate, half, _why(look, max_looks, half, steady),
-                                 pilot_rows=len(pilot or ()))
+                                 pilot_rows=len(pilot or ()) if look > 1 else 0)
         if look == 1 and pilot:
             paired = {row: asked for row, asked in per_row(threshold, items, 2).items() if row in pilot}
             decision, estimate, half = pilot_look(rows, paired, threshold.op, threshold.target, max_looks, alpha)

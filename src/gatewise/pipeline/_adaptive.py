@@ -81,8 +81,8 @@ def threshold_looks(config: GateConfig, samples: Sequence[Sample], scores: Seque
     for threshold in config.parsed_thresholds:
         look = threshold_look(threshold, per_row.get(threshold.metric), asks, auto.max, config.confidence.level,
                               pilot)
-        reasked = rows if look.looks > 1 or look.decision == "undecided" else len(pilot or ()) if look.pilot_rows \
-            and look.reason.startswith("pilot:") else 0
+        # decided by the pilot look: only the pilot's rows were asked again for it
+        reasked = rows if look.looks > 1 or look.decision == "undecided" else look.pilot_rows
         looks.append(replace(look, reasked_rows=reasked))
     return tuple(looks)
 
