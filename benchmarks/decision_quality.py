@@ -20,7 +20,8 @@ mode, false block and detection rates, calls per row, with their 95 % intervals)
 
 ``--cells thresholds`` (or ``both``) measures a point threshold instead (``_threshold_cells.py``):
 the wrong-decision rate of one pass and of ``repeats: auto`` for a model on, near or clearly off
-the target, and auto's calls per row (one model, so a multiple of one run of it).
+the target, and auto's calls per row (one model, so a multiple of one run of it; round 2's pilot
+counted). ``--noise 0`` is a deterministic (temperature-0) model, the pilot's best case.
 
 Each rate is stated with a 95 % Wilson interval over the simulated PRs.
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/decision_quality.py [--prs 1000 --rows 300
