@@ -9,7 +9,7 @@ and counts have none.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter, is_not
 from typing import Any, Mapping, Sequence
 
@@ -23,9 +23,13 @@ STATISTICS_WITH_INTERVALS = frozenset({"mean", "pass_rate", "rate", *PERCENTILES
 def metric_intervals(observed: Mapping[str, Sequence[Observation]], *, level: float = 0.95,
                      resamples: int = 2000, seed: int = 0) -> dict[str, dict[str, Interval]]:
     out: dict[str, dict[str, Interval]] = {}
+    # one number per row id for every metric (any numbering will do: a metric's rows are put back
+    # in its own first-seen order before the draws), built in C: dict.fromkeys keeps first-seen order
+    row_ids = dict.fromkeys(chain.from_iterable(map(attrgetter("row_id"), items) for items in observed.values()))
+    numbers = dict(zip(row_ids, range(len(row_ids))))
     for name, items in observed.items():
         found: dict[str, Interval | None] = {}
-        columns = _Columns.of(items)
+        columns = _Columns.of(items, numbers)
         if name != "errors":
             found["mean"] = _clustered_mean(columns.rows[columns.measured], columns.values[columns.measured],
                                             level, resamples, seed)
@@ -43,7 +47,7 @@ def metric_intervals(observed: Mapping[str, Sequence[Observation]], *, level: fl
 
 @dataclass(frozen=True)
 class _Columns:
-    """One metric's observations as arrays: the row each belongs to (numbered in first-seen order),
+    """One metric's observations as arrays: the row each belongs to (its number in ``numbers``),
     its value (NaN where unmeasured), whether it was measured, whether it passed, its repeat."""
 
     rows: Any
@@ -53,14 +57,12 @@ class _Columns:
     repeated: bool
 
     @classmethod
-    def of(cls, items: Sequence[Observation]) -> "_Columns":
+    def of(cls, items: Sequence[Observation], numbers: Mapping[str, int]) -> "_Columns":
         import numpy as np
 
         # map over attrgetter: the loops run in C, not a Python step per observation
         count = len(items)
-        row_ids = list(map(attrgetter("row_id"), items))
-        numbers = {row_id: number for number, row_id in enumerate(dict.fromkeys(row_ids))}
-        rows = np.fromiter(map(numbers.__getitem__, row_ids), dtype=np.intp, count=count)
+        rows = np.fromiter(map(numbers.__getitem__, map(attrgetter("row_id"), items)), dtype=np.intp, count=count)
         raw = list(map(attrgetter("value"), items))
         values = np.array(raw, dtype=float) if count else np.zeros(0)  # None -> NaN, masked by `measured`
         measured = np.fromiter(map(is_not, raw, repeat(None)), dtype=bool, count=count)

@@ -71,14 +71,14 @@ def _observations(config: GateConfig, samples: Sequence[Sample],
                 tally[2] = tally[2] or s.error is not None
         out[suite.name] = tuple([_suite_row(row_id, repeat, *tally) for (row_id, repeat), tally in tallies.items()])
 
-    out["latency_ms"] = tuple(Observation(s.row_id, s.repeat, s.latency_ms, True, False)
-                              for s in samples if s.ok and s.latency_ms is not None)
+    out["latency_ms"] = tuple([Observation(s.row_id, s.repeat, s.latency_ms, True, False)
+                               for s in samples if s.ok and s.latency_ms is not None])
     # rows that errored: their call failed, or the judge could not judge them (fail closed)
-    out["errors"] = tuple(
+    out["errors"] = tuple([
         Observation(s.row_id, s.repeat, 0.0 if ok else 1.0, ok, False)
         for s in samples
         for ok in [s.ok and (s.row_id, s.repeat) not in judge_errors]
-    )
+    ])
     return out
 
 
