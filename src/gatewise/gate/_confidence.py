@@ -48,7 +48,8 @@ def metric_intervals(observed: Mapping[str, Sequence[Observation]], *, level: fl
 @dataclass(frozen=True)
 class _Columns:
     """One metric's observations as arrays: the row each belongs to (its number in ``numbers``),
-    its value (NaN where unmeasured), whether it was measured, whether it passed, its repeat."""
+    its value (NaN where unmeasured), whether it was measured, whether it passed; and whether any
+    of them is a repeat (then pass rates are bootstrapped over rows, not Wilson's)."""
 
     rows: Any
     values: Any
@@ -80,8 +81,8 @@ def _clustered_mean(rows, values, level, resamples, seed) -> Interval | None:
     numbered, first = np.unique(rows, return_index=True)
     order = numbered[np.argsort(first, kind="stable")]
     # bincount adds each row's values one by one in their order, as a running sum would
-    sums = np.bincount(rows, weights=values, minlength=order.max() + 1)[order]
-    counts = np.bincount(rows, minlength=order.max() + 1)[order].astype(float)
+    sums = np.bincount(rows, weights=values)[order]
+    counts = np.bincount(rows)[order].astype(float)
     return bootstrap_cluster_mean(sums, counts, level=level, resamples=resamples, seed=seed)
 
 
