@@ -4,6 +4,7 @@ when the row is sent again. Only meaningful with ``repeats`` > 1."""
 from __future__ import annotations
 
 from collections import Counter
+from operator import attrgetter
 from typing import Mapping, Sequence
 
 from ..config import GateConfig
@@ -18,8 +19,11 @@ def _outcome(item: Observation) -> str:
 def repeat_agreement(config: GateConfig, observed: Mapping[str, Sequence[Observation]]) -> tuple[SuiteAgreement, ...]:
     out = []
     for suite in config.suites:
+        items = observed.get(suite.name, ())
+        if len(set(map(attrgetter("row_id"), items))) == len(items):
+            continue  # every row answered at most once (no repeats): nothing to agree on
         by_row: dict[str, list[str]] = {}
-        for item in observed.get(suite.name, ()):
+        for item in items:
             by_row.setdefault(item.row_id, []).append(_outcome(item))
         if not by_row or all(len(v) < 2 for v in by_row.values()):
             continue
