@@ -24,6 +24,7 @@ from ..terminal import Console
 from ._deciding import Baseline
 from ._plan import GatePlan
 from ._reasking import ask_rows_again
+from ._sampling import Collected
 from ._scoring import baseline_row_scores
 from ._stream import ResultsStream
 
@@ -104,8 +105,7 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
     full_rounds = 1
     t_looks = threshold_looks(config, samples, scores, full_rounds, rows_total)
     reasked: dict[str, None] = {}
-    extra_calls = 0
-    judge_calls = judge_cached = 0
+    calls = _Calls()
     ask = 1
     pilot: frozenset[str] | None = None
     with ResultsStream(results_dir, append=True) if results_dir is not None else contextlib.nullcontext() as stream:
@@ -121,11 +121,8 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
                                     f"the other {len(part)} rows again, completing round 2"))
                     got = asyncio.run(ask_rows_again(plan, config.endpoint, part, 1, cache, console, judge_responses,
                                                      on_sample=stream.write if stream is not None else None))
-                    samples = (*samples, *got.samples)
-                    scores = (*scores, *baseline_row_scores(worker, got.samples, evidently_suites), *got.judged)
-                    extra_calls += len(got.samples)
-                    judge_calls += got.judge_asked[0]
-                    judge_cached += got.judge_asked[1]
+                    samples, scores = _with_answers(samples, scores, got, worker, evidently_suites)
+                    calls.count(got)
                     reasked.update((row.id, None) for row in part)
                     complete = len(reasked) == rows_total
                     t_looks = threshold_looks(config, samples, scores, 2 if complete else 1, rows_total, pilot)
@@ -144,11 +141,8 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
                             f"the {len(asked_rows)} disputed rows again"))
             got = asyncio.run(ask_rows_again(plan, config.endpoint, asked_rows, ask, cache, console, judge_responses,
                                              on_sample=stream.write if stream is not None else None))
-            samples = (*samples, *got.samples)
-            scores = (*scores, *baseline_row_scores(worker, got.samples, evidently_suites), *got.judged)
-            extra_calls += len(got.samples)
-            judge_calls += got.judge_asked[0]
-            judge_cached += got.judge_asked[1]
+            samples, scores = _with_answers(samples, scores, got, worker, evidently_suites)
+            calls.count(got)
             if disputed:
                 assert settings is not None and settings.endpoint is not None
                 base = asyncio.run(ask_rows_again(plan, settings.endpoint, disputed, ask, cache, console,
@@ -156,9 +150,7 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
                 baseline = Baseline((*baseline.samples, *base.samples),
                                     (*baseline.scores, *baseline_row_scores(worker, base.samples, evidently_suites),
                                      *base.judged))
-                extra_calls += len(base.samples)
-                judge_calls += base.judge_asked[0]
-                judge_cached += base.judge_asked[1]
+                calls.count(base)
             reasked.update((row.id, None) for row in asked_rows)
             ask += 1
             if every_row:
@@ -167,8 +159,29 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
             if reask_baseline:
                 looks, rounds = sequential_looks(config, samples, scores, baseline)
     reason = _reason(ask, t_looks, looks, stored=settings is not None and not reask_baseline)
-    record = AdaptiveRepeats(auto.max, ask, len(reasked), extra_calls, reason, looks, t_looks)
-    return Asked(samples, scores, baseline, record, (judge_calls, judge_cached))
+    record = AdaptiveRepeats(auto.max, ask, len(reasked), calls.extra, reason, looks, t_looks)
+    return Asked(samples, scores, baseline, record, (calls.judge, calls.judge_cached))
+
+
+@dataclass
+class _Calls:
+    """What the rounds cost: the endpoints' calls and the judge's (asked, answered from its cache)."""
+
+    extra: int = 0
+    judge: int = 0
+    judge_cached: int = 0
+
+    def count(self, got: Collected) -> None:
+        self.extra += len(got.samples)
+        self.judge += got.judge_asked[0]
+        self.judge_cached += got.judge_asked[1]
+
+
+def _with_answers(samples: tuple[Sample, ...], scores: tuple[Score, ...], got: Collected, worker,
+                  evidently_suites: list[SuiteConfig]) -> tuple[tuple[Sample, ...], tuple[Score, ...]]:
+    """The samples and scores with a round's new answers of the model, scored."""
+    return (*samples, *got.samples), (*scores, *baseline_row_scores(worker, got.samples, evidently_suites),
+                                      *got.judged)
 
 
 def _undecided(looks: Sequence[SequentialLook] | Sequence[ThresholdLook]) -> list[str]:
