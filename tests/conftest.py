@@ -68,6 +68,24 @@ def example_rows(n: int | None = None) -> list[dict]:
     return rows[:n] if n else rows
 
 
+# a dataset every model can answer exactly (adaptive-repeats tests) and its ExactMatch suite
+CODE_WORD_ROWS = [{"id": f"q{i}", "question": f"What is the code word number {i}?", "answer": f"word-{i}"}
+                  for i in range(80)]
+EXACT_MATCH_SUITE = """
+  - name: correctness
+    evidently:
+      - { descriptor: ExactMatch, expected: answer }
+"""
+# a G-Eval judge suite comparing the answer with the dataset's expected one
+G_EVAL_SUITE = """
+  - name: correctness
+    judge:
+      metric: g-eval
+      criteria: "Does the actual output state the same answer as the expected output?"
+      columns: { expected_output: answer }
+"""
+
+
 ENDPOINT_DEFAULTS = {"model": "standin-model", "concurrency": 8, "timeout_s": 5, "max_retries": 3,
                      "backoff_s": 0.01, "max_backoff_s": 0.05}
 

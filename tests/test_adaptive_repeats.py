@@ -18,15 +18,12 @@ from gatewise.publish import feedback_from_run, load_gate_run
 from gatewise.runner import run_gate
 from gatewise.standin import StandinServer
 
-from .conftest import JUDGE_MODEL, gate_cli_run, gate_results, write_gate
+from .conftest import (CODE_WORD_ROWS, EXACT_MATCH_SUITE, G_EVAL_SUITE, JUDGE_MODEL, gate_cli_run, gate_results,
+                       write_gate)
 
-ROWS = [{"id": f"q{i}", "question": f"What is the code word number {i}?", "answer": f"word-{i}"} for i in range(80)]
+ROWS = CODE_WORD_ROWS
 TABLE = {row["question"]: row["answer"] for row in ROWS}
-SUITES = """
-  - name: correctness
-    evidently:
-      - { descriptor: ExactMatch, expected: answer }
-"""
+SUITES = EXACT_MATCH_SUITE
 ONE_AT_A_TIME = {"concurrency": 1}
 
 
@@ -181,13 +178,7 @@ def test_a_stored_baseline_is_not_asked_again_and_the_reports_say_so(tmp_path, n
     assert entry.ci is not None
 
 
-G_EVAL = """
-  - name: correctness
-    judge:
-      metric: g-eval
-      criteria: "Does the actual output state the same answer as the expected output?"
-      columns: { expected_output: answer }
-"""
+G_EVAL = G_EVAL_SUITE
 
 
 def test_a_re_asked_row_is_judged_again(tmp_path, judge, noisy_worse, noisy_champion):

@@ -21,16 +21,12 @@ from gatewise.standin import Faults, StandinServer
 from gatewise.standin._model import StandinModel
 from gatewise.terminal import Console
 
-from .conftest import gate_results, write_gate
+from .conftest import CODE_WORD_ROWS, EXACT_MATCH_SUITE, G_EVAL_SUITE, gate_results, write_gate
 from .v2_server import iris_rows, models, server, write_v2_gate  # noqa: F401 (fixtures)
 
-ROWS = [{"id": f"q{i}", "question": f"What is the code word number {i}?", "answer": f"word-{i}"} for i in range(80)]
+ROWS = CODE_WORD_ROWS
 TABLE = {row["question"]: row["answer"] for row in ROWS}
-SUITES = """
-  - name: correctness
-    evidently:
-      - { descriptor: ExactMatch, expected: answer }
-"""
+SUITES = EXACT_MATCH_SUITE
 ONE_AT_A_TIME = {"concurrency": 1, "max_retries": 0}
 
 
@@ -394,13 +390,7 @@ def test_a_threshold_and_the_comparison_undecided_together_ask_every_row_of_the_
     assert "every row was asked again, in full rounds" in summary and "disagreed were asked again" in summary
 
 
-G_EVAL = """
-  - name: correctness
-    judge:
-      metric: g-eval
-      criteria: "Does the actual output state the same answer as the expected output?"
-      columns: { expected_output: answer }
-"""
+G_EVAL = G_EVAL_SUITE
 
 
 def test_a_judge_suites_mean_is_re_asked_and_every_new_output_judged(tmp_path, judge, noisy):

@@ -17,19 +17,13 @@ import pytest
 from gatewise.cli import main
 from gatewise.standin import Faults, StandinServer
 
-from .conftest import gate_cli_run as run, gate_results as results, JUDGE_MODEL, example_rows, write_gate
+from .conftest import G_EVAL_SUITE, gate_cli_run as run, gate_results as results, JUDGE_MODEL, example_rows, write_gate
 
 ROWS = example_rows(12)
 CORPUS = [json.loads(line) for line in
           (Path(__file__).parent / "data" / "injection" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
 JUDGE_KEY = "sk-judge-9f8e7d6c5b4a39281706"
-G_EVAL = """
-  - name: correctness
-    judge:
-      metric: g-eval
-      criteria: "Does the actual output state the same answer as the expected output?"
-      columns: { expected_output: answer }
-"""
+G_EVAL = G_EVAL_SUITE
 
 
 def judge_section(url: str, **extra) -> str:

@@ -12,19 +12,13 @@ import pytest
 
 from gatewise.cli import main
 
-from .conftest import example_rows, write_gate
+from .conftest import G_EVAL_SUITE, example_rows, write_gate
 from .vllm_server import SERVED_NAME
 
 pytestmark = [pytest.mark.vllm, pytest.mark.timeout(900)]
 
 ROWS = example_rows(8)
-G_EVAL = """
-  - name: correctness
-    judge:
-      metric: g-eval
-      criteria: "Does the actual output state the same answer as the expected output?"
-      columns: { expected_output: answer }
-"""
+G_EVAL = G_EVAL_SUITE
 ENDPOINT = {"model": SERVED_NAME, "max_tokens": 16, "timeout_s": 120}
 
 
