@@ -16,9 +16,8 @@ from ._judge_dialogue import build_dialogue_metric, conversation_case, tool_case
 from ..samples import Sample
 from ._judge_guard import delimit, guarded_criteria, guarded_steps
 
-# JudgeColumns field -> deepeval SingleTurnParams member
-_PARAMS = {"input": "INPUT", "expected_output": "EXPECTED_OUTPUT", "context": "CONTEXT",
-           "retrieval_context": "RETRIEVAL_CONTEXT"}
+# the JudgeColumns fields that are deepeval SingleTurnParams members (by upper-cased name)
+_PARAMS = frozenset({"input", "expected_output", "context", "retrieval_context"})
 
 
 def violations_scored() -> bool:
@@ -75,20 +74,30 @@ def build_case(sample: Sample, judge: JudgeSuiteConfig) -> Any:
         return conversation_case(sample, judge)
     if judge.metric == "tool-correctness":
         return tool_case(sample, judge, _prompt_text(sample))
+    return LLMTestCase(**case_fields(sample, judge))
+
+
+def case_fields(sample: Sample, judge: JudgeSuiteConfig) -> dict[str, Any]:
+    """A single-turn row as deepeval's ``LLMTestCase`` fields: the prompt sent (or ``columns.input``),
+    the delimited output, and the other columns' values (context fields as lists of passages)."""
+    assert sample.output is not None
     fields: dict[str, Any] = {"input": _prompt_text(sample), "actual_output": delimit(sample.output)}
     for field, column in judge.columns.items():
         value = sample.inputs.get(column)
         fields[field] = _as_list(value) if field in ("context", "retrieval_context") else _as_text(value)
-    return LLMTestCase(**fields)
+    return fields
+
+
+def evaluation_fields(judge: JudgeSuiteConfig) -> list[str]:
+    """The test-case fields G-Eval shows the judge, in the order deepeval lists them."""
+    return ["input", "actual_output", *(field for field, _ in judge.columns.items()
+                                        if field in _PARAMS and field != "input")]
 
 
 def _evaluation_params(judge: JudgeSuiteConfig) -> list[Any]:
     from deepeval.test_case import SingleTurnParams
 
-    params = [SingleTurnParams.INPUT, SingleTurnParams.ACTUAL_OUTPUT]
-    params += [getattr(SingleTurnParams, _PARAMS[field]) for field, _ in judge.columns.items()
-               if field in _PARAMS and field != "input"]
-    return params
+    return [getattr(SingleTurnParams, field.upper()) for field in evaluation_fields(judge)]
 
 
 def _rubric(judge: JudgeSuiteConfig) -> list[Any] | None:
