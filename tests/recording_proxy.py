@@ -16,6 +16,7 @@ class RecordingProxy(http.server.ThreadingHTTPServer):
     def __init__(self, upstream: str, *, front: str = "/v1", back: str = "/v1") -> None:
         self.upstream, self.front, self.back = upstream.rstrip("/"), front, back
         self.bodies: list[dict] = []
+        self.raw: list[bytes] = []  # each JSON body's bytes as sent
         self._lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}{front}"
@@ -27,6 +28,7 @@ class RecordingProxy(http.server.ThreadingHTTPServer):
             return
         with self._lock:
             self.bodies.append(payload)
+            self.raw.append(body)
 
     def __enter__(self) -> "RecordingProxy":
         threading.Thread(target=self.serve_forever, daemon=True).start()

@@ -32,15 +32,13 @@ from ._judge_reply import note_reply, parse_reply
 from ._judge_schema import response_format
 
 
+# deepeval's ``g_eval.schema`` Steps and ReasonScore: the same names and fields, so the same JSON
+# schema in ``response_format`` (no docstrings: pydantic would send them as its "description")
 class Steps(BaseModel):
-    """deepeval's ``g_eval.schema.Steps``: same name and fields, so the same JSON schema."""
-
     steps: list[str]
 
 
 class ReasonScore(BaseModel):
-    """deepeval's ``g_eval.schema.ReasonScore``."""
-
     reason: str
     score: float
 
