@@ -60,3 +60,21 @@ def test_a_gate_with_another_judge_metric_imports_deepeval_and_scores_g_eval_the
     ran = judged_gate(tmp_path, good_model.base_url, judge.base_url, G_EVAL_SUITE + RELEVANCY_SUITE)
     assert ran["deepeval"] is True and ran["rc"] in (0, 1)
     assert scores(tmp_path) == scores(alone)
+
+
+def test_the_judge_stage_loads_deepeval_only_for_a_suite_it_does_not_judge_itself(tmp_path):
+    from gatewise.config import JudgeConfig, SuiteConfig
+    from gatewise.suites import JudgeClient, JudgeStage
+
+    g_eval = SuiteConfig.model_validate({"name": "correctness", "judge": {"metric": "g-eval", "criteria": "Right?"}})
+    relevancy = SuiteConfig.model_validate({"name": "relevance", "judge": {"metric": "answer-relevancy"}})
+
+    def begun(suites, **switch) -> bool:
+        stage = JudgeStage(suites, JudgeClient(JudgeConfig(base_url="http://127.0.0.1:9/v1", model=JUDGE_MODEL)),
+                           scratch=tmp_path, **switch)
+        stage.begin()
+        return stage.deepeval_loaded
+
+    assert begun([g_eval]) is False
+    assert begun([g_eval], native_geval=False) is True  # deepeval's GEval, the parity test's reference
+    assert begun([g_eval, relevancy]) is True
