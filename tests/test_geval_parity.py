@@ -30,7 +30,8 @@ ANSWER = "answer"
 ROWS: list[tuple[str, object, str | None, dict]] = [
     # (question, user content, output, the row's other columns)
     ("plain", "What is the capital of France?", "Paris.",
-     {ANSWER: "Paris", "context": ["France's capital is Paris."], "passages": '["Paris is in France.", "So is Lyon."]'}),
+     {ANSWER: "Paris", "context": ["France's capital is Paris."],
+      "passages": '["Paris is in France.", "So is Lyon."]'}),
     ("wrong", "What is 2 + 2?", "Five, I think.", {ANSWER: "4", "context": ["2 + 2 = 4"], "passages": "Arithmetic."}),
     ("unicode", "Ça va? 你好 🌍 עברית", "Oui — ça va très bien 😀 e\u0301 \u200b end",
      {ANSWER: "ça va", "context": [], "passages": "", "question_override": "Ünïcödé ✓"}),
@@ -65,7 +66,8 @@ SUITES = [SuiteConfig.model_validate(suite) for suite in (
                                  "columns": {"expected_output": ANSWER, "context": "context",
                                              "retrieval_context": "passages"}}},
     {"name": "stepped", "judge": {"metric": "g-eval", "columns": {"input": "question_override", "context": "context"},
-                                  "evaluation_steps": ["Read the {{ Input }}.", "Check the answer — ünïcode {x}."]}},
+                                  "evaluation_steps": ["Read the {{ Input }}.",
+                                                       "Check the answer — ünïcode {x}."]}},
     {"name": "points", "judge": {"metric": "g-eval", "rubric": POINTS, "threshold": 0.5,
                                  "criteria": "Does the actual output answer the input?"}},
 )]

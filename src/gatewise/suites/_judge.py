@@ -165,8 +165,9 @@ class JudgeStage:
                          judge_model=judge_model), False
         reason = self.client.redact(str(measured.reason)) if measured.reason is not None else None
         if measured.unusable is not None or measured.value is None:
-            return Score(sample.row_id, name, None, False, sample.repeat,
-                         self.client.redact(f"judge: {measured.unusable}"), reason=reason, judge_model=judge_model), False
+            problem = self.client.redact(f"judge: {measured.unusable}")
+            return Score(sample.row_id, name, None, False, sample.repeat, problem,
+                         reason=reason, judge_model=judge_model), False
         value = measured.value
         if (phrase := injection_phrase(sample.output or "")) is not None:
             # the score is kept for the record, but a row that tries to steer its judge never passes

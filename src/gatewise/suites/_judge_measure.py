@@ -40,6 +40,8 @@ async def measure_native(geval: NativeGEval, suite: GEvalSuite, case: dict[str, 
         raw, reason = await geval.score(suite, case, known)
     except (JudgeCallError, JudgeOutputError) as exc:
         return Measured(failure=str(exc))
+    except Exception as exc:  # noqa: BLE001 - rendering or reading went wrong: this row is an error, never a score
+        return Measured(failure=f"gatewise G-Eval {type(exc).__name__}: {exc}")
     if not unit_number(raw):
         return Measured(reason=reason, unusable=f"deepeval gave no usable score ({raw!r})")  # deepeval's words
     return Measured(raw, reason)
