@@ -11,6 +11,7 @@ judge model) identical. A bundle with one byte changed must be seen as different
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from gatewise.samples import Message, Sample
 from gatewise.standin import Faults, StandinServer
 from gatewise.suites import JudgeClient, score_judge
 from gatewise.suites._geval import NativeGEval, native_suite
-from gatewise.suites._geval_templates import geval_templates, load_templates
+from gatewise.suites._geval_templates import geval_templates, load_templates, templates_of
 from gatewise.suites._judge_metrics import case_fields
 
 from .conftest import JUDGE_MODEL
@@ -234,6 +235,19 @@ def test_no_bundle_at_all_is_left_to_deepeval(tmp_path):
     assert load_templates(tmp_path / "missing.json") is None
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
     assert load_templates(tmp_path / "broken.json") is None
+
+
+def test_a_deepeval_release_other_than_4_is_left_to_deepeval(tmp_path):
+    installed = geval_templates()
+    assert installed is not None
+    package = tmp_path / "deepeval"
+    (package / "templates" / "metrics").mkdir(parents=True)
+    shutil.copy(installed.source, package / "templates" / "metrics" / "templates.json")
+    for version, known in (("4.9.2", True), ("5.0.0", False), ("3.9.7", False)):
+        (package / "_version.py").write_text(f'__version__: str = "{version}"\n', encoding="utf-8")
+        assert (templates_of(package) is not None) is known, version
+    (package / "_version.py").unlink()
+    assert templates_of(package) is None
 
 
 def test_suites_only_deepeval_can_render_are_not_native():

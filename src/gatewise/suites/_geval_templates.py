@@ -57,7 +57,12 @@ class GEvalTemplates:
 def geval_templates() -> GEvalTemplates | None:
     """The installed deepeval's G-Eval templates, or None when gatewise cannot render them as deepeval would."""
     package = _deepeval_folder()
-    if package is None or _major_version(package) != _KNOWN_MAJOR:
+    return templates_of(package) if package is not None else None
+
+
+def templates_of(package: Path) -> GEvalTemplates | None:
+    """The G-Eval templates of the deepeval package folder ``package``, if it is a release gatewise knows."""
+    if _major_version(package) != _KNOWN_MAJOR:
         return None
     return load_templates(package / "templates" / "metrics" / "templates.json")
 
