@@ -7,8 +7,9 @@ deepeval 4 keeps its metric prompts as Jinja text compiled into ``templates/metr
 ``jinja2.Environment(undefined=StrictUndefined)`` with ``multimodal`` and ``_fragments`` beside the
 metric's variables (default options: a template's trailing newline is dropped). Reading that same
 file follows a deepeval upgrade that rewords a prompt. Anything else gives ``None`` and the caller
-uses deepeval's own GEval: an older deepeval (prompts in Python), a bundle without these templates,
-a template that asks for a variable gatewise does not know how to fill, jinja2 missing.
+uses deepeval's own GEval: a deepeval other than 4.x (3.x keeps its prompts in Python; a 5 may
+change the code around them, which gatewise restates), a bundle without these templates, a
+template that asks for a variable gatewise does not know how to fill, jinja2 missing.
 """
 
 from __future__ import annotations
