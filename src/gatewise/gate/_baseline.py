@@ -14,12 +14,14 @@ No measured difference (no shared rows) always fails: an unmeasured regression i
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import compress, repeat
+from typing import Any, Mapping, Sequence
 
 from ..config import BaselineConfig, GateConfig, Threshold
 from ..result import BaselineComparison, MetricComparison, RowChange, ThresholdResult
 from ._intervals import bootstrap_mean_difference_distribution, percentile_interval
-from ._observations import Observation
+from ._observations import Observation, Observations
 
 STATISTIC = "mean vs baseline"
 # suites whose row value is a share or score in [0, 1], higher is better, so a drop is a regression.
@@ -42,29 +44,56 @@ def regression_blocks(delta: float | None, interval: tuple[float, float] | None,
     return delta < -max_regression and interval[1] < 0.0
 
 
-def row_values(items: Sequence[Observation]) -> dict[str, tuple[float, bool]]:
+@dataclass(frozen=True)
+class RowMeans:
+    """Each measured row of one side, in the order its first value came: the mean of its measured
+    values over repeats (numpy), and whether most of its repeats passed (numpy bools)."""
+
+    row_ids: tuple[str, ...]
+    means: Any
+    passed: Any
+
+    @classmethod
+    def of(cls, items: Observations) -> "RowMeans":
+        import numpy as np
+
+        rows, measured = items.rows(), items.measured()
+        measured_rows = rows[measured]
+        numbered, first = np.unique(measured_rows, return_index=True)
+        order = numbered[np.argsort(first, kind="stable")]  # first-measured order
+        size = len(items)
+        # bincount adds a row's values one by one in their order, as Python's sum over them does
+        sums = np.bincount(measured_rows, weights=items.value_array()[measured], minlength=size)[order]
+        counts = np.bincount(measured_rows, minlength=size)[order]
+        passes = np.bincount(rows[items.passed_array()], minlength=size)[order]
+        asked = np.bincount(rows, minlength=size)[order]
+        return cls(tuple(items.row_ids[i] for i in order.tolist()), sums / counts, passes * 2 > asked)
+
+
+def row_values(items: Observations | Sequence[Observation]) -> dict[str, tuple[float, bool]]:
     """Row id -> (mean of its measured values over repeats, whether most of its repeats passed)."""
-    values: dict[str, list[float]] = {}
-    passes: dict[str, list[bool]] = {}
-    for item in items:
-        passes.setdefault(item.row_id, []).append(item.passed)
-        if item.value is not None:
-            values.setdefault(item.row_id, []).append(item.value)
-    return {row: (sum(v) / len(v), sum(passes[row]) * 2 > len(passes[row])) for row, v in values.items()}
+    means = RowMeans.of(Observations.of(items))
+    return dict(zip(means.row_ids, zip(means.means.tolist(), means.passed.tolist())))
 
 
-def compare_suite(metric: str, candidate: Sequence[Observation], baseline: Sequence[Observation], *,
-                  paired: bool, settings: BaselineConfig, resamples: int, seed: int) -> MetricComparison:
-    cand, base = row_values(candidate), row_values(baseline)
+def compare_suite(metric: str, candidate: Observations | Sequence[Observation],
+                  baseline: Observations | Sequence[Observation], *, paired: bool, settings: BaselineConfig,
+                  resamples: int, seed: int) -> MetricComparison:
+    import numpy as np
+
+    cand, base = RowMeans.of(Observations.of(candidate)), RowMeans.of(Observations.of(baseline))
     if paired:
-        shared = [row for row in cand if row in base]
-        cand_values = [cand[row][0] for row in shared]
-        base_values = [base[row][0] for row in shared]
+        # each candidate row's place among the baseline's rows (-1: the baseline did not measure it)
+        places = dict(zip(base.row_ids, range(len(base.row_ids))))
+        at = np.fromiter(map(places.get, cand.row_ids, repeat(-1)), dtype=np.intp, count=len(cand.row_ids))
+        kept = at >= 0
+        shared = list(compress(cand.row_ids, kept.tolist()))
+        cand_values, base_values = cand.means[kept], base.means[at[kept]]
+        cand_passed, base_passed = cand.passed[kept], base.passed[at[kept]]
     else:
         shared = []
-        cand_values = [value for value, _ in cand.values()]
-        base_values = [value for value, _ in base.values()]
-    if not cand_values or not base_values:
+        cand_values, base_values = cand.means, base.means
+    if not len(cand_values) or not len(base_values):
         return MetricComparison(metric, "mean", _mean(base_values), _mean(cand_values), None, None,
                                 len(shared) if paired else len(cand_values), 0, 0, ())
     delta = _mean(cand_values) - _mean(base_values)
@@ -73,17 +102,21 @@ def compare_suite(metric: str, candidate: Sequence[Observation], baseline: Seque
         draws = bootstrap_mean_difference_distribution(cand_values, base_values, paired=paired,
                                                        resamples=resamples, seed=seed)
         interval = percentile_interval(draws, settings.confidence)
-    worse = sorted((row for row in shared if cand[row][0] < base[row][0]),
-                   key=lambda row: cand[row][0] - base[row][0])
-    better = sum(1 for row in shared if cand[row][0] > base[row][0])
-    listed = tuple(RowChange(row, base[row][0], cand[row][0], base[row][1], cand[row][1])
-                   for row in worse[:settings.rows_listed])
+    if not paired:
+        return MetricComparison(metric, "mean", _mean(base_values), _mean(cand_values), delta, interval,
+                                len(cand_values), 0, 0, ())
+    change = cand_values - base_values
+    worse = np.flatnonzero(cand_values < base_values)
+    worse = worse[np.argsort(change[worse], kind="stable")]  # the largest drops first (a sort: N log N)
+    better = int((cand_values > base_values).sum())
+    listed = tuple(RowChange(shared[i], float(base_values[i]), float(cand_values[i]), bool(base_passed[i]),
+                             bool(cand_passed[i])) for i in worse[:settings.rows_listed].tolist())
     return MetricComparison(metric, "mean", _mean(base_values), _mean(cand_values), delta, interval,
-                            len(shared) if paired else len(cand_values), len(worse), better, listed)
+                            len(shared), len(worse), better, listed)
 
 
-def compare_with_baseline(config: GateConfig, candidate: Mapping[str, Sequence[Observation]],
-                          baseline: Mapping[str, Sequence[Observation]], *, paired: bool, source: str, kind: str,
+def compare_with_baseline(config: GateConfig, candidate: Mapping[str, Observations | Sequence[Observation]],
+                          baseline: Mapping[str, Observations | Sequence[Observation]], *, paired: bool, source: str, kind: str,
                           dataset_sha256: str | None, note: str | None = None) -> BaselineComparison:
     settings = config.baseline
     assert settings is not None
@@ -107,5 +140,6 @@ def regression_results(comparison: BaselineComparison, line: int | None) -> tupl
     return tuple(out)
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+def _mean(values) -> float | None:
+    # Python's sum over the list: the same additions, in the same order, as the per-row code made
+    return sum(values.tolist()) / len(values) if len(values) else None

@@ -9,27 +9,21 @@ and counts have none.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain, repeat
-from operator import attrgetter, is_not
 from typing import Any, Mapping, Sequence
 
 from ._aggregate import PERCENTILES
 from ._intervals import Interval, bootstrap_cluster_mean, quantile_interval, wilson
-from ._observations import Observation
+from ._observations import Observation, Observations
 
 STATISTICS_WITH_INTERVALS = frozenset({"mean", "pass_rate", "rate", *PERCENTILES})
 
 
-def metric_intervals(observed: Mapping[str, Sequence[Observation]], *, level: float = 0.95,
+def metric_intervals(observed: Mapping[str, Observations | Sequence[Observation]], *, level: float = 0.95,
                      resamples: int = 2000, seed: int = 0) -> dict[str, dict[str, Interval]]:
     out: dict[str, dict[str, Interval]] = {}
-    # one number per row id for every metric (any numbering will do: a metric's rows are put back
-    # in its own first-seen order before the draws), built in C: dict.fromkeys keeps first-seen order
-    row_ids = dict.fromkeys(chain.from_iterable(map(attrgetter("row_id"), items) for items in observed.values()))
-    numbers = dict(zip(row_ids, range(len(row_ids))))
     for name, items in observed.items():
         found: dict[str, Interval | None] = {}
-        columns = _Columns.of(items, numbers)
+        columns = _Columns.of(Observations.of(items))
         if name != "errors":
             found["mean"] = _clustered_mean(columns.rows[columns.measured], columns.values[columns.measured],
                                             level, resamples, seed)
@@ -47,9 +41,10 @@ def metric_intervals(observed: Mapping[str, Sequence[Observation]], *, level: fl
 
 @dataclass(frozen=True)
 class _Columns:
-    """One metric's observations as arrays: the row each belongs to (its number in ``numbers``),
-    its value (NaN where unmeasured), whether it was measured, whether it passed; and whether any
-    of them is a repeat (then pass rates are bootstrapped over rows, not Wilson's)."""
+    """One metric's observations as arrays: the row each belongs to (a number; the draws put a
+    metric's rows back in their first-measured order), its value (NaN where unmeasured), whether it
+    was measured, whether it passed; and whether any of them is a repeat (then pass rates are
+    bootstrapped over rows, not Wilson's)."""
 
     rows: Any
     values: Any
@@ -58,17 +53,8 @@ class _Columns:
     repeated: bool
 
     @classmethod
-    def of(cls, items: Sequence[Observation], numbers: Mapping[str, int]) -> "_Columns":
-        import numpy as np
-
-        # map over attrgetter: the loops run in C, not a Python step per observation
-        count = len(items)
-        rows = np.fromiter(map(numbers.__getitem__, map(attrgetter("row_id"), items)), dtype=np.intp, count=count)
-        raw = list(map(attrgetter("value"), items))
-        values = np.array(raw, dtype=float) if count else np.zeros(0)  # None -> NaN, masked by `measured`
-        measured = np.fromiter(map(is_not, raw, repeat(None)), dtype=bool, count=count)
-        passed = np.fromiter(map(attrgetter("passed"), items), dtype=bool, count=count)
-        return cls(rows, values, measured, passed, any(map(attrgetter("repeat"), items)))
+    def of(cls, items: Observations) -> "_Columns":
+        return cls(items.rows(), items.value_array(), items.measured(), items.passed_array(), items.repeated)
 
 
 def _clustered_mean(rows, values, level, resamples, seed) -> Interval | None:
