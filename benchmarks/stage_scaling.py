@@ -117,11 +117,14 @@ def main() -> int:
             cpu["reports"] = time.process_time() - t
 
             if args.fingerprint is not None:
-                import shutil
-
                 args.fingerprint.mkdir(parents=True, exist_ok=True)
+                def keep(source: Path, name: str) -> None:
+                    # the temporary directory's name left out, so two runs compare byte for byte
+                    text = source.read_text(encoding="utf-8").replace(tmp, "<tmp>")
+                    (args.fingerprint / name).write_text(text, encoding="utf-8")
+
                 for name in ("gate-result.json", "summary.md"):
-                    shutil.copy(work / "out" / name, args.fingerprint / f"{n}-{name}")
+                    keep(work / "out" / name, f"{n}-{name}")
                 (args.fingerprint / f"{n}-comparison.txt").write_text(repr(comparison))
                 from dataclasses import replace
 
@@ -131,7 +134,7 @@ def main() -> int:
                 write_reports(compared_result, work / "out-baseline")
                 for name in ("gate-result.json", "summary.md", "pr-comment.md"):
                     if (work / "out-baseline" / name).exists():
-                        shutil.copy(work / "out-baseline" / name, args.fingerprint / f"{n}-baseline-{name}")
+                        keep(work / "out-baseline" / name, f"{n}-baseline-{name}")
 
             t = time.process_time()
             if rows_for_html is not None:

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 
 from ..config import BaselineConfig, GateConfig, Threshold
 from ..result import BaselineComparison, MetricComparison, RowChange, ThresholdResult
-from ._intervals import bootstrap_mean_difference_distribution, percentile_interval
+from ._intervals import bootstrap_mean_difference_distribution, paired_difference_draws, percentile_interval
 from ._observations import Observation, Observations
 
 STATISTIC = "mean vs baseline"
@@ -76,55 +76,95 @@ def row_values(items: Observations | Sequence[Observation]) -> dict[str, tuple[f
     return dict(zip(means.row_ids, zip(means.means.tolist(), means.passed.tolist())))
 
 
-def compare_suite(metric: str, candidate: Observations | Sequence[Observation],
-                  baseline: Observations | Sequence[Observation], *, paired: bool, settings: BaselineConfig,
-                  resamples: int, seed: int) -> MetricComparison:
+@dataclass(frozen=True)
+class _Pairing:
+    """One suite's two sides, ready to compare: paired, the shared rows (in the candidate's order)
+    with each side's row means and majorities; unpaired, each side's row means."""
+
+    metric: str
+    paired: bool
+    shared: list[str]
+    candidate: Any
+    baseline: Any
+    candidate_passed: Any = None
+    baseline_passed: Any = None
+
+    @property
+    def drawn_together(self) -> bool:
+        """Whether its interval comes from paired draws (then several suites may share them)."""
+        return self.paired and len(self.candidate) >= 2
+
+
+def _pairing(metric: str, candidate: Observations, baseline: Observations, paired: bool) -> _Pairing:
     import numpy as np
 
-    cand, base = RowMeans.of(Observations.of(candidate)), RowMeans.of(Observations.of(baseline))
-    if paired:
-        # each candidate row's place among the baseline's rows (-1: the baseline did not measure it)
-        places = dict(zip(base.row_ids, range(len(base.row_ids))))
-        at = np.fromiter(map(places.get, cand.row_ids, repeat(-1)), dtype=np.intp, count=len(cand.row_ids))
-        kept = at >= 0
-        shared = list(compress(cand.row_ids, kept.tolist()))
-        cand_values, base_values = cand.means[kept], base.means[at[kept]]
-        cand_passed, base_passed = cand.passed[kept], base.passed[at[kept]]
-    else:
-        shared = []
-        cand_values, base_values = cand.means, base.means
+    cand, base = RowMeans.of(candidate), RowMeans.of(baseline)
+    if not paired:
+        return _Pairing(metric, False, [], cand.means, base.means)
+    # each candidate row's place among the baseline's rows (-1: the baseline did not measure it)
+    places = dict(zip(base.row_ids, range(len(base.row_ids))))
+    at = np.fromiter(map(places.get, cand.row_ids, repeat(-1)), dtype=np.intp, count=len(cand.row_ids))
+    kept = at >= 0
+    return _Pairing(metric, True, list(compress(cand.row_ids, kept.tolist())), cand.means[kept],
+                    base.means[at[kept]], cand.passed[kept], base.passed[at[kept]])
+
+
+def _compared(pair: _Pairing, settings: BaselineConfig, resamples: int, seed: int, draws=None) -> MetricComparison:
+    """The comparison of one suite; ``draws``: its paired bootstrap draws when already drawn."""
+    import numpy as np
+
+    cand_values, base_values = pair.candidate, pair.baseline
+    n = len(pair.shared) if pair.paired else len(cand_values)
     if not len(cand_values) or not len(base_values):
-        return MetricComparison(metric, "mean", _mean(base_values), _mean(cand_values), None, None,
-                                len(shared) if paired else len(cand_values), 0, 0, ())
+        return MetricComparison(pair.metric, "mean", _mean(base_values), _mean(cand_values), None, None, n, 0, 0, ())
     delta = _mean(cand_values) - _mean(base_values)
     interval = None
     if min(len(cand_values), len(base_values)) >= 2:
-        draws = bootstrap_mean_difference_distribution(cand_values, base_values, paired=paired,
-                                                       resamples=resamples, seed=seed)
+        if draws is None:
+            draws = bootstrap_mean_difference_distribution(cand_values, base_values, paired=pair.paired,
+                                                           resamples=resamples, seed=seed)
         interval = percentile_interval(draws, settings.confidence)
-    if not paired:
-        return MetricComparison(metric, "mean", _mean(base_values), _mean(cand_values), delta, interval,
-                                len(cand_values), 0, 0, ())
+    if not pair.paired:
+        return MetricComparison(pair.metric, "mean", _mean(base_values), _mean(cand_values), delta, interval, n,
+                                0, 0, ())
     change = cand_values - base_values
     worse = np.flatnonzero(cand_values < base_values)
     worse = worse[np.argsort(change[worse], kind="stable")]  # the largest drops first (a sort: N log N)
     better = int((cand_values > base_values).sum())
-    listed = tuple(RowChange(shared[i], float(base_values[i]), float(cand_values[i]), bool(base_passed[i]),
-                             bool(cand_passed[i])) for i in worse[:settings.rows_listed].tolist())
-    return MetricComparison(metric, "mean", _mean(base_values), _mean(cand_values), delta, interval,
-                            len(shared), len(worse), better, listed)
+    listed = tuple(RowChange(pair.shared[i], float(base_values[i]), float(cand_values[i]),
+                             bool(pair.baseline_passed[i]), bool(pair.candidate_passed[i]))
+                   for i in worse[:settings.rows_listed].tolist())
+    return MetricComparison(pair.metric, "mean", _mean(base_values), _mean(cand_values), delta, interval, n,
+                            len(worse), better, listed)
+
+
+def compare_suite(metric: str, candidate: Observations | Sequence[Observation],
+                  baseline: Observations | Sequence[Observation], *, paired: bool, settings: BaselineConfig,
+                  resamples: int, seed: int) -> MetricComparison:
+    pair = _pairing(metric, Observations.of(candidate), Observations.of(baseline), paired)
+    return _compared(pair, settings, resamples, seed)
 
 
 def compare_with_baseline(config: GateConfig, candidate: Mapping[str, Observations | Sequence[Observation]],
-                          baseline: Mapping[str, Observations | Sequence[Observation]], *, paired: bool, source: str, kind: str,
-                          dataset_sha256: str | None, note: str | None = None) -> BaselineComparison:
+                          baseline: Mapping[str, Observations | Sequence[Observation]], *, paired: bool, source: str,
+                          kind: str, dataset_sha256: str | None, note: str | None = None) -> BaselineComparison:
     settings = config.baseline
     assert settings is not None
-    compared = tuple(
-        compare_suite(suite.name, candidate.get(suite.name, ()), baseline.get(suite.name, ()), paired=paired,
-                      settings=settings, resamples=config.confidence.resamples, seed=config.confidence.seed)
-        for suite in config.suites if suite.kind in COMPARED_KINDS
-    )
+    resamples, seed = config.confidence.resamples, config.confidence.seed
+    pairs = [_pairing(suite.name, Observations.of(candidate.get(suite.name, ())),
+                      Observations.of(baseline.get(suite.name, ())), paired)
+             for suite in config.suites if suite.kind in COMPARED_KINDS]
+    # suites paired over the same number of rows draw the same rows: draw them once for all
+    draws: dict[int, Any] = {}
+    by_rows: dict[int, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        if pair.drawn_together:
+            by_rows.setdefault(len(pair.candidate), []).append(i)
+    for members in by_rows.values():
+        drawn = paired_difference_draws([pairs[i].candidate - pairs[i].baseline for i in members],
+                                        resamples=resamples, seed=seed)
+        draws.update(zip(members, drawn))
+    compared = tuple(_compared(pair, settings, resamples, seed, draws.get(i)) for i, pair in enumerate(pairs))
     return BaselineComparison(source, kind, paired, dataset_sha256, settings.max_regression, settings.confidence,
                               settings.rule, compared, note)
 
