@@ -105,10 +105,24 @@ class Observations:
         def build():
             import numpy as np
 
+            same = self._arrays.get("same rows as")
+            if same is not None:
+                return same.rows()
             first: dict[str, int] = {}
             # setdefault keeps a row's first position; the loop runs in C
             return np.fromiter(map(first.setdefault, self.row_ids, count()), dtype=np.intp, count=len(self))
         return self._array("rows", build)
+
+    def _numbered_like(self, others: list["Observations"]) -> "Observations":
+        """Note the first of ``others`` with the same row ids in the same order: its row numbers are
+        this one's too (every check of a run usually has the samples' rows: numbered once)."""
+        for other in others:
+            if other.row_ids == self.row_ids and other is not self:
+                self._arrays["same rows as"] = other
+                break
+        else:
+            others.append(self)
+        return self
 
     def value_array(self):
         """Values as floats, NaN where unmeasured (mask with ``measured()``)."""
@@ -129,21 +143,22 @@ class Observations:
         def build():
             import numpy as np
 
-            return np.fromiter(map(truth, self.passed), dtype=bool, count=len(self))
+            return np.array(self.passed, dtype=bool) if self.passed else np.zeros(0, dtype=bool)
         return self._array("passed", build)
 
     def errored_array(self):
         def build():
             import numpy as np
 
-            return np.fromiter(map(truth, self.errored), dtype=bool, count=len(self))
+            return np.array(self.errored, dtype=bool) if self.errored else np.zeros(0, dtype=bool)
         return self._array("errored", build)
 
     def _array(self, name: str, build):
         found = self._arrays.get(name)
         if found is None:
             found = self._arrays[name] = build()
-            found.setflags(write=False)
+            if found.flags.writeable:
+                found.setflags(write=False)
         return found
 
 
@@ -191,6 +206,9 @@ def observations(config: GateConfig, samples: Sequence[Sample],
         list(map(attrgetter("ok"), samples))
     out["errors"] = Observations(map(attrgetter("row_id"), samples), map(attrgetter("repeat"), samples),
                                  [0.0 if good else 1.0 for good in ok], ok, repeat(False, len(samples)))
+    numbered: list[Observations] = []
+    for items in out.values():
+        items._numbered_like(numbered)
     return out
 
 
