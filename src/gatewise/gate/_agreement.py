@@ -29,7 +29,7 @@ def repeat_agreement(config: GateConfig, observed: Mapping[str, Observations | S
         present = np.flatnonzero(asked)
         counts, asked = counts[present], asked[present]
         # the share of a row's answers that gave its most common outcome
-        shares = dict(zip([items.row_ids[i] for i in present.tolist()], (counts.max(axis=1) / asked).tolist()))
+        shares = dict(zip(map(items.row_ids.__getitem__, present.tolist()), (counts.max(axis=1) / asked).tolist()))
         flaky = int(((counts > 0).sum(axis=1) > 1).sum())
         out.append(SuiteAgreement(suite.name, len(shares), sum(shares.values()) / len(shares), flaky, shares))
     return tuple(out)

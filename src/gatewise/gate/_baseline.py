@@ -67,7 +67,7 @@ class RowMeans:
         counts = np.bincount(measured_rows, minlength=size)[order]
         passes = np.bincount(rows[items.passed_array()], minlength=size)[order]
         asked = np.bincount(rows, minlength=size)[order]
-        return cls(tuple(items.row_ids[i] for i in order.tolist()), sums / counts, passes * 2 > asked)
+        return cls(tuple(map(items.row_ids.__getitem__, order.tolist())), sums / counts, passes * 2 > asked)
 
 
 def row_values(items: Observations | Sequence[Observation]) -> dict[str, tuple[float, bool]]:

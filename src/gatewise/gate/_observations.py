@@ -270,7 +270,7 @@ def _tallied(checks: Sequence[Observations]):
     passes = np.bincount(slot, weights=np.concatenate([c.passed_array() for c in checks]),
                          minlength=len(picked)).astype(np.intp)
     errored = np.bincount(slot, weights=np.concatenate([c.errored_array() for c in checks]), minlength=len(picked)) > 0
-    entries = Observations([row_ids[i] for i in picked], [repeats[i] for i in picked], repeat(None, len(picked)),
+    entries = Observations(map(row_ids.__getitem__, picked), map(repeats.__getitem__, picked), repeat(None, len(picked)),
                            repeat(False, len(picked)), repeat(False, len(picked)))
     return entries, counts, passes, errored
 
