@@ -8,16 +8,18 @@ config of ``gate_scaling.py`` (ExactMatch, TextLength, DoesNotContain; latency_m
     (``suites.Scorer``; absent in a tree from before it), with the scores compared to Evidently's;
   * verdict: metrics, intervals, thresholds (``pipeline._deciding.decide``);
   * comparison: the same gate with ``baseline: {endpoint: …}`` whose answers are already in
-    (another 10 % of rows wrong, a tenth of them the candidate's), so what is timed is the paired
-    comparison alone: the baseline's observations and ``gate.compare_with_baseline`` (bootstrap
-    of the mean difference, the rows that got worse);
+    (wrong on every 7th row, and on a tenth of the rows the candidate gets wrong), so what is
+    timed is the paired comparison alone: the baseline's observations and
+    ``gate.compare_with_baseline`` (bootstrap of the mean difference, the rows that got worse);
   * reports: results.jsonl, junit.xml, summary.md, gate-result.json;
   * html: Evidently's page over at most ``HTML_ROWS`` rows.
 CPU time (``time.process_time``) is what load from other work on a shared machine inflates
 least; the per-row cost per stage and the slope between sizes say whether the stage is linear.
 Also the peak RSS of this process after each size.
 Run: ``PYTHONPATH=src python benchmarks/stage_scaling.py [--sizes 1000,10000,100000]`` (another
-tree's ``src`` on ``PYTHONPATH`` measures that tree: the before of a change).
+tree's ``src`` on ``PYTHONPATH`` measures that tree: the before of a change). ``--fingerprint DIR``
+keeps each size's gate-result.json and summary.md, without and with the baseline, and the
+comparison, so two trees' outputs can be compared byte for byte (``cmp``).
 """
 
 from __future__ import annotations
