@@ -11,10 +11,9 @@ from collections import Counter
 import pytest
 
 from gatewise.config import load_config
-from gatewise.gate import (Observation, aggregate_observations, compare_suite, compare_with_baseline,
+from gatewise.gate import (Observation, Observations, aggregate_observations, compare_suite, compare_with_baseline,
                            observations, repeat_agreement)
 from gatewise.gate._aggregate import describe
-from gatewise.gate._observations import Observations
 from gatewise.result import MetricComparison, RowChange
 from gatewise.samples import Sample
 from gatewise.scores import Score

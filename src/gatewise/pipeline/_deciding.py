@@ -71,8 +71,7 @@ def decide(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...
 def _reasked_thresholds(config, adaptive: AdaptiveRepeats, every, metrics, intervals):
     """``metrics`` and ``intervals`` with each re-asked threshold's statistic over the full rounds its
     rule looked at (every row asked ``looks`` times), so the verdict checks what the rule decided on."""
-    from ..gate import aggregate_observations, metric_intervals
-    from ..gate._observations import NO_OBSERVATIONS
+    from ..gate import NO_OBSERVATIONS, aggregate_observations, metric_intervals
 
     metrics = {name: dict(stats) for name, stats in metrics.items()}
     intervals = {name: dict(stats) for name, stats in intervals.items()}
