@@ -208,7 +208,8 @@ def observations(config: GateConfig, samples: Sequence[Sample],
                                  [0.0 if good else 1.0 for good in ok], ok, repeat(False, len(samples)))
     numbered: list[Observations] = []
     for items in out.values():
-        items._numbered_like(numbered)
+        if len(items):  # the shared empty one is left as it is
+            items._numbered_like(numbered)
     return out
 
 
