@@ -247,3 +247,14 @@ def test_reports_pick_the_same_failing_rows_as_grouping_every_row(seed, shuffled
     assert worst_first(failing_outcomes(result)) == worst_first(every)
     some = list(samples[::7])
     assert outcomes_of(result, some) == [o for o in every if o.sample in some]
+
+
+@pytest.mark.parametrize("seed, shuffled", [(11, False), (12, True)])
+def test_intervals_over_a_runs_shared_row_numbering_equal_each_metric_alone(config, seed, shuffled):
+    from gatewise.gate import metric_intervals
+
+    samples, scores = _run(seed, shuffled=shuffled)
+    got = metric_intervals(observations(config, samples, scores), resamples=300, seed=2)
+    alone = {name: tuple(items) for name, items in _reference_observations(config, samples, scores).items()}
+    assert got == metric_intervals(alone, resamples=300, seed=2)
+    assert got["latency_ms"] and got["format"]
