@@ -4,7 +4,9 @@ agreement, thresholds) at growing N, in CPU seconds, with its parts: is it linea
 The samples and config are ``stage_scaling.py``'s (90 % right answers, ExactMatch, TextLength,
 DoesNotContain; latency_ms p95); the scores are gatewise's native checks (equal to Evidently's,
 which ``stage_scaling.py`` asserts), so no Evidently run is waited for. Best of ``--repeat`` per
-size. ``--fingerprint DIR`` writes each size's decision (metrics, intervals, verdict, agreement)
+size. ``--varied-latency`` gives every row its own latency, as a live endpoint does (the
+fixed set's 37 values take the grouped bootstrap; distinct values are resampled row by row,
+2000 x N index draws for that one mean's interval). ``--fingerprint DIR`` writes each size's decision (metrics, intervals, verdict, agreement)
 as text, so two trees' outputs can be compared byte for byte (``cmp``).
 Run: ``PYTHONPATH=src python benchmarks/verdict_scaling.py [--sizes 1000,10000,100000]`` (another
 tree's ``src`` on ``PYTHONPATH`` measures that tree: the before of a change).
@@ -26,6 +28,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--fingerprint", type=Path, default=None)
+    parser.add_argument("--varied-latency", action="store_true", help="a distinct latency per row")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
@@ -46,7 +49,8 @@ def main() -> int:
             samples = tuple(
                 Sample(row_id=row.id, inputs=row.values, messages=plan.template.render(row),
                        output=row.values["answer"] if i % 10 else f"Sorry, no idea about {i}.",
-                       latency_ms=100.0 + i % 37, model_id="standin-model", finish_reason="stop")
+                       latency_ms=100.0 + (i * 7919 % n / 10 if args.varied_latency else i % 37),
+                       model_id="standin-model", finish_reason="stop")
                 for i, row in enumerate(plan.dataset.rows))
             with Scorer(suites, html=False, in_process=True) as scorer:
                 scores = scorer.score(samples, suites)

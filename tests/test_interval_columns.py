@@ -66,3 +66,18 @@ def test_no_measured_value_has_no_mean_interval():
     got = metric_intervals({"suite": items})["suite"]
     assert "mean" not in got and "p50" not in got
     assert got["pass_rate"] == wilson(0, 5)
+
+
+def test_metrics_resampled_row_by_row_share_draws_and_keep_their_own_intervals():
+    # past one block and every value distinct: each metric's mean is resampled row by row, and
+    # metrics over as many rows draw together; the intervals must be those of each metric alone
+    rng = random.Random(5)
+    latency = tuple(Observation(f"r{i}", 0, rng.random() * 900, True, False) for i in range(3000))
+    length = tuple(Observation(f"r{i}", 0, float(rng.randrange(10**6)), rng.random() < 0.9, False)
+                   for i in range(3000))
+    fewer = length[:2500]  # other rows: drawn apart
+    together = metric_intervals({"latency_ms": latency, "answer.length": length, "other": fewer},
+                                resamples=1000, seed=4)
+    for name, items in (("latency_ms", latency), ("answer.length", length), ("other", fewer)):
+        assert together[name] == metric_intervals({name: items}, resamples=1000, seed=4)[name]
+    assert together["latency_ms"]["mean"] != together["answer.length"]["mean"]

@@ -29,7 +29,7 @@ import math
 from typing import Mapping, Sequence
 
 from ..result import SequentialLook
-from ._observations import Observation
+from ._observations import Observation, Observations
 
 Round = Mapping[str, float]
 """One round's paired differences, row id -> candidate value minus baseline value."""
@@ -140,16 +140,19 @@ def disputed_rows(rounds_by_metric: Mapping[str, Sequence[Round]]) -> tuple[str,
     return tuple(rows)
 
 
-def paired_rounds(candidate: Sequence[Observation], baseline: Sequence[Observation]) -> list[dict[str, float]]:
+def paired_rounds(candidate: Observations | Sequence[Observation],
+                  baseline: Observations | Sequence[Observation]) -> list[dict[str, float]]:
     """One suite's observations -> its rounds: round r pairs the two sides' repeat r of each row
     that both measured (a row with an error on either side has no pair; the error budget counts it)."""
-    base = {(o.row_id, o.repeat): o.value for o in baseline if o.value is not None}
+    cand, other_side = Observations.of(candidate), Observations.of(baseline)
+    base = {(row_id, asked): value for row_id, asked, value in zip(other_side.row_ids, other_side.repeats,
+                                                                    other_side.values) if value is not None}
     rounds: list[dict[str, float]] = []
-    for item in candidate:
-        other = base.get((item.row_id, item.repeat))
-        if item.value is None or other is None:
+    for row_id, asked, value in zip(cand.row_ids, cand.repeats, cand.values):
+        other = base.get((row_id, asked))
+        if value is None or other is None:
             continue
-        while len(rounds) <= item.repeat:
+        while len(rounds) <= asked:
             rounds.append({})
-        rounds[item.repeat][item.row_id] = item.value - other
+        rounds[asked][row_id] = value - other
     return rounds or [{}]

@@ -59,13 +59,13 @@ from typing import Mapping, Sequence
 
 from ..config import Threshold
 from ..result import ThresholdLook
-from ._observations import Observation
+from ._observations import Observation, Observations
 
 REASKED_STATISTICS = ("mean", "pass_rate")
 _SIDES = {">=": 1, ">": 1, "<=": -1, "<": -1}
 
 
-def not_reaskable(threshold: Threshold, items: Sequence[Observation] | None) -> str | None:
+def not_reaskable(threshold: Threshold, items: Observations | Sequence[Observation] | None) -> str | None:
     """Why more asks cannot decide this threshold better; None when they can."""
     if threshold.mode != "point":
         return ("a confident threshold's interval is about rows outside the dataset: asking the same rows "
@@ -76,22 +76,24 @@ def not_reaskable(threshold: Threshold, items: Sequence[Observation] | None) -> 
         return f"{threshold.statistic} is not an average over rows (only mean and pass_rate are re-asked)"
     if items is None:
         return "not a per-row metric of a suite"
-    if threshold.statistic == "mean" and any(o.value is not None and not 0.0 <= o.value <= 1.0 for o in items):
+    if threshold.statistic == "mean" and any(not 0.0 <= v <= 1.0 for v in Observations.of(items).measured_values()):
         return "its values are not within [0, 1], so one pass cannot bound their noise"
     return None
 
 
-def per_row(threshold: Threshold, items: Sequence[Observation], asks: int) -> dict[str, list[float]]:
+def per_row(threshold: Threshold, items: Observations | Sequence[Observation], asks: int) -> dict[str, list[float]]:
     """Each row's values over its first ``asks`` asks, as the aggregate counts them: pass_rate
     counts an errored ask as failed, mean leaves it out."""
+    items = Observations.of(items)
     rows: dict[str, list[float]] = {}
-    for item in items:
-        if item.repeat >= asks:
+    pass_rate = threshold.statistic == "pass_rate"
+    for row_id, asked, value, passed in zip(items.row_ids, items.repeats, items.values, items.passed):
+        if asked >= asks:
             continue
-        if threshold.statistic == "pass_rate":
-            rows.setdefault(item.row_id, []).append(1.0 if item.passed else 0.0)
-        elif item.value is not None:
-            rows.setdefault(item.row_id, []).append(item.value)
+        if pass_rate:
+            rows.setdefault(row_id, []).append(1.0 if passed else 0.0)
+        elif value is not None:
+            rows.setdefault(row_id, []).append(value)
     return rows
 
 
@@ -229,7 +231,7 @@ def _sample_variance(values: Sequence[float]) -> float:
     return sum((v - mean) ** 2 for v in values) / (len(values) - 1)
 
 
-def threshold_look(threshold: Threshold, items: Sequence[Observation] | None, asks: int, max_looks: int,
+def threshold_look(threshold: Threshold, items: Observations | Sequence[Observation] | None, asks: int, max_looks: int,
                    confidence: float, pilot: frozenset[str] | None = None) -> ThresholdLook:
     """Walk the looks 1..``asks`` (full rounds), with the pilot look on ``pilot``'s rows (asked a
     second time) between looks 1 and 2; the first decision reached stands."""

@@ -60,7 +60,7 @@ def decide(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...
     if adaptive is not None:
         # only re-asked rows have more than one answer: agreement over them
         asked_again = {s.row_id for s in samples if s.repeat > 0}
-        agreement = repeat_agreement(config, {m: tuple(o for o in items if o.row_id in asked_again)
+        agreement = repeat_agreement(config, {m: items.select(map(asked_again.__contains__, items.row_ids))
                                               for m, items in every.items()})
     verdict = decide_verdict(config.parsed_thresholds, metrics, samples if adaptive is None else
                              _first_pass(samples, ())[0], config.max_errors, intervals=intervals, extra=extra)
@@ -71,7 +71,7 @@ def decide(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple[Score, ...
 def _reasked_thresholds(config, adaptive: AdaptiveRepeats, every, metrics, intervals):
     """``metrics`` and ``intervals`` with each re-asked threshold's statistic over the full rounds its
     rule looked at (every row asked ``looks`` times), so the verdict checks what the rule decided on."""
-    from ..gate import aggregate_observations, metric_intervals
+    from ..gate import NO_OBSERVATIONS, aggregate_observations, metric_intervals
 
     metrics = {name: dict(stats) for name, stats in metrics.items()}
     intervals = {name: dict(stats) for name, stats in intervals.items()}
@@ -79,7 +79,8 @@ def _reasked_thresholds(config, adaptive: AdaptiveRepeats, every, metrics, inter
         if look.looks < 2:
             continue
         metric, statistic = look.key.rsplit(".", 1)
-        rounds = {metric: tuple(o for o in every.get(metric, ()) if o.repeat < look.looks)}
+        items = every.get(metric, NO_OBSERVATIONS)
+        rounds = {metric: items.select([asked < look.looks for asked in items.repeats])}
         metrics.setdefault(metric, {})[statistic] = aggregate_observations(rounds)[metric].get(statistic)
         ci = metric_intervals(rounds, level=config.confidence.level, resamples=config.confidence.resamples,
                               seed=config.confidence.seed).get(metric, {}).get(statistic)

@@ -12,7 +12,7 @@ from ._atomic import atomic_writer
 from ._format import format_number, format_value
 from ._redact import redact_secrets
 from ._row_facts import clip, row_facts
-from ._rows import RowOutcome, row_outcomes
+from ._rows import RowOutcome, outcomes_of
 
 JUNIT_FILE = "junit.xml"
 SUITE_NAME = "gatewise"
@@ -98,7 +98,9 @@ def _details(result: GateResult, item: ThresholdResult) -> str:
         shown = ", ".join(rows[:FAILING_ROWS_LISTED])
         more = f" and {len(rows) - FAILING_ROWS_LISTED} more" if len(rows) > FAILING_ROWS_LISTED else ""
         lines.append(f"failing rows: {shown}{more} (see results.jsonl)")
-        outcomes = {_label(o.sample.row_id, o.sample.repeat): o for o in row_outcomes(result)}
+        detailed = set(rows[:ROWS_DETAILED])
+        outcomes = {_label(o.sample.row_id, o.sample.repeat): o for o in outcomes_of(
+            result, [s for s in result.samples if _label(s.row_id, s.repeat) in detailed])}
         for label in rows[:ROWS_DETAILED]:
             if label in outcomes:
                 lines.extend(_row_lines(label, outcomes[label], result))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from ..bulk import without_collection_pauses
 from ..result import GateResult
 from ._gate_result import write_gate_result
 from ._junit import write_junit
@@ -27,4 +28,5 @@ def write_reports(result: GateResult, out_dir: Path) -> dict[str, Path]:
     """Write every report into ``out_dir``; returns ``{"results"|"junit"|"summary"|"gate_result": path}``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return {name: writer(result, out) for name, writer in WRITERS.items()}
+    with without_collection_pauses():  # a record per row and per score, none in a cycle: ~40 % of the time at 100 000 rows
+        return {name: writer(result, out) for name, writer in WRITERS.items()}

@@ -19,7 +19,7 @@ from ._format import (RATE_STATISTICS, code_block, code_span, escape_inline, for
                       format_value, is_missing, shorten, table_row)
 from ._redact import redact_secrets
 from ._row_facts import row_facts
-from ._rows import RowOutcome, row_outcomes, worst_first
+from ._rows import RowOutcome, failing_outcomes, worst_first
 from ._summary_stats import baseline_section, repeats_section
 
 SUMMARY_FILE = "summary.md"
@@ -41,7 +41,7 @@ def render_summary(result: GateResult, *, max_rows: int = 10, max_chars: int = 6
     head = [_verdict(result), _context(result), _threshold_table(result)]
     head.extend(part for part in (repeats_section(result), baseline_section(result)) if part)
     metrics = _metric_details(result)
-    failing = worst_first(row_outcomes(result))
+    failing = worst_first(failing_outcomes(result))
     candidates = failing[:max(0, max_rows)]
     show_repeat = any(s.repeat for s in result.samples)
 
