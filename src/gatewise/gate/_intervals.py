@@ -79,6 +79,12 @@ def _shared_indices(n: int, resamples: int, seed: int):
     return block
 
 
+def draw_ahead(n: int, resamples: int, seed: int) -> None:
+    """Draw now the indices a seeded bootstrap over ``n`` rows will use (kept for it; see
+    ``_shared_indices``), e.g. while a run waits on its endpoint: the intervals are the same."""
+    _shared_indices(n, resamples, seed)
+
+
 def bootstrap_cluster_mean(sums: Sequence[float], counts: Sequence[float], *, level: float = 0.95,
                            resamples: int = 2000, seed: int = 0) -> Interval | None:
     """Percentile bootstrap of ``sum(sums) / sum(counts)``, resampling clusters (rows).
@@ -100,12 +106,39 @@ def bootstrap_cluster_mean(sums: Sequence[float], counts: Sequence[float], *, le
     blocks = (shared,) if shared is not None else _resampled_indices(_rng(seed), n, resamples)
     # one sample per row (or k per row everywhere): every resample holds the same count, exactly
     same_count = bool((counts_a == counts_a[0]).all())
+    sums_drawn, counts_drawn = _small_integers(sums_a), _small_integers(counts_a)
     means = []
     for idx in blocks:
-        total = float(n * counts_a[0]) if same_count else counts_a[idx].sum(axis=1)
+        total = float(n * counts_a[0]) if same_count else _resample_sums(counts_a, counts_drawn, idx)
         with np.errstate(invalid="ignore", divide="ignore"):
-            means.append(sums_a[idx].sum(axis=1) / total)
+            means.append(_resample_sums(sums_a, sums_drawn, idx) / total)
     return _percentiles(np.concatenate(means), level)
+
+
+def _small_integers(values):
+    """``values`` as int8 or int16 when every one is a whole number that fits, else None.
+
+    Pass/fail values and counts are: their resample sums are then gathered from 1 or 2 bytes a
+    cell instead of 8 (a sixth of the time at 1 000 rows x 2 000 resamples), and come out exactly
+    as the float sums do, since a sum of whole numbers below 2**53 is exact in any order."""
+    import numpy as np
+
+    if not len(values) or not np.isfinite(values).all() or not (values == np.trunc(values)).all():
+        return None
+    largest = float(np.abs(values).max())
+    for kind in (np.int8, np.int16):
+        if largest <= np.iinfo(kind).max:
+            return values.astype(kind)
+    return None
+
+
+def _resample_sums(values, as_integers, idx):
+    """Each resample's sum of ``values`` over the rows ``idx`` draws, as floats."""
+    import numpy as np
+
+    if as_integers is None:
+        return values[idx].sum(axis=1)
+    return as_integers[idx].sum(axis=1, dtype=np.int64).astype(float)
 
 
 def _percentiles(stats, level: float) -> Interval | None:

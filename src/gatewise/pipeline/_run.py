@@ -78,7 +78,8 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         # rows -> samples
         t1 = time.perf_counter()
         # the verdict's imports load while the calls wait (a shard, deciding nothing, does not)
-        got = gather(plan, out, cache, console, judge_responses, timings, kept, while_waiting=warm_up)
+        got = gather(plan, out, cache, console, judge_responses, timings, kept,
+                     while_waiting=lambda: warm_up(plan))
         from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
         timings["calls"] = time.perf_counter() - t1
 
