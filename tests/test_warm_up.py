@@ -1,0 +1,58 @@
+"""While the calls wait on the endpoint, what the verdict needs later (numpy, the gate's maths, the
+bootstrap's seeded draws) is prepared in a thread, so the verdict follows the last answer at once;
+the result is the same, and a run whose endpoint is down still ends, exit 3, with no verdict."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from gatewise.gate import bootstrap_cluster_mean, draw_ahead
+from gatewise.standin import Faults, StandinServer
+
+from ._service import free_port
+from .conftest import write_gate
+
+
+def gate_in_a_fresh_process(config: Path, out: Path, *python_flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *python_flags, "-m", "gatewise", "gate", "--config", str(config),
+                           "--out", str(out), "--no-html", "--no-cache"],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "CI": "true"})
+
+
+def test_numpy_is_loaded_while_the_calls_wait_not_after_the_last_one(tmp_path, answers):
+    # 62 rows one at a time, 30 ms each: about 2 s of calls, against ~0.15 s of imports
+    with StandinServer(answers=answers, faults=Faults(latency_ms=30)) as server:
+        config = write_gate(tmp_path, server.base_url, endpoint={"concurrency": 1})
+        done = gate_in_a_fresh_process(config, tmp_path / "out", "-X", "importtime")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stderr.splitlines()
+    # -X importtime writes a line to stderr as each import ends; the progress lines go there too
+    calls_done = next(i for i, line in enumerate(lines) if "rows (100%)" in line)
+    later = [i for i, line in enumerate(lines) if re.search(r"\|\s*(numpy|gatewise\.gate)(\.\w+)*\s*$", line)]
+    assert later, "neither numpy nor the gate's maths was imported at all"
+    assert max(later) < calls_done, "numpy or the gate's maths was imported after the last call"
+    result = json.loads((tmp_path / "out" / "gate-result.json").read_text(encoding="utf-8"))
+    assert result["passed"] is True and result["counts"]["samples"] == 62
+
+
+def test_a_run_whose_endpoint_is_down_still_ends_with_exit_3_and_no_verdict(tmp_path):
+    config = write_gate(tmp_path, f"http://127.0.0.1:{free_port()}/v1")  # nothing listens there
+    out = tmp_path / "out"
+    done = gate_in_a_fresh_process(config, out)
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "cannot reach" in done.stderr
+    assert not (out / "gate-result.json").exists() and not (out / "results.jsonl").exists()
+
+
+def test_draws_made_ahead_give_the_same_interval_as_draws_made_when_needed():
+    sums = (np.random.default_rng(3).random(700) < 0.7).astype(float)
+    fresh = bootstrap_cluster_mean(sums, np.ones(700), resamples=1000, seed=11)
+    draw_ahead(700, 1000, 11)
+    assert bootstrap_cluster_mean(sums, np.ones(700), resamples=1000, seed=11) == fresh
