@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gatewise.gate import bootstrap_cluster_mean, draw_ahead
+from gatewise.gate import metric_intervals, observations, prepare_intervals
 from gatewise.standin import Faults, StandinServer
 
 from ._service import free_port
@@ -51,8 +51,24 @@ def test_a_run_whose_endpoint_is_down_still_ends_with_exit_3_and_no_verdict(tmp_
     assert not (out / "gate-result.json").exists() and not (out / "results.jsonl").exists()
 
 
-def test_draws_made_ahead_give_the_same_interval_as_draws_made_when_needed():
-    sums = (np.random.default_rng(3).random(700) < 0.7).astype(float)
-    fresh = bootstrap_cluster_mean(sums, np.ones(700), resamples=1000, seed=11)
-    draw_ahead(700, 1000, 11)
-    assert bootstrap_cluster_mean(sums, np.ones(700), resamples=1000, seed=11) == fresh
+def test_intervals_prepared_ahead_are_the_ones_computed_when_needed(tmp_path):
+    from gatewise.config import load_config
+    from gatewise.gate._binomial import _quantiles
+    from gatewise.gate._intervals import _shared_indices
+    from gatewise.samples import Sample
+    from gatewise.scores import Score
+
+    config = load_config(write_gate(tmp_path, "http://127.0.0.1:9/v1"))
+    rng = np.random.default_rng(3)
+    samples = tuple(Sample(row_id=f"r{i}", inputs={}, messages=(), output="x", latency_ms=float(rng.random() * 100))
+                    for i in range(700))
+    scores = tuple(Score(row_id=f"r{i}", metric="correctness.ExactMatch", value=float(passed), passed=bool(passed))
+                   for i, passed in enumerate(rng.random(700) < 0.7))
+    observed = observations(config, samples, scores)
+    settings = {"level": 0.9, "resamples": 1000, "seed": 11}
+    prepare_intervals(700, **settings)
+    prepared = metric_intervals(observed, **settings)
+    _shared_indices.cache_clear()
+    _quantiles.cache_clear()
+    assert metric_intervals(observed, **settings) == prepared
+    assert prepared["correctness.ExactMatch"]["mean"] != prepared["latency_ms"]["mean"]

@@ -14,7 +14,7 @@ from operator import attrgetter, is_not
 from typing import Any, Mapping, Sequence
 
 from ._aggregate import PERCENTILES
-from ._intervals import Interval, bootstrap_cluster_mean, quantile_interval, wilson
+from ._intervals import Interval, bootstrap_cluster_mean, quantile_interval, wilson, work_ahead
 from ._observations import Observation
 
 STATISTICS_WITH_INTERVALS = frozenset({"mean", "pass_rate", "rate", *PERCENTILES})
@@ -43,6 +43,12 @@ def metric_intervals(observed: Mapping[str, Sequence[Observation]], *, level: fl
             found["pass_rate"] = _proportion(columns, columns.passed, level, resamples, seed)
         out[name] = {stat: interval for stat, interval in found.items() if interval is not None}
     return out
+
+
+def prepare_intervals(rows: int, *, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> None:
+    """What ``metric_intervals`` over ``rows`` rows will need whatever the values are, done now and
+    kept for it (see ``work_ahead``): a run calls it while it waits on its endpoint."""
+    work_ahead(rows, level=level, resamples=resamples, seed=seed, percentiles=tuple(PERCENTILES.values()))
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,7 @@ def quantile_interval(values: Sequence[float], q: float, level: float = 0.95) ->
     n = len(values)
     if n < 2:
         return None
-    from ._binomial import binomial_quantiles
-
-    alpha = 1.0 - level
-    # 0-based ranks of the two ends
-    low, high = binomial_quantiles(n, q / 100.0, (alpha / 2, 1 - alpha / 2))
+    low, high = _ranks(n, q, level)
     ordered = sorted(values)
     return float(ordered[max(0, low - 1)]), float(ordered[min(n - 1, high)])
 
@@ -79,10 +75,21 @@ def _shared_indices(n: int, resamples: int, seed: int):
     return block
 
 
-def draw_ahead(n: int, resamples: int, seed: int) -> None:
-    """Draw now the indices a seeded bootstrap over ``n`` rows will use (kept for it; see
-    ``_shared_indices``), e.g. while a run waits on its endpoint: the intervals are the same."""
+def _ranks(n: int, q: float, level: float) -> list[int]:
+    """0-based ranks of the two ends of the ``q``-th percentile's interval over ``n`` values."""
+    from ._binomial import binomial_quantiles
+
+    alpha = 1.0 - level
+    return binomial_quantiles(n, q / 100.0, (alpha / 2, 1 - alpha / 2))
+
+
+def work_ahead(n: int, *, level: float, resamples: int, seed: int, percentiles: Sequence[float]) -> None:
+    """Do now what intervals over ``n`` rows need whatever their values are: the bootstrap's seeded
+    draws and each percentile's order-statistic ranks, both kept for them (e.g. while a run waits on
+    its endpoint). The intervals come out the same."""
     _shared_indices(n, resamples, seed)
+    for q in percentiles:
+        _ranks(n, q, level)
 
 
 def bootstrap_cluster_mean(sums: Sequence[float], counts: Sequence[float], *, level: float = 0.95,
