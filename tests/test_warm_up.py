@@ -1,9 +1,11 @@
 """While the calls wait on the endpoint, what the verdict needs later (numpy, the gate's maths, the
 bootstrap's seeded draws) is prepared in a thread, so the verdict follows the last answer at once;
-the result is the same, and a run whose endpoint is down still ends, exit 3, with no verdict."""
+the result is the same, and a run whose endpoint is down still ends, exit 3, with no verdict. The
+cycle collector is kept off the calls' way, and a run in a caller's process leaves it as it was."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -13,7 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+import pytest
+
+from gatewise.cli import main
+from gatewise.config import load_config
+from gatewise.errors import EndpointUnreachableError
 from gatewise.gate import metric_intervals, observations, prepare_intervals
+from gatewise.pipeline import run_gate
 from gatewise.standin import Faults, StandinServer
 
 from ._service import free_port
@@ -72,3 +80,26 @@ def test_intervals_prepared_ahead_are_the_ones_computed_when_needed(tmp_path):
     _quantiles.cache_clear()
     assert metric_intervals(observed, **settings) == prepared
     assert prepared["correctness.ExactMatch"]["mean"] != prepared["latency_ms"]["mean"]
+
+
+def collector_state() -> tuple:
+    return gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_a_gate_run_in_a_callers_process_leaves_the_cycle_collector_as_it_found_it(tmp_path, standin):
+    before = collector_state()
+    result = run_gate(load_config(write_gate(tmp_path, standin.base_url)), out_dir=tmp_path / "out")
+    assert result.verdict.passed
+    assert collector_state() == before
+    # the CLI called with arguments runs in its caller's process too: nothing of the caller's set aside
+    assert main(["gate", "--config", str(tmp_path / "gate.yaml"), "--out", str(tmp_path / "cli"), "--quiet",
+                 "--no-html"]) == 0
+    assert collector_state() == before
+
+
+def test_the_cycle_collector_is_put_back_when_the_endpoint_is_down(tmp_path):
+    before = collector_state()
+    config = load_config(write_gate(tmp_path, f"http://127.0.0.1:{free_port()}/v1"))
+    with pytest.raises(EndpointUnreachableError):
+        run_gate(config, out_dir=tmp_path / "out")
+    assert collector_state() == before

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from ..bulk import without_collection_pauses
+from ..bulk import long_lived_set_aside, without_collection_pauses
 from ..config import GateConfig
 from ..config._expected import expected_columns
 from ..errors import InputError
@@ -37,7 +37,7 @@ from ._rundir import JUDGED_FILE, RUN_FILE, Answers, JudgedStream, RunState, rea
 from ._sampling import Collected, collect, collect_baseline, every_call_failed
 from ._scoring import Scored, baseline_row_scores, score, score_key, scoring_worker, with_row_scores
 from ._stream import ResultsStream
-from ._warmup import warm_up
+from ._warmup import WarmUp
 from ._writing import clear_stale_reports, write_outputs
 
 
@@ -78,9 +78,13 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
         # rows -> samples
         t1 = time.perf_counter()
         # the verdict's imports load while the calls wait (a shard, deciding nothing, does not)
-        got = gather(plan, out, cache, console, judge_responses, timings, kept,
-                     while_waiting=lambda: warm_up(plan))
-        from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
+        warm_up = WarmUp(plan)
+        with long_lived_set_aside():
+            try:
+                got = gather(plan, out, cache, console, judge_responses, timings, kept, while_waiting=warm_up)
+                from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
+            finally:
+                warm_up.wait()  # done by now, all but always; what it set aside is put back on the way out
         timings["calls"] = time.perf_counter() - t1
 
         result, scored, cached_as = conclude(plan, got, from_baseline, worker, cache, console, timings, started_at,
