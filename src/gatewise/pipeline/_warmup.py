@@ -26,8 +26,9 @@ LATER_STAGES = ("gatewise.score_cache", "gatewise.gate", "gatewise.gate._binomia
 
 class WarmUp:
     """Called (as ``collect``'s ``while_waiting``), starts the thread for ``plan``'s run; ``wait``
-    returns once it is done. Not a daemon: a process that ends meanwhile (an endpoint down) waits
-    for it rather than stopping it mid-import."""
+    returns once it is done. Both inside ``long_lived_set_aside``, which puts back what the thread
+    set aside. Not a daemon: a process that ends meanwhile (an endpoint down) waits for it rather
+    than stopping it mid-import."""
 
     def __init__(self, plan: GatePlan) -> None:
         confidence = plan.config.confidence
