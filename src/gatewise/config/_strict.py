@@ -8,7 +8,7 @@ from pydantic_core import PydanticCustomError
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def error_at(at: tuple[str | int, ...], message: str) -> PydanticCustomError:
