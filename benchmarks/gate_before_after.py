@@ -11,7 +11,11 @@ on a shared machine falls on both alike; the table gives each tree's median wall
 to the ideal N·L/C, the peak RSS of the gate process and of its Evidently worker, and the stages
 of the last run (``timings_s``). With ``--peers``, a bare aiohttp client and promptfoo (``-j C``)
 run the deterministic cases once per round beside them. The load average is printed per round.
-``--no-html-too`` adds the after tree with ``--no-html`` (tree ``nohtml``).
+``--no-html-too`` adds the after tree with ``--no-html`` (tree ``nohtml``); ``--no-html`` runs every
+tree with it (the deterministic path alone, before against after).
+``--bytecode`` lets the trees' modules be compiled once, into a cache of this run's own
+(``PYTHONPYCACHEPREFIX``), as an installed package is: under ``PYTHONDONTWRITEBYTECODE`` (set on
+the team's machine) each run otherwise compiles every gatewise module it imports (~0.1 s).
 Run: ``python benchmarks/gate_before_after.py --before /work/main/src --after src [--rounds 3 --peers --no-html-too]``.
 """
 
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -35,21 +40,26 @@ CASES = {"small": (1000, 32), "big": (10_000, 256), "judge": (1000, 32), "judge-
 LATENCY_MS = 100.0
 
 
-def run_tree(src: Path, config: Path, out: Path, flags: tuple[str, ...] = ()
+def run_tree(src: Path, config: Path, out: Path, flags: tuple[str, ...] = (), pycache: Path | None = None
              ) -> tuple[float, int, dict[str, int], int, dict, float]:
     """One ``gatewise gate`` from the tree at ``src``: wall, exit, peaks per role, peak sum, stages,
-    and the CPU seconds of the gate and its worker together (what load from elsewhere inflates least)."""
-    env_path = os.environ.get("PYTHONPATH")
+    and the CPU seconds of the gate and its worker together (what load from elsewhere inflates least).
+    With ``pycache``, compiled modules are kept there (and used) instead of compiled at every run."""
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")}
     os.environ["PYTHONPATH"] = str(src)
+    if pycache is not None:
+        os.environ["PYTHONPYCACHEPREFIX"] = str(pycache)
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     cpu = children_cpu()
     try:
         wall, code, peaks, total = watched([sys.executable, "-m", "gatewise", "gate", "--config", str(config),
                                             "--quiet", "--no-cache", "--out", str(out), *flags], config.parent)
     finally:
-        if env_path is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = env_path
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     result = out / "gate-result.json"
     stages = json.loads(result.read_text())["timings_s"] if result.exists() else {}
     return wall, code, peaks, total, stages, children_cpu() - cpu
@@ -64,15 +74,23 @@ def main() -> int:
     parser.add_argument("--peers", action="store_true", help="also a bare aiohttp client and promptfoo")
     parser.add_argument("--no-html-too", action="store_true",
                         help="also run the after tree with --no-html (no report.html: no Evidently import)")
+    parser.add_argument("--no-html", action="store_true", help="run every tree with --no-html")
+    parser.add_argument("--bytecode", action="store_true",
+                        help="compile each tree's modules once (a cache of this run's own), as an install does")
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
-    flags = {name: () for name in trees}
-    if args.no_html_too:
+    flags = {name: ("--no-html",) if args.no_html else () for name in trees}
+    if args.no_html_too and not args.no_html:
         trees["nohtml"], flags["nohtml"] = args.after.resolve(), ("--no-html",)
     cases = [c for c in args.cases.split(",") if c]
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        pycache = work / "pycache" if args.bytecode else None
+        if pycache is not None:  # compiled before round 1, so every round runs alike
+            for src in set(trees.values()):
+                subprocess.run([sys.executable, "-m", "compileall", "-q", str(src)], check=True,
+                               env={**os.environ, "PYTHONPYCACHEPREFIX": str(pycache)})
         answers = write_rows(work, max(CASES[c][0] for c in cases))
         model = Standin("--answers", str(answers), "--latency-ms", str(LATENCY_MS))
         quick = Standin("--answers", str(answers), "--quality", "0.9")  # the judge case's model: no latency
@@ -95,7 +113,8 @@ def main() -> int:
                 order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
                 for case in cases:
                     for name in order:
-                        got = run_tree(trees[name], configs[case], work / case / f"out-{name}-{round_}", flags[name])
+                        got = run_tree(trees[name], configs[case], work / case / f"out-{name}-{round_}", flags[name],
+                                       pycache)
                         walls.setdefault((case, name), []).append(got[0])
                         cpus.setdefault((case, name), []).append(got[5])
                         last[(case, name)] = got

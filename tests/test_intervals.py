@@ -76,6 +76,27 @@ def test_cluster_bootstrap_resamples_rows_not_samples():
     assert (high - low) == pytest.approx(2 * 1.96 * se_rows, rel=0.1)
 
 
+@pytest.mark.parametrize("values, counts", [
+    ([0.0, 1.0] * 400, [1.0] * 800),                      # pass/fail, one answer a row
+    ([0.0, 2.0, 3.0, 1.0] * 150, [3.0, 3.0, 3.0, 1.0] * 150),  # passes out of k repeats, uneven
+    ([127.0, -128.0, 5.0] * 200, [1.0] * 600),            # the ends of int8
+    ([128.0, -300.0, 32767.0] * 200, [1.0] * 600),        # past int8: int16
+    ([70000.0, 1.0] * 300, [1.0] * 600),                  # past int16: floats
+    ([0.5, 1.0] * 300, [1.0] * 600),                      # not whole: floats
+    ([1.0, float("nan")] * 300, [1.0] * 600),             # not finite: floats
+])
+def test_whole_number_sums_resample_to_exactly_the_float_computation(values, counts):
+    """Whole-number sums (pass/fail, counts) are gathered as small integers: the interval must be
+    bit for bit the one summing the same draws as floats gives."""
+    from gatewise.gate._intervals import _percentiles, _shared_indices
+
+    sums_a, counts_a = np.asarray(values), np.asarray(counts)
+    idx = _shared_indices(len(sums_a), 2000, 4)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        floats = sums_a[idx].sum(axis=1) / counts_a[idx].sum(axis=1)
+    assert bootstrap_cluster_mean(values, counts, resamples=2000, seed=4) == _percentiles(floats, 0.95)
+
+
 def test_bootstrap_of_ten_thousand_rows_is_vectorised():
     values = np.random.default_rng(0).random(10_000).tolist()
     low, high = bootstrap_mean(values, resamples=2000, seed=0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from ._aggregate import PERCENTILES
-from ._intervals import Interval, bootstrap_cluster_means, quantile_interval, wilson
+from ._intervals import Interval, bootstrap_cluster_means, quantile_interval, wilson, work_ahead
 from ._observations import Observation, Observations
 
 STATISTICS_WITH_INTERVALS = frozenset({"mean", "pass_rate", "rate", *PERCENTILES})
@@ -45,6 +45,12 @@ def metric_intervals(observed: Mapping[str, Observations | Sequence[Observation]
         found[name][stat] = interval
     return {name: {stat: interval for stat, interval in stats.items() if interval is not None}
             for name, stats in found.items()}
+
+
+def prepare_intervals(rows: int, *, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> None:
+    """What ``metric_intervals`` over ``rows`` rows will need whatever the values are, done now and
+    kept for it (see ``work_ahead``): a run calls it while it waits on its endpoint."""
+    work_ahead(rows, level=level, resamples=resamples, seed=seed, percentiles=tuple(PERCENTILES.values()))
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,7 @@ def quantile_interval(values: Sequence[float], q: float, level: float = 0.95) ->
     n = len(values)
     if n < 2:
         return None
-    from ._binomial import binomial_quantiles
-
-    alpha = 1.0 - level
-    # 0-based ranks of the two ends
-    low, high = binomial_quantiles(n, q / 100.0, (alpha / 2, 1 - alpha / 2))
+    low, high = _ranks(n, q, level)
     ordered = sorted(values)
     return float(ordered[max(0, low - 1)]), float(ordered[min(n - 1, high)])
 
@@ -79,6 +75,23 @@ def _shared_indices(n: int, resamples: int, seed: int):
     return block
 
 
+def _ranks(n: int, q: float, level: float) -> list[int]:
+    """0-based ranks of the two ends of the ``q``-th percentile's interval over ``n`` values."""
+    from ._binomial import binomial_quantiles
+
+    alpha = 1.0 - level
+    return binomial_quantiles(n, q / 100.0, (alpha / 2, 1 - alpha / 2))
+
+
+def work_ahead(n: int, *, level: float, resamples: int, seed: int, percentiles: Sequence[float]) -> None:
+    """Do now what intervals over ``n`` rows need whatever their values are: the bootstrap's seeded
+    draws and each percentile's order-statistic ranks, both kept for them (e.g. while a run waits on
+    its endpoint). The intervals come out the same."""
+    _shared_indices(n, resamples, seed)
+    for q in percentiles:
+        _ranks(n, q, level)
+
+
 def bootstrap_cluster_mean(sums: Sequence[float], counts: Sequence[float], *, level: float = 0.95,
                            resamples: int = 2000, seed: int = 0) -> Interval | None:
     """Percentile bootstrap of ``sum(sums) / sum(counts)``, resampling clusters (rows).
@@ -98,7 +111,7 @@ def bootstrap_cluster_means(clusters: Sequence[tuple[Sequence[float], Sequence[f
     import numpy as np
 
     out: list[Interval | None] = [None] * len(clusters)
-    by_rows: dict[int, list[tuple[int, object, object]]] = {}
+    by_rows: dict[int, list[tuple[int, tuple]]] = {}
     for i, (sums, counts) in enumerate(clusters):
         sums_a = np.asarray(sums, dtype=float)
         counts_a = np.asarray(counts, dtype=float)
@@ -109,29 +122,61 @@ def bootstrap_cluster_means(clusters: Sequence[tuple[Sequence[float], Sequence[f
         if shared is None and (grouped := _distinct_rows(sums_a, counts_a)) is not None:
             out[i] = _percentiles(_grouped_means(*grouped, n, resamples, seed), level)
         elif shared is not None:
-            out[i] = _percentiles(_block_means(sums_a, counts_a, shared), level)
+            out[i] = _percentiles(_block_means(_column_pair(sums_a, counts_a), shared), level)
         else:
-            by_rows.setdefault(n, []).append((i, sums_a, counts_a))
+            by_rows.setdefault(n, []).append((i, _column_pair(sums_a, counts_a)))
     for n, members in by_rows.items():
         means: list[list] = [[] for _ in members]
         for idx in _resampled_indices(_rng(seed), n, resamples):
-            for got, (_, sums_a, counts_a) in zip(means, members):
-                got.append(_block_means(sums_a, counts_a, idx))
-        for got, (i, _, _) in zip(means, members):
+            for got, (_, pair) in zip(means, members):
+                got.append(_block_means(pair, idx))
+        for got, (i, _) in zip(means, members):
             out[i] = _percentiles(np.concatenate(got), level)
     return out
 
 
-def _block_means(sums_a, counts_a, idx):
+def _column_pair(sums_a, counts_a):
+    """A cluster's sums and counts as ``_block_means`` reads them, checked once, not once a block:
+    each as small integers where they are whole (or None), and whether every row has one count."""
+    # one sample per row (or k per row everywhere): every resample holds the same count, exactly
+    same_count = bool((counts_a == counts_a[0]).all())
+    return sums_a, counts_a, _small_integers(sums_a), _small_integers(counts_a), same_count
+
+
+def _block_means(pair, idx):
     """The resampled means of one block of drawn rows (one row of ``idx`` per resample)."""
     import numpy as np
 
-    n = len(sums_a)
-    # one sample per row (or k per row everywhere): every resample holds the same count, exactly
-    same_count = bool((counts_a == counts_a[0]).all())
-    total = float(n * counts_a[0]) if same_count else counts_a[idx].sum(axis=1)
+    sums_a, counts_a, sums_int, counts_int, same_count = pair
+    total = float(len(sums_a) * counts_a[0]) if same_count else _resample_sums(counts_a, counts_int, idx)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return sums_a[idx].sum(axis=1) / total
+        return _resample_sums(sums_a, sums_int, idx) / total
+
+
+def _small_integers(values):
+    """``values`` as int8 or int16 when every one is a whole number that fits, else None.
+
+    Pass/fail values and counts are: their resample sums are then gathered from 1 or 2 bytes a
+    cell instead of 8 (a sixth of the time at 1 000 rows x 2 000 resamples), and come out exactly
+    as the float sums do, since a sum of whole numbers below 2**53 is exact in any order."""
+    import numpy as np
+
+    if not len(values) or not np.isfinite(values).all() or not (values == np.trunc(values)).all():
+        return None
+    largest = float(np.abs(values).max())
+    for kind in (np.int8, np.int16):
+        if largest <= np.iinfo(kind).max:
+            return values.astype(kind)
+    return None
+
+
+def _resample_sums(values, as_integers, idx):
+    """Each resample's sum of ``values`` over the rows ``idx`` draws, as floats."""
+    import numpy as np
+
+    if as_integers is None:
+        return values[idx].sum(axis=1)
+    return as_integers[idx].sum(axis=1, dtype=np.int64).astype(float)
 
 
 def _percentiles(stats, level: float) -> Interval | None:

@@ -18,8 +18,9 @@ import dataclasses
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
-from ..bulk import without_collection_pauses
+from ..bulk import long_lived_set_aside, without_collection_pauses
 from ..config import GateConfig
 from ..config._expected import expected_columns
 from ..errors import InputError
@@ -36,6 +37,7 @@ from ._rundir import JUDGED_FILE, RUN_FILE, Answers, JudgedStream, RunState, rea
 from ._sampling import Collected, collect, collect_baseline, every_call_failed
 from ._scoring import Scored, baseline_row_scores, score, score_key, scoring_worker, with_row_scores
 from ._stream import ResultsStream
+from ._warmup import WarmUp
 from ._writing import clear_stale_reports, write_outputs
 
 
@@ -75,8 +77,14 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
 
         # rows -> samples
         t1 = time.perf_counter()
-        got = gather(plan, out, cache, console, judge_responses, timings, kept)
-        from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
+        # the verdict's imports load while the calls wait (a shard, deciding nothing, does not)
+        warm_up = WarmUp(plan)
+        with long_lived_set_aside():
+            try:
+                got = gather(plan, out, cache, console, judge_responses, timings, kept, while_waiting=warm_up)
+                from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
+            finally:
+                warm_up.wait()  # done by now, all but always; what it set aside is put back on the way out
         timings["calls"] = time.perf_counter() - t1
 
         result, scored, cached_as = conclude(plan, got, from_baseline, worker, cache, console, timings, started_at,
@@ -177,9 +185,11 @@ def _in_run_order(plan: GatePlan, kept: Answers) -> list:
 
 
 def gather(plan: GatePlan, out: Path | None, cache: ResponseCache | None, console: Console,
-           judge_responses: ResponseCache | None, timings: dict[str, float], kept: Answers | None) -> Collected:
+           judge_responses: ResponseCache | None, timings: dict[str, float], kept: Answers | None,
+           while_waiting: Callable[[], object] | None = None) -> Collected:
     """Rows -> samples (and their judge scores): each streamed into ``out`` as it arrives; the
-    ``kept`` ones are not asked again. An endpoint that answered nothing is exit 3."""
+    ``kept`` ones are not asked again. An endpoint that answered nothing is exit 3.
+    ``while_waiting``: called once the first request is under way (``_warmup``)."""
     config = plan.config
     kept = kept or Answers()
     with contextlib.ExitStack() as stack:
@@ -190,7 +200,8 @@ def gather(plan: GatePlan, out: Path | None, cache: ResponseCache | None, consol
         got = asyncio.run(collect(plan, config.endpoint, cache, console, judge_responses, timings,
                                   on_sample=stream.write if stream is not None else None,
                                   answered=kept.samples, judged_before=kept.judged,
-                                  on_judged=judged_stream.write if judged_stream is not None else None))
+                                  on_judged=judged_stream.write if judged_stream is not None else None,
+                                  while_waiting=while_waiting))
     every_call_failed(got.samples, public_url(config.endpoint.base_url))
     return got
 

@@ -45,11 +45,12 @@ async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache
                   judge_responses: ResponseCache | None, timings: dict[str, float], role: str = "model",
                   on_sample: OnSample | None = None, answered: Mapping[Key, Sample] | None = None,
                   judged_before: Mapping[Key, tuple[Score, ...]] | None = None,
-                  on_judged: OnJudged | None = None) -> Collected:
+                  on_judged: OnJudged | None = None, while_waiting: Callable[[], object] | None = None) -> Collected:
     """Call ``settings``' endpoint for every row; ``on_sample`` sees each sample as it finishes.
 
     A resumed run passes the samples it already has (``answered``, not asked again) and their
-    judge scores (``judged_before``, not judged again); ``on_judged`` sees each row's judge scores."""
+    judge scores (``judged_before``, not judged again); ``on_judged`` sees each row's judge scores.
+    ``while_waiting`` is called once the preflight request is under way (see ``_warmup``)."""
     config = plan.config
     answered = answered or {}
     judged_before = judged_before or {}
@@ -67,6 +68,9 @@ async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache
         what += f", {len(answered)} answered before"
     try:
         with console.group(f"Checking {role} endpoint {public_url(settings.base_url)}"):
+            if while_waiting is not None:
+                # runs at the loop's next turn: the preflight has then loaded its HTTP client and is waiting
+                asyncio.get_running_loop().call_soon(while_waiting)
             served = await endpoint.preflight()
             if served and settings.model not in served:
                 console.info(f"  note: the endpoint serves {', '.join(served)}; asking for {settings.model}")

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..bulk import long_lived_set_aside
 from ..config import GateConfig
 from ..endpoint import public_url
 from ..errors import InputError
@@ -72,8 +73,9 @@ def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache
         t1 = time.perf_counter()
         got, from_baseline = NOTHING, NOTHING
         if rows:  # a small dataset may leave a shard nothing to ask
-            got = gather(plan, out, cache, console, judge_responses, timings, kept)
-            from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
+            with long_lived_set_aside():  # the collector's passes kept off the calls' way, as in one run
+                got = gather(plan, out, cache, console, judge_responses, timings, kept)
+                from_baseline = asyncio.run(collect_baseline(plan, cache, console, judge_responses))
         timings["calls"] = time.perf_counter() - t1
         checked = ()
         if worker is not None:
