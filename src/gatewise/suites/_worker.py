@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 from ..config import SuiteConfig
 from ..errors import InfraError
+from ..readable import counted
 from ..samples import Sample
 from ..scores import Measured, Score
 from ..telemetry import disable_telemetry
@@ -93,7 +94,7 @@ class ScoringWorker:
             return ()  # nothing to score: no trip to the worker
         samples = self._for_scoring(samples)
         if len(samples) <= SCORE_CHUNK:
-            return self._call(f"scoring {len(samples)} samples", score_per_row, samples, suites)
+            return self._call(f"scoring {counted(len(samples), 'sample')}", score_per_row, samples, suites)
         scores: list[Score] = []
         for start in range(0, len(samples), SCORE_CHUNK):
             chunk = samples[start:start + SCORE_CHUNK]
@@ -106,7 +107,7 @@ class ScoringWorker:
         if not any(suite.kind in DATASET_KINDS for suite in suites):
             return Measured()  # no dataset-level suite: no trip to the worker
         samples = self._for_scoring(samples)
-        return self._call(f"measuring {len(samples)} samples", measure_suites, samples, suites)
+        return self._call(f"measuring {counted(len(samples), 'sample')}", measure_suites, samples, suites)
 
     def write_html(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig], path: str | Path) -> Path:
         """``write_evidently_html`` in the worker, over at most ``HTML_ROWS`` of the samples."""
