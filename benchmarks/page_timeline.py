@@ -67,6 +67,7 @@ def timeline(src: Path, config: Path, out: Path, flags: tuple[str, ...], endpoin
         gate_cpu = max(gate_cpu, _cpu(proc.pid))
         workers = [p for p in pids if p != proc.pid]
         if workers:
+            marks.setdefault("worker_seen", time.perf_counter() - started)
             worker_cpu = max(worker_cpu, sum(_cpu(p) for p in workers))
         if "calls_end" in marks and worker_cpu_at_calls_end is None:
             worker_cpu_at_calls_end = worker_cpu

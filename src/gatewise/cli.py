@@ -214,6 +214,21 @@ def _main(argv: list[str]) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    early = None
+    if args.command == "gate" and args.shard is None and args.html:
+        # report.html will likely be drawn: Evidently's worker starts now, before the config and the
+        # pipeline are even imported, so its import (which the page waits for) is done sooner
+        from .early_worker import page_likely, start_early
+
+        early = start_early() if page_likely(args.config) else None
+    try:
+        return _run_command(args, early)
+    finally:
+        if early is not None:
+            early.abandon()  # bad input, or an error before the gate took it: nothing to wait for
+
+
+def _run_command(args: argparse.Namespace, early) -> int:
     from . import commands
     from .mlflow_http import http_limits
 
@@ -223,7 +238,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     # every command that reaches MLflow (promote, rollback, baseline.alias, tracking) fails in
     # seconds, not minutes, when the server is down
     with http_limits():
-        return handler[args.command](args)
+        return commands.gate(args, early) if early is not None else handler[args.command](args)
 
 
 if __name__ == "__main__":

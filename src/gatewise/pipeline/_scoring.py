@@ -29,13 +29,14 @@ class Scored:
     html_job: Callable[[], Path] | None = None
 
 
-def scoring_worker(suites: list[SuiteConfig], *, html: bool):
+def scoring_worker(suites: list[SuiteConfig], *, html: bool, early=None):
     """The scorer of the (non-judge) ``suites``: native checks in this process; when Evidently is
     needed (a check only it computes, a dataset-level suite, ``html``: report.html is drawn), its
-    worker starts importing it now, in another process, while the calls run."""
+    worker starts importing it now (or goes on: ``early``, see ``early_worker``), in another
+    process, while the calls run."""
     from ..suites import Scorer
 
-    return Scorer(suites, html=html)
+    return Scorer(suites, html=html, early=early)
 
 
 def score_key(suites: list[SuiteConfig], samples: tuple[Sample, ...]) -> str:

@@ -92,16 +92,21 @@ def _on_unpacked(fn: Callable[..., Any], packed: PackedSamples, *rest: Any) -> A
 class ScoringWorker:
     """Scores in a child process started at construction; use it as a context manager.
 
-    ``in_process=True`` skips the child. ``fallback_reason`` says why the worker scores in this
-    process, and is None while the child is in use.
+    ``in_process=True`` skips the child; ``started``: a child already started and importing
+    (``early_worker``), adopted instead of starting one. ``fallback_reason`` says why the worker
+    scores in this process, and is None while the child is in use.
     """
 
-    def __init__(self, *, in_process: bool = False) -> None:
+    def __init__(self, *, in_process: bool = False,
+                 started: tuple[ProcessPoolExecutor, Future[int]] | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._ready: Future[int] | None = None
         self._tasks: list[Future] = []  # every task sent to the child but the import
         self.fallback_reason: str | None = "in_process=True" if in_process else None
         if in_process:
+            return
+        if started is not None:
+            self._pool, self._ready = started
             return
         disable_telemetry()  # before the child starts: it inherits the environment
         try:
