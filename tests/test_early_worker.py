@@ -90,3 +90,23 @@ def test_bad_input_stops_the_early_worker_and_calls_nothing(tmp_path, standin):
     # the worker did start before the config was read (nothing else spawns on bad input), and is gone
     assert ran == {"rc": 2, "spawned": True, "children": 0}, done.stderr[-2000:]
     assert not (tmp_path / "out").exists() and standin.stats.requests == asked
+
+
+def test_a_merge_of_shards_that_are_not_there_stops_the_early_worker(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(probe), "merge", str(tmp_path / "no-shard"), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CI": "true"})
+    ran = json.loads(done.stdout.strip().splitlines()[-1])
+    assert ran == {"rc": 2, "spawned": True, "children": 0}, done.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_html_starts_no_early_worker(tmp_path, standin):
+    config = write_gate(tmp_path, standin.base_url, thresholds="\n  correctness: { pass_rate: 'lots' }\n")
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(probe), "gate", "--config", str(config), "--out", str(tmp_path / "out"),
+                           "--no-html"], capture_output=True, text=True, timeout=120, env={**os.environ, "CI": "true"})
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"rc": 2, "spawned": False, "children": 0}

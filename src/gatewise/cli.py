@@ -215,12 +215,13 @@ def _main(argv: list[str]) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     early = None
-    if args.command == "gate" and args.shard is None and args.html:
+    if ((args.command == "gate" and args.shard is None) or args.command == "merge") and args.html:
         # report.html will likely be drawn: Evidently's worker starts now, before the config and the
         # pipeline are even imported, so its import (which the page waits for) is done sooner
         from .early_worker import page_likely, start_early
 
-        early = start_early() if page_likely(args.config) else None
+        # merge without --config reads the config's path from the shards: assume the page is on
+        early = start_early() if args.config is None or page_likely(args.config) else None
     try:
         return _run_command(args, early)
     finally:
@@ -238,7 +239,9 @@ def _run_command(args: argparse.Namespace, early) -> int:
     # every command that reaches MLflow (promote, rollback, baseline.alias, tracking) fails in
     # seconds, not minutes, when the server is down
     with http_limits():
-        return commands.gate(args, early) if early is not None else handler[args.command](args)
+        if early is not None:  # handed to the command that adopts it
+            return commands.gate(args, early) if args.command == "gate" else commands.merge(args, early)
+        return handler[args.command](args)
 
 
 if __name__ == "__main__":

@@ -47,11 +47,13 @@ def _gate_shard(args: argparse.Namespace, config) -> int:
     return 0
 
 
-def merge(args: argparse.Namespace) -> int:
+def merge(args: argparse.Namespace, early_worker=None) -> int:
+    """``early_worker``: the Evidently worker ``cli`` started before this (see ``early_worker``)."""
     from .shard import merge_shards
 
     result = merge_shards(args.dirs, args.out, config_path=args.config, console=_console(args),
-                          tracking_uri=args.tracking_uri or None, html=None if args.html else False)
+                          tracking_uri=args.tracking_uri or None, html=None if args.html else False,
+                          early_worker=early_worker)
     print_verdict(result, Path(args.out))
     return result.exit_code
 
