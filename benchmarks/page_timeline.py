@@ -3,9 +3,11 @@
 Runs ``gatewise gate`` (ExactMatch, the ``small`` or ``big`` case of ``gate_before_after.py``)
 against a stand-in at 100 ms a call, reads its progress lines as they come (each stamped with the
 time since launch) and polls /proc every 20 ms for the CPU seconds and RSS of the gate process and
-of its Evidently worker. Prints, per run: when the calls ended, when the reports began, when
-gate-result.json appeared, when the process exited; the worker's CPU before and after the calls
-ended; the peaks. The gap "calls end -> exit" is what the page adds on the wall clock.
+of its Evidently worker. Prints, per run: when the worker process appeared, when the calls ended,
+when the reports began, when gate-result.json appeared, when the process exited; the CPU seconds
+of the gate, of the endpoint and of the worker (and how much of the worker's came after the
+calls); the peaks. The gap "calls end -> exit" is what the page adds after the calls; what it
+adds during them shows as later "calls end" than the --no-html run's.
 Run: ``python benchmarks/page_timeline.py --src src [--src OTHER/src] --case small,big --rounds 2 [--no-html-too]``.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -20,7 +23,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-import signal
 
 from _common import Standin, write_rows
 from gate_scaling import _kib, _tree
@@ -116,8 +118,8 @@ def main() -> int:
                 order = variants if round_ % 2 == 0 else variants[::-1]
                 for case in cases:
                     for name, src, flags in order:
-                        got = timeline(src.resolve(), configs[case], work / case / f"out-{round_}-{name[0]}{len(flags)}",
-                                       flags, model.proc.pid)
+                        out = work / case / f"out-{round_}-{name[0]}{len(flags)}"
+                        got = timeline(src.resolve(), configs[case], out, flags, model.proc.pid)
                         runs.setdefault((case, name), []).append(got)
                         print(f"  {case:5} {name:9} " + " ".join(
                             f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in got.items()), flush=True)

@@ -123,8 +123,8 @@ class Judging:
         client, suites = self.stage.client, self.stage.suites
         if not suites:  # every judge suite has only_if: the judge is asked after scoring
             return ()
-        with console.group(f"Judging {counted(len(samples), 'output')} with {client.model} ({counted(len(suites), 'suite')}, "
-                           f"concurrency {client.config.concurrency})"):
+        with console.group(f"Judging {counted(len(samples), 'output')} with {client.model} "
+                           f"({counted(len(suites), 'suite')}, concurrency {client.config.concurrency})"):
             self.show_progress(console.progress(len(samples) * len(suites), "judged rows"))
             await self.drain()
             rows = [self._judged[(s.row_id, s.repeat)] for s in samples]
