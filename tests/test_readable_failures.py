@@ -5,6 +5,7 @@ read as people write them."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -17,6 +18,7 @@ from gatewise.report._format import format_delta, format_value
 from gatewise.scores import Score
 from gatewise.verdict_lines import print_verdict
 
+from .conftest import example_rows, gate_cli_run, write_gate
 from .test_reports import _sample, _scores, make_result
 
 EXPECTED = {"correctness.exact": "answer"}
@@ -111,3 +113,12 @@ def test_a_verdict_over_one_threshold_and_one_row_reads_singular(capsys, tmp_pat
     result = dataclasses.replace(make_result(thresholds=(rule,)), verdict=missed)
     failure = ET.parse(write_junit(result, tmp_path)).getroot().find(".//failure")
     assert "over 1 row)" in failure.text
+
+
+def test_a_gate_over_one_row_says_one_sample_and_one_row_as_it_runs(capsys, tmp_path, standin):
+    config = write_gate(tmp_path, standin.base_url, rows=example_rows(1))
+    code, _, progress = gate_cli_run(capsys, config, tmp_path / "out", "--no-html")
+    assert code == 0, progress
+    assert "Scoring 1 sample with Evidently" in progress and "1 row" in progress
+    # "1/1 rows" is the progress bar's fraction of all rows; a count of one is singular
+    assert not re.search(r"(?<![/\d])1 (samples|rows|outputs)\b", progress), progress

@@ -428,3 +428,21 @@ def _swallow(call) -> None:
         call()
     except Exception:  # noqa: BLE001 - the hung caller's error is not what this test checks
         pass
+
+
+def test_both_judges_answer_garbage_to_the_same_share_of_prompts_and_json_to_the_rest():
+    from gatewise.standin._judge import GARBAGE_ANSWER, judge_reply
+    from gatewise.standin._judge_dialogue import conversation_judge_reply
+
+    for reply, marker in ((judge_reply, "generate 3-4 concise evaluation steps"),
+                          (conversation_judge_reply, "Given a list of attritions")):
+        prompts = [f"{marker}\nrow {i}" for i in range(200)]
+        faulty = [reply(p, garbage_rate=0.5) for p in prompts]
+        garbage = sum(answer == GARBAGE_ANSWER for answer in faulty)
+        assert 60 < garbage < 140  # about half, chosen by each prompt's hash
+        assert faulty == [reply(p, garbage_rate=0.5) for p in prompts]  # a prompt always gets the same reply
+        for answer, prompt in zip(faulty, prompts):
+            if answer != GARBAGE_ANSWER:
+                assert json.loads(answer) == json.loads(reply(prompt))
+        assert all(isinstance(json.loads(reply(p)), dict) for p in prompts)  # no fault: always JSON
+        assert reply("What is the capital of country number 3?", garbage_rate=1.0) is None  # not a judge prompt

@@ -6,9 +6,11 @@ never by calling Evidently.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
+import pickle
 import re
 import signal
 
@@ -16,10 +18,11 @@ import pytest
 
 from gatewise.config import SuiteConfig
 from gatewise.errors import GatewiseError, InfraError
-from gatewise.samples import Message, Sample
+from gatewise.samples import Message, Sample, ToolCall
 from gatewise.suites import (
     ScoringWorker, ScoringWorkerError, kind_of, score_evidently, scorer, suite_kind, write_evidently_html,
 )
+from gatewise.suites._worker import PackedSamples
 from gatewise.telemetry import disable_telemetry
 
 # output -> (words, sentences), counted by hand; None where "a word" is a matter of definition
@@ -303,6 +306,35 @@ def test_worker_gives_the_same_scores_as_in_process(worker, scores):
 def test_worker_writes_the_html_report(worker, tmp_path):
     path = worker.write_html(SAMPLES, SUITES, tmp_path / "w.html")
     assert path.stat().st_size > 100_000 and "format.length" in path.read_text(encoding="utf-8")
+
+
+def _without_generated_ids(page: str) -> str:
+    # Evidently names each drawn metric with a fresh uuid; everything else in the page is data
+    return re.sub(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", "ID", page)
+
+
+def test_worker_draws_the_same_page_as_this_process(worker, tmp_path):
+    there = worker.write_html(SAMPLES, SUITES, tmp_path / "worker.html").read_text(encoding="utf-8")
+    here = write_evidently_html(SAMPLES, SUITES, tmp_path / "here.html").read_text(encoding="utf-8")
+    assert there != here  # the ids differ: the comparison below is not of one file with itself
+    assert _without_generated_ids(there) == _without_generated_ids(here)
+
+
+def test_what_the_worker_is_sent_is_every_field_of_a_sample_but_its_prompt():
+    full = Sample(row_id="r1", inputs={"q": "Q?", "n": 3}, messages=(Message("user", "Q?"),), output="A",
+                  error=None, repeat=2, latency_ms=12.5, prompt_tokens=7, completion_tokens=2, finish_reason="stop",
+                  model_id="m", attempts=3, cached=True, prediction=1.5,
+                  tool_calls=(ToolCall("lookup", '{"q": 1}', "call-1"),), turns=2)
+    failed = Sample(row_id="r2", inputs={}, messages=(), output=None, error="HTTP 503")
+    sent = pickle.loads(pickle.dumps(PackedSamples.of([full, failed])))
+    assert sent.unpack() == (dataclasses.replace(full, messages=()), failed)
+
+
+def test_closing_while_the_page_is_drawn_waits_for_the_whole_page(tmp_path):
+    # close() stops a child with nothing left to do at once; one still drawing is waited for
+    with ScoringWorker() as w:
+        w.start_html(SAMPLES, SUITES, tmp_path / "p.html")  # never waited for by the caller
+    assert (tmp_path / "p.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
 
 
 def test_in_process_worker_scores_alike(scores):

@@ -57,13 +57,12 @@ def gate_shard(config: Input[Artifact], dataset: Input[Dataset], endpoint_url: s
 
 @dsl.component(base_image=GATEWISE_IMAGE)
 def merge_shards(shards: Input[List[Artifact]], config: Input[Artifact], dataset: Input[Dataset],
-                 reports: Output[Artifact], config_file: str = "gate.yaml", gatewise: str = "gatewise") -> str:
+                 reports: Output[Artifact], config_file: str = "gate.yaml", gatewise: str = "gatewise"):
     """``gatewise merge``: one verdict over every shard's rows; the whole gate's reports in ``reports``.
 
-    Merge re-reads the config and dataset the shards ran (it checks both by sha256). Returns the
-    verdict, ``pass`` (exit 0) or ``fail`` (exit 1); a missing, repeated or mismatched shard (exit 2)
-    or any other exit fails the task. (One plain output rather than a NamedTuple: kfp.local cannot
-    resolve a condition on a named output.)
+    Merge re-reads the config and dataset the shards ran (it checks both by sha256). A gate that
+    decided, pass (exit 0) or fail (exit 1), is a verdict, written in ``reports`` (``verdict_of``
+    reads it); a missing, repeated or mismatched shard (exit 2) or any other exit fails the task.
     """
     import os
     import subprocess
@@ -74,7 +73,6 @@ def merge_shards(shards: Input[List[Artifact]], config: Input[Artifact], dataset
     if code not in (0, 1):
         meaning = {2: "the shards do not make one gate (missing, repeated or mismatched)", 3: "infrastructure"}
         raise RuntimeError(f"gatewise merge exited {code}: {meaning.get(code, 'unexpected')}")
-    return "pass" if code == 0 else "fail"
 
 
 @dsl.component(base_image=GATEWISE_IMAGE)

@@ -214,6 +214,22 @@ def _main(argv: list[str], own_process: bool = False) -> int:
 
 
 def _dispatch(args: argparse.Namespace, own_process: bool = False) -> int:
+    early = None
+    if ((args.command == "gate" and args.shard is None) or args.command == "merge") and args.html:
+        # report.html will likely be drawn: Evidently's worker starts now, before the config and the
+        # pipeline are even imported, so its import (which the page waits for) is done sooner
+        from .early_worker import page_likely, start_early
+
+        # merge without --config reads the config's path from the shards: assume the page is on
+        early = start_early() if args.config is None or page_likely(args.config) else None
+    try:
+        return _run_command(args, early, own_process)
+    finally:
+        if early is not None:
+            early.abandon()  # bad input, or an error before the gate took it: nothing to wait for
+
+
+def _run_command(args: argparse.Namespace, early, own_process: bool) -> int:
     if own_process:
         # the commands' modules (the config's pydantic models among them) live as long as the
         # process: imported without the cycle collector's passes over them, then set aside for good
@@ -234,6 +250,8 @@ def _dispatch(args: argparse.Namespace, own_process: bool = False) -> int:
     # every command that reaches MLflow (promote, rollback, baseline.alias, tracking) fails in
     # seconds, not minutes, when the server is down
     with http_limits():
+        if early is not None:  # handed to the command that adopts it
+            return commands.gate(args, early) if args.command == "gate" else commands.merge(args, early)
         return handler[args.command](args)
 
 

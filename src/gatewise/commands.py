@@ -16,7 +16,8 @@ def _console(args: argparse.Namespace) -> Console:
     return Console(quiet=getattr(args, "quiet", False), verbose=getattr(args, "verbose", False))
 
 
-def gate(args: argparse.Namespace) -> int:
+def gate(args: argparse.Namespace, early_worker=None) -> int:
+    """``early_worker``: the Evidently worker ``cli`` started before this (see ``early_worker``)."""
     from .pipeline import run_gate
 
     # an empty --tracking-uri (an unset Actions input) leaves tracking as the config has it
@@ -27,7 +28,8 @@ def gate(args: argparse.Namespace) -> int:
         return _gate_shard(args, config)
     # --cache replays the model's responses (off by default); the judge's are replayed unless --no-cache
     result = run_gate(config, out_dir=args.out, cache_dir=args.cache_dir, use_cache=args.cache is True,
-                      judge_cache=args.cache is not False, console=_console(args), resume=args.resume)
+                      judge_cache=args.cache is not False, console=_console(args), resume=args.resume,
+                      early_worker=early_worker)
     print_verdict(result, Path(args.out))
     return result.exit_code
 
@@ -45,11 +47,13 @@ def _gate_shard(args: argparse.Namespace, config) -> int:
     return 0
 
 
-def merge(args: argparse.Namespace) -> int:
+def merge(args: argparse.Namespace, early_worker=None) -> int:
+    """``early_worker``: the Evidently worker ``cli`` started before this (see ``early_worker``)."""
     from .shard import merge_shards
 
     result = merge_shards(args.dirs, args.out, config_path=args.config, console=_console(args),
-                          tracking_uri=args.tracking_uri or None, html=None if args.html else False)
+                          tracking_uri=args.tracking_uri or None, html=None if args.html else False,
+                          early_worker=early_worker)
     print_verdict(result, Path(args.out))
     return result.exit_code
 

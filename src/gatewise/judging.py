@@ -14,6 +14,7 @@ from .config import GateConfig, SuiteConfig
 from .config._gating import gated
 from .endpoint import ResponseCache, public_url
 from .errors import JudgeUnreachableError
+from .readable import counted
 from .samples import Sample
 from .scores import Score
 from .terminal import Console
@@ -122,8 +123,8 @@ class Judging:
         client, suites = self.stage.client, self.stage.suites
         if not suites:  # every judge suite has only_if: the judge is asked after scoring
             return ()
-        with console.group(f"Judging {len(samples)} outputs with {client.model} ({len(suites)} suite"
-                           f"{'s' * (len(suites) > 1)}, concurrency {client.config.concurrency})"):
+        with console.group(f"Judging {counted(len(samples), 'output')} with {client.model} "
+                           f"({counted(len(suites), 'suite')}, concurrency {client.config.concurrency})"):
             self.show_progress(console.progress(len(samples) * len(suites), "judged rows"))
             await self.drain()
             rows = [self._judged[(s.row_id, s.repeat)] for s in samples]

@@ -17,6 +17,7 @@ from typing import Sequence
 
 from ..config import GateConfig, SuiteConfig
 from ..endpoint import ResponseCache
+from ..readable import counted
 from ..result import AdaptiveRepeats, SequentialLook, ThresholdLook
 from ..samples import Sample
 from ..scores import Score
@@ -117,8 +118,8 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
                 for part in ([row for row in plan.dataset.rows if row.id in pilot],
                              [row for row in plan.dataset.rows if row.id not in pilot]):
                     console.info(f"repeats: auto: {', '.join(_undecided(t_looks))} undecided after ask 1; asking "
-                                 + (f"a random pilot of {len(part)} rows again" if len(reasked) == 0 else
-                                    f"the other {len(part)} rows again, completing round 2"))
+                                 + (f"a random pilot of {counted(len(part), 'row')} again" if len(reasked) == 0 else
+                                    f"the other {counted(len(part), 'row')} again, completing round 2"))
                     got = asyncio.run(ask_rows_again(plan, config.endpoint, part, 1, cache, console, judge_responses,
                                                      on_sample=stream.write if stream is not None else None))
                     samples, scores = _with_answers(samples, scores, got, worker, evidently_suites)
@@ -138,7 +139,7 @@ def ask_until_decided(plan: GatePlan, samples: tuple[Sample, ...], scores: tuple
             why = ", ".join([*_undecided(t_looks), *_undecided(looks)])
             console.info(f"repeats: auto: {why} undecided after ask {ask}; asking "
                          + (f"every row ({len(asked_rows)}) again" if every_row else
-                            f"the {len(asked_rows)} disputed rows again"))
+                            f"{counted(len(asked_rows), 'disputed row')} again"))
             got = asyncio.run(ask_rows_again(plan, config.endpoint, asked_rows, ask, cache, console, judge_responses,
                                              on_sample=stream.write if stream is not None else None))
             samples, scores = _with_answers(samples, scores, got, worker, evidently_suites)

@@ -19,6 +19,7 @@ from ..config import GateConfig, SuiteConfig
 from ..config._gating import gated
 from ..endpoint import ResponseCache, public_url
 from ..errors import JudgeUnreachableError
+from ..readable import counted
 from ..samples import Sample
 from ..scores import Score
 from ..terminal import Console
@@ -108,8 +109,8 @@ async def _judge(config: GateConfig, suites: list[SuiteConfig], samples: Sequenc
     # (twice the judge's concurrency keeps its slots full while some rows wait out a backoff)
     judging = Judging(stage, backlog=2 * config.judge.concurrency)
     try:
-        with console.group(f"Judging {len(work)} of {len(samples)} outputs that passed their only_if checks "
-                           f"({len(skipped)} row judgements skipped)"):
+        with console.group(f"Judging {len(work)} of {counted(len(samples), 'output')} that passed their only_if checks "
+                           f"({counted(len(skipped), 'row judgement')} skipped)"):
             progress = console.progress(sum(len(asked) for _, asked in work), "judged rows")
             judging.show_progress(progress)
             for sample, asked in work:  # every output is in: queued at once, taken by the workers

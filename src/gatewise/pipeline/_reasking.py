@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 from ..config import EndpointConfig
 from ..dataset import Row
 from ..endpoint import ResponseCache, open_endpoint, public_url
+from ..readable import counted
 from ..samples import Sample
 from ..terminal import Console
 from ._plan import GatePlan
@@ -31,7 +32,7 @@ async def ask_rows_again(plan: GatePlan, settings: EndpointConfig, rows: Sequenc
     endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings,
                              cache_scope=None if role == "model" else role)
     try:
-        with console.group(f"Asking {role} {settings.model} again: {len(rows)} rows (ask {repeat + 1})"):
+        with console.group(f"Asking {role} {settings.model} again: {counted(len(rows), 'row')} (ask {repeat + 1})"):
             samples = await _sample(plan, endpoint, rows, repeat, settings.concurrency, judging, on_sample)
         scores = await judging.finish(samples, console, {}) if judging is not None else ()
     finally:

@@ -18,7 +18,7 @@ import dataclasses
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..bulk import long_lived_set_aside, without_collection_pauses
 from ..config import GateConfig
@@ -40,15 +40,20 @@ from ._stream import ResultsStream
 from ._warmup import WarmUp
 from ._writing import clear_stale_reports, write_outputs
 
+if TYPE_CHECKING:  # the module starts processes: imported by the CLI only when a page will be drawn
+    from ..early_worker import EarlyWorker
+
 
 def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir: str | Path | None = None,
              use_cache: bool = False, judge_cache: bool = True, console: Console | None = None,
-             resume: bool = False) -> GateResult:
+             resume: bool = False, early_worker: EarlyWorker | None = None) -> GateResult:
     """Run the whole gate. Raises ``InputError`` (nothing called) or ``InfraError`` (no verdict).
 
     ``use_cache`` replays the model's cached responses (opt-in); ``judge_cache`` replays the
     judge's (on by default: same outputs, same judge, same prompt give the same verdict).
     ``resume`` keeps the answers an interrupted run left in ``out_dir`` and asks only the rest.
+    ``early_worker``: the Evidently worker the CLI started before reading the config; used when
+    this gate needs Evidently, stopped at once when it does not (the caller stops it on errors).
     """
     console = console or Console(quiet=True)
     timings: dict[str, float] = {}
@@ -72,7 +77,10 @@ def run_gate(config: GateConfig, *, out_dir: str | Path | None = None, cache_dir
     evidently_suites = [s for s in config.suites if s.judge is None]
     html = out is not None and config.report.html
     with contextlib.ExitStack() as stack:
-        worker = stack.enter_context(scoring_worker(evidently_suites, html=html)) if evidently_suites else None
+        worker = (stack.enter_context(scoring_worker(evidently_suites, html=html, early=early_worker))
+                  if evidently_suites else None)
+        if worker is None and early_worker is not None:
+            early_worker.abandon()  # a judge-only gate: no Evidently at all
         cache, judge_responses = open_caches(stack, config, cache_dir, use_cache, judge_cache)
 
         # rows -> samples

@@ -10,6 +10,7 @@ from typing import Any, Awaitable, Callable, Mapping
 from ..config import EndpointConfig
 from ..endpoint import ResponseCache, open_endpoint, public_url
 from ..errors import EndpointUnreachableError
+from ..readable import counted
 from ..samples import Sample
 from ..scores import Score
 from ..terminal import Console
@@ -63,7 +64,7 @@ async def collect(plan: GatePlan, settings: EndpointConfig, cache: ResponseCache
     endpoint = open_endpoint(config, plan.dataset, cache=cache, settings=settings,
                              cache_scope=None if role == "model" else role)
     repeats = config.repeats
-    what = f"{len(plan.dataset.rows)} rows" + (f" x {repeats} repeats" if repeats > 1 else "")
+    what = counted(len(plan.dataset.rows), "row") + (f" x {repeats} repeats" if repeats > 1 else "")
     if answered:
         what += f", {len(answered)} answered before"
     try:

@@ -11,6 +11,7 @@ from typing import Callable
 
 from ..config import SuiteConfig
 from ..endpoint import ResponseCache
+from ..readable import counted
 from ..samples import Sample
 from ..scores import Measure, Score
 from ..terminal import Console
@@ -28,13 +29,14 @@ class Scored:
     html_job: Callable[[], Path] | None = None
 
 
-def scoring_worker(suites: list[SuiteConfig], *, html: bool):
+def scoring_worker(suites: list[SuiteConfig], *, html: bool, early=None):
     """The scorer of the (non-judge) ``suites``: native checks in this process; when Evidently is
     needed (a check only it computes, a dataset-level suite, ``html``: report.html is drawn), its
-    worker starts importing it now, in another process, while the calls run."""
+    worker starts importing it now (or goes on: ``early``, see ``early_worker``), in another
+    process, while the calls run."""
     from ..suites import Scorer
 
-    return Scorer(suites, html=html)
+    return Scorer(suites, html=html, early=early)
 
 
 def score_key(suites: list[SuiteConfig], samples: tuple[Sample, ...]) -> str:
@@ -65,7 +67,7 @@ def score(suites: list[SuiteConfig], samples: tuple[Sample, ...], worker, cache:
         worker.abandon()  # every output was scored before: Evidently is not needed at all
         console.info("Scores and report taken from the cache (outputs unchanged)")
         return Scored(*hit)
-    with console.group(f"Scoring {len(samples)} samples with Evidently"):
+    with console.group(f"Scoring {counted(len(samples), 'sample')} with Evidently"):
         measured = worker.measure(samples, suites)
         scores = worker.score(samples, suites) + measured.scores
     job = worker.start_html(samples, suites, html_path) if html_path is not None else None
@@ -80,7 +82,7 @@ def with_row_scores(suites: list[SuiteConfig], samples: tuple[Sample, ...], work
     if worker is None or not any(s.kind in ("classification", "regression", "drift") for s in suites):
         # nothing needs every row at once: no trip of every sample to the worker (seconds at 100 000)
         return Scored(row_scores)
-    with console.group(f"Measuring {len(samples)} samples with Evidently (row checks scored by the shards)"):
+    with console.group(f"Measuring {counted(len(samples), 'sample')} with Evidently (row checks scored by the shards)"):
         measured = worker.measure(samples, suites)
     job = worker.start_html(samples, suites, html_path) if html_path is not None else None
     return Scored(row_scores + measured.scores, measured.measures, html_job=job)

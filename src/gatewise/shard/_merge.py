@@ -25,9 +25,11 @@ from ._spec import shard_of_row
 
 
 def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path: str | Path | None = None,
-                 console=None, tracking_uri: str | None = None, html: bool | None = None) -> GateResult:
+                 console=None, tracking_uri: str | None = None, html: bool | None = None,
+                 early_worker=None) -> GateResult:
     """The whole gate's result from its shards' directories, with its reports in ``out_dir``.
-    ``html=False`` draws no report.html whatever the config says (``--no-html``).
+    ``html=False`` draws no report.html whatever the config says (``--no-html``); ``early_worker``:
+    the Evidently worker the CLI started before anything was read (see ``gatewise.early_worker``).
     Shards that are not one gate's complete, consistent set are exit 2 naming the directory;
     nothing is written then."""
     from ..endpoint import public_url
@@ -44,8 +46,10 @@ def merge_shards(dirs: Sequence[str | Path], out_dir: str | Path, *, config_path
     evidently_suites = [s for s in config.suites if s.judge is None]
     with contextlib.ExitStack() as stack:
         # started first: Evidently's import overlaps reading the shards, as it overlaps the calls in one run
-        worker = stack.enter_context(scoring_worker(evidently_suites, html=config.report.html)) \
+        worker = stack.enter_context(scoring_worker(evidently_suites, html=config.report.html, early=early_worker)) \
             if evidently_suites else None
+        if worker is None and early_worker is not None:
+            early_worker.abandon()
         plan = prepare(config)
         config = plan.config
         if plan.dataset.sha256 != first.dataset_sha256:

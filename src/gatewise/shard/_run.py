@@ -79,7 +79,7 @@ def run_shard(config: GateConfig, spec: ShardSpec, out_dir: str | Path, *, cache
         timings["calls"] = time.perf_counter() - t1
         checked = ()
         if worker is not None:
-            with console.group(f"Scoring {len(got.samples)} samples with Evidently"):
+            with console.group(f"Scoring {counted(len(got.samples), 'sample')} with Evidently"):
                 checked = worker.score(got.samples, evidently_suites)
         # only_if judge suites need their rows' checks, which the shard has just scored
         gated = judge_gated(config, got.samples, checked, judge_responses, console, timings)

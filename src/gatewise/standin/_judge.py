@@ -14,7 +14,7 @@ import ast
 import hashlib
 import json
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 GARBAGE_ANSWER = "Sure! I would rate this answer quite highly overall."
 """What a judge prompt gets under the ``judge_garbage_rate`` fault: text with no JSON in it."""
@@ -33,18 +33,25 @@ _TOXIC = re.compile(r"\b(?:idiot|idiots|stupid|moron|hate|worthless|dumb|shut up
 _SECTION_END = r"(?=\n\s*\n(?:[A-Z][A-Za-z' ]{1,40}:\n|JSON:|---|\*\*)|\Z)"
 
 
+Answer = Callable[[str], dict[str, Any]]
+_REGISTERED: list[tuple[str, Answer]] = []
+
+
 def judge_reply(prompt: str, *, garbage_rate: float = 0.0) -> str | None:
     """The judge's answer to a deepeval prompt, or None when ``prompt`` is not one."""
-    for marker, answer in (*_ANSWERS, *_REGISTERED):
+    return reply_from((*_ANSWERS, *_REGISTERED), prompt, garbage_rate)
+
+
+def reply_from(table: Iterable[tuple[str, Answer]], prompt: str, garbage_rate: float) -> str | None:
+    """The JSON answer of the first ``(marker, answer)`` of ``table`` whose marker is in ``prompt``,
+    or None when none is; under the ``judge_garbage_rate`` fault, that share of the prompts (chosen
+    by their hash, so a prompt always gets the same reply) gets ``GARBAGE_ANSWER`` instead."""
+    for marker, answer in table:
         if marker in prompt:
             if garbage_rate and _fraction(prompt) < garbage_rate:
                 return GARBAGE_ANSWER
             return json.dumps(answer(prompt), ensure_ascii=False)
     return None
-
-
-Answer = Callable[[str], dict[str, Any]]
-_REGISTERED: list[tuple[str, Answer]] = []
 
 
 def answers(marker: str) -> Callable[[Answer], Answer]:

@@ -16,17 +16,12 @@ import json
 import re
 from typing import Any, Callable
 
-from ._judge import _UNSURE, GARBAGE_ANSWER, _fraction, _judged, _reason, _section
+from ._judge import _UNSURE, _judged, _reason, _section, reply_from
 
 
 def conversation_judge_reply(prompt: str, *, garbage_rate: float = 0.0) -> str | None:
     """The judge's answer to a deepeval conversational prompt, or None when ``prompt`` is not one."""
-    for marker, answer in _ANSWERS:
-        if marker in prompt:
-            if garbage_rate and _fraction(prompt) < garbage_rate:
-                return GARBAGE_ANSWER
-            return json.dumps(answer(prompt), ensure_ascii=False)
-    return None
+    return reply_from(_ANSWERS, prompt, garbage_rate)
 
 
 def _turns(prompt: str, label: str) -> list[dict[str, str]]:

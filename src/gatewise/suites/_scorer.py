@@ -10,12 +10,15 @@ fall back to Evidently (then it starts on that first need).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..config import SuiteConfig
 from ..samples import Sample
 from ..scores import Measured, Score
 from ._row_checks import needs_evidently, score_row_checks
+
+if TYPE_CHECKING:
+    from ..early_worker import EarlyWorker
 
 # suite kinds measured over the whole dataset by Evidently (_measure.DATASET_KINDS, named here so
 # that module and Evidently's presets stay unimported)
@@ -30,11 +33,17 @@ def evidently_needed(suites: Sequence[SuiteConfig], html: bool) -> bool:
 class Scorer:
     """``ScoringWorker``'s methods, scoring natively where it can. Use it as a context manager."""
 
-    def __init__(self, suites: Sequence[SuiteConfig], *, html: bool, in_process: bool = False) -> None:
+    def __init__(self, suites: Sequence[SuiteConfig], *, html: bool, in_process: bool = False,
+                 early: "EarlyWorker | None" = None) -> None:
+        """``early``: a worker process started before the config was read, adopted when Evidently is
+        needed and stopped at once when it is not."""
         self._in_process = in_process
+        self._early = early
         self._worker = None
         if evidently_needed(suites, html):
             self._start()
+        elif early is not None:
+            early.abandon()
 
     @property
     def worker_started(self) -> bool:
@@ -84,5 +93,6 @@ class Scorer:
         if self._worker is None:
             from ._worker import ScoringWorker
 
-            self._worker = ScoringWorker(in_process=self._in_process)
+            started = self._early.take() if self._early is not None and not self._in_process else None
+            self._worker = ScoringWorker(in_process=self._in_process, started=started)
         return self._worker

@@ -15,6 +15,7 @@ import atexit
 import dataclasses
 import logging
 import multiprocessing
+import operator
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +24,7 @@ from typing import Any, Callable, Sequence
 
 from ..config import SuiteConfig
 from ..errors import InfraError
+from ..readable import counted
 from ..samples import Sample
 from ..scores import Measured, Score
 from ..telemetry import disable_telemetry
@@ -59,24 +61,52 @@ def _warm_up() -> int:
     return os.getpid()
 
 
-def _for_scoring(samples: Sequence[Sample]) -> tuple[Sample, ...]:
-    """The samples without their rendered prompts, which no scorer reads: what the worker is sent
-    is pickled, and the prompts were most of it."""
-    return tuple(s if not s.messages else dataclasses.replace(s, messages=()) for s in samples)
+# A sample's fields in order, and a getter of every value but its rendered prompt (``messages``)
+_FIELDS = tuple(field.name for field in dataclasses.fields(Sample))
+_PROMPT_AT = _FIELDS.index("messages")
+_VALUES_BUT_PROMPT = operator.attrgetter(*(name for name in _FIELDS if name != "messages"))
+
+
+@dataclasses.dataclass(frozen=True)
+class PackedSamples:
+    """Samples as the child is sent them: each one's values in a plain tuple, without its rendered
+    prompt, which no scorer reads and which was most of the bytes. Tuples pickle ~4x faster than
+    the dataclasses (10 000 samples: 40 instead of 140 ms), and that pickling runs in the gate
+    process while it decides the verdict."""
+
+    values: tuple[tuple[Any, ...], ...]
+
+    @classmethod
+    def of(cls, samples: Sequence[Sample]) -> "PackedSamples":
+        return cls(tuple(map(_VALUES_BUT_PROMPT, samples)))
+
+    def unpack(self) -> tuple[Sample, ...]:
+        return tuple(Sample(*values[:_PROMPT_AT], (), *values[_PROMPT_AT:]) for values in self.values)
+
+
+def _on_unpacked(fn: Callable[..., Any], packed: PackedSamples, *rest: Any) -> Any:
+    """In the child: ``fn`` of the samples ``packed`` holds, and the other arguments."""
+    return fn(packed.unpack(), *rest)
 
 
 class ScoringWorker:
     """Scores in a child process started at construction; use it as a context manager.
 
-    ``in_process=True`` skips the child. ``fallback_reason`` says why the worker scores in this
-    process, and is None while the child is in use.
+    ``in_process=True`` skips the child; ``started``: a child already started and importing
+    (``early_worker``), adopted instead of starting one. ``fallback_reason`` says why the worker
+    scores in this process, and is None while the child is in use.
     """
 
-    def __init__(self, *, in_process: bool = False) -> None:
+    def __init__(self, *, in_process: bool = False,
+                 started: tuple[ProcessPoolExecutor, Future[int]] | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._ready: Future[int] | None = None
+        self._tasks: list[Future] = []  # every task sent to the child but the import
         self.fallback_reason: str | None = "in_process=True" if in_process else None
         if in_process:
+            return
+        if started is not None:
+            self._pool, self._ready = started
             return
         disable_telemetry()  # before the child starts: it inherits the environment
         try:
@@ -91,9 +121,8 @@ class ScoringWorker:
         sample per check. Every check is per row, so chunks score exactly as one batch would."""
         if not any(suite.evidently or suite.tool_calls is not None for suite in suites):
             return ()  # nothing to score: no trip to the worker
-        samples = self._for_scoring(samples)
         if len(samples) <= SCORE_CHUNK:
-            return self._call(f"scoring {len(samples)} samples", score_per_row, samples, suites)
+            return self._call(f"scoring {counted(len(samples), 'sample')}", score_per_row, samples, suites)
         scores: list[Score] = []
         for start in range(0, len(samples), SCORE_CHUNK):
             chunk = samples[start:start + SCORE_CHUNK]
@@ -105,8 +134,7 @@ class ScoringWorker:
         """``measure_suites`` in the worker: the dataset-level suites' row scores and statistics."""
         if not any(suite.kind in DATASET_KINDS for suite in suites):
             return Measured()  # no dataset-level suite: no trip to the worker
-        samples = self._for_scoring(samples)
-        return self._call(f"measuring {len(samples)} samples", measure_suites, samples, suites)
+        return self._call(f"measuring {counted(len(samples), 'sample')}", measure_suites, samples, suites)
 
     def write_html(self, samples: Sequence[Sample], suites: Sequence[SuiteConfig], path: str | Path) -> Path:
         """``write_evidently_html`` in the worker, over at most ``HTML_ROWS`` of the samples."""
@@ -117,15 +145,16 @@ class ScoringWorker:
         """Start ``write_html`` and return at once; calling the result waits for the page (or
         raises as ``write_html`` would). The page is drawn while this process decides the
         verdict and writes the other reports."""
-        shown = self._for_scoring(rows_for_html(samples))
+        shown = rows_for_html(samples)
         what = "writing the Evidently report"
+        args = (shown, suites, Path(path), len(samples))
         if self._pool is None:
-            return lambda: self._call(what, write_evidently_html, shown, suites, Path(path), len(samples))
+            return lambda: self._call(what, write_evidently_html, *args)
         try:
-            future = self._pool.submit(write_evidently_html, shown, suites, Path(path), len(samples))
+            future = self._submit(write_evidently_html, *args)
         except (BrokenProcessPool, RuntimeError):
-            return lambda: self._call(what, write_evidently_html, shown, suites, Path(path), len(samples))
-        return lambda: self._wait(what, future, write_evidently_html, shown, suites, Path(path), len(samples))
+            return lambda: self._call(what, write_evidently_html, *args)
+        return lambda: self._wait(what, future, write_evidently_html, *args)
 
     @property
     def pid(self) -> int | None:
@@ -138,7 +167,14 @@ class ScoringWorker:
             return None
 
     def close(self) -> None:
-        if self._pool is not None:
+        """Stop the child. Once every task's result is in, it has nothing left to write or send: it
+        is stopped at once (even mid-import) instead of waited for through its exit. A task still
+        running (the run was cut short) is waited for, so no half-written page is left behind."""
+        if self._pool is None:
+            return
+        if all(task.done() for task in self._tasks):
+            self.abandon()
+        else:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
@@ -157,17 +193,21 @@ class ScoringWorker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _for_scoring(self, samples: Sequence[Sample]) -> Sequence[Sample]:
-        """What goes to the child: the samples without their prompts; in this process, as they are."""
-        return _for_scoring(samples) if self._pool is not None else samples
+    def _submit(self, fn: Callable[..., Any], samples: Sequence[Sample], *rest: Any) -> Future:
+        """``fn(samples, *rest)`` sent to the child, the samples packed (see ``PackedSamples``)."""
+        assert self._pool is not None
+        task = self._pool.submit(_on_unpacked, fn, PackedSamples.of(samples), *rest)
+        self._tasks.append(task)
+        return task
 
     def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(samples, *rest)`` in the child (``args``: the samples first), or in this process."""
         if self._pool is None:
             if self._ready is not None:  # it had started, and was closed or died since
                 raise ScoringWorkerError(f"the scoring worker is closed or dead; {what} was not done")
             return fn(*args)
         try:
-            future = self._pool.submit(fn, *args)
+            future = self._submit(fn, *args)
         except BrokenProcessPool:
             future = None
         return self._wait(what, future, fn, *args)
