@@ -22,12 +22,15 @@ SUITES = [SuiteConfig(name="content", evidently=[{"descriptor": "ExactMatch", "n
 
 
 @pytest.mark.parametrize("text, likely", [
-    ("suites: []\n", True),
-    ("report:\n  html: true\n", True),
-    ("report:\n  html: false\n", False),
-    ("report: {html: false}\n", False),
-    ("report:\n  html: 'no'\n", False),
-    ("report:\n  HTML: Off\n", False),
+    ("suites:\n  - name: c\n    evidently: [{descriptor: ExactMatch}]\n", True),
+    ("suites:\n  - {name: c, drift: {columns: [x]}}\nreport:\n  html: true\n", True),
+    ("suites:\n  - name: c\n    classification: {target: y}\n", True),
+    ("suites:\n  - name: c\n    evidently: []\nreport:\n  html: false\n", False),
+    ("suites:\n  - name: c\n    evidently: []\nreport: {html: false}\n", False),
+    ("suites:\n  - name: c\n    evidently: []\nreport:\n  html: 'no'\n", False),
+    ("suites:\n  - name: c\n    evidently: []\nreport:\n  HTML: Off\n", False),
+    # a judge-only gate draws no page (max_regression is not a regression suite)
+    ("suites:\n  - name: g\n    judge: {metric: g-eval}\nbaseline: {max_regression: 0.1}\n", False),
 ])
 def test_whether_a_config_draws_the_page_is_read_from_its_text(tmp_path, text, likely):
     config = tmp_path / "gate.yaml"

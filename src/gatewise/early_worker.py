@@ -23,16 +23,20 @@ log = logging.getLogger(__name__)
 
 # `report: {html: false}` (or no/off) in any YAML style; a look at the text, not a parse
 _HTML_OFF = re.compile(r"\bhtml\s*:\s*[\"']?(?:false|no|off)\b", re.IGNORECASE)
+# the suite kinds the page draws (a judge-only gate has no page and needs no Evidently)
+_PAGE_SUITE = re.compile(r"\b(?:evidently|classification|regression|drift)\s*:")
 
 
 def page_likely(config_path: str | Path) -> bool:
-    """Whether the config at ``config_path`` leaves report.html on, judged from its text alone (the
-    config is read properly later). A wrong guess costs time only: an early worker stopped when the
-    config says otherwise, or no early worker (the gate starts its own, as without this module)."""
+    """Whether the config at ``config_path`` leaves report.html on and has a suite the page draws,
+    judged from its text alone (the config is read properly later). A wrong guess costs time only:
+    an early worker stopped when the config says otherwise, or no early worker (the gate starts its
+    own, as without this module)."""
     try:
-        return not _HTML_OFF.search(Path(config_path).read_text(encoding="utf-8", errors="replace"))
+        text = Path(config_path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False  # bad input: the gate stops at the config, no worker needed
+    return _PAGE_SUITE.search(text) is not None and not _HTML_OFF.search(text)
 
 
 def _import_evidently() -> int:
