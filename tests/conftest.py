@@ -90,13 +90,8 @@ ENDPOINT_DEFAULTS = {"model": "standin-model", "concurrency": 8, "timeout_s": 5,
                      "backoff_s": 0.01, "max_backoff_s": 0.05}
 
 
-def write_gate(directory: Path, base_url: str, *, rows: list[dict] | None = None, endpoint: dict | None = None,
-               suites: str | None = None, thresholds: str | None = None, extra: str = "") -> Path:
-    """A pinned gate config over ``rows`` (default: the example dataset) in ``directory``."""
-    data = write_dataset(directory, rows if rows is not None else example_rows())
-    sha = hashlib.sha256(data.read_bytes()).hexdigest()
-    if suites is None:
-        suites = """
+# write_gate's suites unless told otherwise: an ExactMatch suite and a format suite
+DEFAULT_SUITES = """
   - name: correctness
     evidently:
       - { descriptor: ExactMatch, expected: answer }
@@ -104,6 +99,15 @@ def write_gate(directory: Path, base_url: str, *, rows: list[dict] | None = None
     evidently:
       - { descriptor: TextLength, name: length, max: 200 }
 """
+
+
+def write_gate(directory: Path, base_url: str, *, rows: list[dict] | None = None, endpoint: dict | None = None,
+               suites: str | None = None, thresholds: str | None = None, extra: str = "") -> Path:
+    """A pinned gate config over ``rows`` (default: the example dataset) in ``directory``."""
+    data = write_dataset(directory, rows if rows is not None else example_rows())
+    sha = hashlib.sha256(data.read_bytes()).hexdigest()
+    if suites is None:
+        suites = DEFAULT_SUITES
     if thresholds is None:
         thresholds = """
   correctness: { pass_rate: ">= 0.9" }

@@ -387,7 +387,7 @@ def deepeval_schema(tmp_path_factory):
     '{"reason": "Fine.", "score": 7,}',
 ], ids=["bare", "fenced-with-prose", "trailing-comma"])
 def test_the_judges_json_is_read_out_of_its_text(deepeval_schema, text):
-    from gatewise.suites._judge_model import parse_reply
+    from gatewise.suites._judge_reply import parse_reply
 
     assert parse_reply(text, deepeval_schema) == deepeval_schema(reason="Fine.", score=7)
 
@@ -398,7 +398,7 @@ def test_the_judges_json_is_read_out_of_its_text(deepeval_schema, text):
     ('{"reason": "Fine."}', "does not fit deepeval's ReasonScore (bad or missing: score)"),
 ])
 def test_an_answer_without_the_json_asked_for_is_an_error(deepeval_schema, text, problem):
-    from gatewise.suites._judge_model import JudgeOutputError, parse_reply
+    from gatewise.suites._judge_reply import JudgeOutputError, parse_reply
 
     with pytest.raises(JudgeOutputError, match=re.escape(problem)):
         parse_reply(text, deepeval_schema)
@@ -513,6 +513,6 @@ def test_a_refused_judge_request_names_the_setting_to_change(error, hint):
 
 def test_raw_control_characters_inside_the_judges_json_strings_are_read(deepeval_schema):
     # guided decoding constrains the JSON's structure but lets a byte-level model emit raw control bytes
-    from gatewise.suites._judge_model import parse_reply
+    from gatewise.suites._judge_reply import parse_reply
 
     assert parse_reply('{"reason": "odd\x1b\x07 bytes", "score": 3}', deepeval_schema).score == 3

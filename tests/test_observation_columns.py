@@ -18,16 +18,10 @@ from gatewise.result import MetricComparison, RowChange
 from gatewise.samples import Sample
 from gatewise.scores import Score
 
-from .conftest import write_gate
+from .conftest import DEFAULT_SUITES, write_gate
 
-SUITES = """
-  - name: correctness
-    evidently:
-      - { descriptor: ExactMatch, expected: answer }
-  - name: format
-    evidently:
-      - { descriptor: TextLength, name: length, max: 200 }
-      - { descriptor: DoesNotContain, name: polite, items: ["as an AI"] }
+# write_gate's own suites, the format suite with two more checks, and a judge suite
+SUITES = DEFAULT_SUITES + """      - { descriptor: DoesNotContain, name: polite, items: ["as an AI"] }
       - { descriptor: WordCount, name: words, max: 40 }
   - name: grade
     judge: { metric: g-eval, criteria: "Is the answer right?" }

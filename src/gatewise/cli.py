@@ -241,7 +241,8 @@ def _run_command(args: argparse.Namespace, early, own_process: bool) -> int:
             from . import commands
 
             gc.freeze()  # before the collector is back on: its first pass would walk them all
-    from . import commands
+    else:
+        from . import commands
     from .mlflow_http import http_limits
 
     handler = {"gate": commands.gate, "validate": commands.validate, "pin": commands.pin, "demo": commands.demo,

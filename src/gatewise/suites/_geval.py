@@ -28,8 +28,7 @@ from ._geval_templates import GEvalTemplates
 from ._judge_client import JudgeClient
 from ._judge_guard import guarded_criteria, guarded_steps
 from ._judge_metrics import evaluation_fields
-from ._judge_reply import note_reply, parse_reply
-from ._judge_schema import response_format
+from ._judge_reply import ask_judge
 
 
 # deepeval's ``g_eval.schema`` Steps and ReasonScore: the same names and fields, so the same JSON
@@ -121,10 +120,7 @@ class NativeGEval:
         return (float(answer.score) - low) / (high - low), answer.reason
 
     async def _ask(self, prompt: str, schema: type[BaseModel]) -> Any:
-        # what GatewiseJudge.a_generate does for deepeval: the same request, the same reading
-        reply = await self.client.complete(prompt, response_format(schema, prompt, self.client.config.max_tokens))
-        note_reply(reply)
-        return parse_reply(reply.text, schema)
+        return await ask_judge(self.client, prompt, schema)  # as GatewiseJudge asks for deepeval
 
 
 def _parameters(labels: list[str]) -> str:

@@ -14,10 +14,7 @@ from typing import Any
 from deepeval.models import DeepEvalBaseLLM
 
 from ._judge_client import JudgeClient
-from ._judge_reply import REPLY_MODELS, JudgeOutputError, note_reply, parse_reply
-from ._judge_schema import response_format
-
-__all__ = ["REPLY_MODELS", "GatewiseJudge", "JudgeOutputError", "parse_reply"]
+from ._judge_reply import ask_judge
 
 
 class GatewiseJudge(DeepEvalBaseLLM):
@@ -38,7 +35,4 @@ class GatewiseJudge(DeepEvalBaseLLM):
         raise RuntimeError("the gatewise judge is asynchronous; call a_measure, not measure")
 
     async def a_generate(self, prompt: str, schema: Any = None, **kwargs: Any) -> Any:
-        wanted = response_format(schema, prompt, self._client.config.max_tokens) if schema is not None else None
-        reply = await self._client.complete(prompt, wanted)
-        note_reply(reply)
-        return reply.text if schema is None else parse_reply(reply.text, schema)
+        return await ask_judge(self._client, prompt, schema)

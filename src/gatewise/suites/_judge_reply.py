@@ -1,6 +1,6 @@
-"""Reading the judge's answer: the JSON object a prompt asked for, as an instance of its pydantic
-schema, and the model ids the judge's replies named. Free of deepeval, so gatewise's own G-Eval
-(``_geval``) and deepeval's metrics (through ``_judge_model.GatewiseJudge``) read answers alike.
+"""Asking the judge and reading its answer: the JSON object a prompt asked for, as an instance of
+its pydantic schema, and the model ids the judge's replies named. Free of deepeval, so gatewise's
+own G-Eval (``_geval``) and deepeval's metrics (through ``_judge_model.GatewiseJudge``) ask and read alike.
 
 An answer that holds no such JSON raises ``JudgeOutputError``: the row becomes an error, never a score.
 """
@@ -12,7 +12,8 @@ import re
 from contextvars import ContextVar
 from typing import Any
 
-from ._judge_client import JudgeReply
+from ._judge_client import JudgeClient, JudgeReply
+from ._judge_schema import response_format
 
 _TRAILING_COMMA = re.compile(r",\s*([\]}])")
 _QUOTE_CHARS = 120
@@ -20,6 +21,15 @@ _QUOTE_CHARS = 120
 
 class JudgeOutputError(Exception):
     """The judge answered, but not with the JSON the prompt asked for."""
+
+
+async def ask_judge(client: JudgeClient, prompt: str, schema: Any = None) -> Any:
+    """One judge call: ``schema`` (a pydantic model) sent as ``response_format`` and the answer
+    read into it; without a schema, the answer's text. The reply's model id is noted."""
+    wanted = response_format(schema, prompt, client.config.max_tokens) if schema is not None else None
+    reply = await client.complete(prompt, wanted)
+    note_reply(reply)
+    return reply.text if schema is None else parse_reply(reply.text, schema)
 
 
 def parse_reply(text: str, schema: Any) -> Any:
