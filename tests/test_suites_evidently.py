@@ -13,6 +13,7 @@ import os
 import pickle
 import re
 import signal
+import time
 
 import pytest
 
@@ -334,6 +335,10 @@ def test_closing_while_the_page_is_drawn_waits_for_the_whole_page(tmp_path):
     # close() stops a child with nothing left to do at once; one still drawing is waited for
     with ScoringWorker() as w:
         w.start_html(SAMPLES, SUITES, tmp_path / "p.html")  # never waited for by the caller
+        # handed to the child (a task still queued when the pool shuts down is cancelled, not drawn)
+        (page,) = w._tasks
+        while not (page.running() or page.done()):
+            time.sleep(0.005)
     assert (tmp_path / "p.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
 
 

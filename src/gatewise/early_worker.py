@@ -12,12 +12,11 @@ before either (bad input) stops it too (``abandon``), before anything was asked 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import re
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from .telemetry import disable_telemetry
+from .worker_process import start_child, stop_child
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +49,9 @@ class EarlyWorker:
     """A started worker process, until the gate takes it (``take``) or lets it go (``abandon``)."""
 
     def __init__(self) -> None:
-        disable_telemetry()  # before the child starts: it inherits the environment
-        # spawn, not fork, as ScoringWorker: the parent runs threads that fork would copy mid-flight
-        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        self._ready: Future[int] | None = self._pool.submit(_import_evidently)  # starts the process now
+        self._pool: ProcessPoolExecutor | None
+        self._ready: Future[int] | None
+        self._pool, self._ready = start_child(_import_evidently)
 
     def take(self) -> tuple[ProcessPoolExecutor, Future[int]] | None:
         """The pool and its import's future, handed over once (None after ``abandon`` or a take)."""
@@ -66,12 +63,7 @@ class EarlyWorker:
     def abandon(self) -> None:
         """Stop the child now, mid-import: nothing was asked of it (a no-op once taken)."""
         if self._pool is not None:
-            processes = list(getattr(self._pool, "_processes", {}).values())
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.join(1)  # SIGTERM ends it in milliseconds: none outlives the gate's error
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            stop_child(self._pool, reap=True)  # none outlives the gate's error
             self._pool, self._ready = None, None
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import logging
-import multiprocessing
 import operator
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,7 +26,7 @@ from ..errors import InfraError
 from ..readable import counted
 from ..samples import Sample
 from ..scores import Measured, Score
-from ..telemetry import disable_telemetry
+from ..worker_process import start_child, stop_child
 from ._evidently import load_evidently, score_evidently
 from ._html import rows_for_html, write_evidently_html
 from ._measure import DATASET_KINDS, measure_suites
@@ -108,11 +107,8 @@ class ScoringWorker:
         if started is not None:
             self._pool, self._ready = started
             return
-        disable_telemetry()  # before the child starts: it inherits the environment
         try:
-            # spawn, not fork: the parent runs threads (asyncio, httpx) that fork would copy mid-flight
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            self._ready = self._pool.submit(_warm_up)  # the pool starts its process on first submit
+            self._pool, self._ready = start_child(_warm_up)
         except (OSError, RuntimeError, NotImplementedError) as exc:
             self._use_this_process(f"the scoring worker could not start: {exc}")
 
@@ -169,7 +165,8 @@ class ScoringWorker:
     def close(self) -> None:
         """Stop the child. Once every task's result is in, it has nothing left to write or send: it
         is stopped at once (even mid-import) instead of waited for through its exit. A task still
-        running (the run was cut short) is waited for, so no half-written page is left behind."""
+        running (the run was cut short) is waited for, so no half-written page is left behind; one
+        not yet handed to the child is dropped."""
         if self._pool is None:
             return
         if all(task.done() for task in self._tasks):
@@ -181,10 +178,7 @@ class ScoringWorker:
     def abandon(self) -> None:
         """Stop the child now, mid-import if need be: its work is not needed (scores were cached)."""
         if self._pool is not None:
-            # the pool can't cancel a running task; without this, exit would wait for the import
-            for process in list(getattr(self._pool, "_processes", {}).values()):
-                process.terminate()
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            stop_child(self._pool)
             self._pool = None
 
     def __enter__(self) -> "ScoringWorker":
